@@ -1,0 +1,50 @@
+# The way to start: `make up` (the whole local system) and `make test` (every test, real servers).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PACKAGES := shared deploy/local services/identity services/registration services/claim-status services/notifier
+PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
+KAFKA_LIBS := .local/kafka/libs/.complete
+
+.PHONY: setup system-packages up infra down test test-fast lint bench clean
+
+setup: system-packages $(STAMP) $(KAFKA_LIBS)
+
+system-packages:
+	@bash deploy/local/system-packages.sh
+
+$(STAMP): constraints.txt $(PYPROJECTS)
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q -c constraints.txt $(addprefix -e ,$(PACKAGES)) \
+		pytest pytest-asyncio ruff mypy
+	@touch $@
+
+$(KAFKA_LIBS): deploy/kafka/pom.xml | $(STAMP)
+	$(PY) -c "from devinfra.kafka import fetch_jars; fetch_jars()"
+
+up: setup
+	$(PY) -m devinfra up
+
+infra: setup
+	@$(PY) -m devinfra infra
+
+down:
+	@$(PY) -m devinfra down
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: setup
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy shared/src deploy/local/src services/*/src
+
+bench: setup
+	@echo "no benchmarks yet: later issues add them to bench/"
+
+clean: down
+	rm -rf .local $(VENV)

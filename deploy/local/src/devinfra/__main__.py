@@ -1,0 +1,136 @@
+"""`python -m devinfra infra|down|up|env`: what the Makefile's targets call.
+
+infra  start Kafka, PostgreSQL and the mail catcher in the background, print and write .local/env
+down   stop what `infra` started
+up     run infrastructure and every installed service in the foreground with prefixed logs;
+       Ctrl-C stops everything it started
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import IO
+
+from devinfra.paths import local_dir
+from devinfra.stack import SERVICE_PORTS, LocalStack, write_env_file
+
+COLOURS = ["\033[36m", "\033[33m", "\033[35m", "\033[32m", "\033[34m", "\033[31m", "\033[37m"]
+
+
+def _stack() -> LocalStack:
+    return LocalStack.configured(local_dir() / "infra")
+
+
+def _announce(env: dict[str, str]) -> None:
+    env_file = local_dir() / "env"
+    write_env_file(env, env_file)
+    for key, value in env.items():
+        print(f"{key}={value}")
+    print(f"# written to {env_file}; `set -a; . {env_file}; set +a` to use them", file=sys.stderr)
+
+
+def infra() -> None:
+    stack = _stack()
+    try:
+        _announce(stack.start())
+    except BaseException:
+        stack.stop()
+        raise
+
+
+def down() -> None:
+    _stack().stop()
+    print("stopped Kafka, the mail catcher and PostgreSQL")
+
+
+def _prefix_lines(name: str, colour: str, stream: IO[bytes]) -> None:
+    for raw in iter(stream.readline, b""):
+        line = raw.decode(errors="replace").rstrip()
+        print(f"{colour}{name:>13} |\033[0m {line}", flush=True)
+
+
+def _tail(name: str, colour: str, path: Path, stop: threading.Event) -> None:
+    path.touch()
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        while not stop.is_set():
+            raw = handle.readline()
+            if raw:
+                print(f"{colour}{name:>13} |\033[0m {raw.decode(errors='replace').rstrip()}",
+                      flush=True)
+            else:
+                time.sleep(0.2)
+
+
+def _installed_services() -> list[str]:
+    return [name for name in SERVICE_PORTS if importlib.util.find_spec(name) is not None]
+
+
+def _wait_for_interrupt(children: list[subprocess.Popen[bytes]]) -> None:
+    """Until Ctrl-C or SIGTERM; a service that dies is reported, the rest keep running."""
+    interrupted = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: interrupted.set())
+    reported: set[int] = set()
+    while not interrupted.wait(0.5):
+        for child in children:
+            if child.poll() is not None and child.pid not in reported:
+                reported.add(child.pid)
+                print(f"a service exited with status {child.returncode}", flush=True)
+
+
+def up() -> None:
+    stack = _stack()
+    stop = threading.Event()
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        env = stack.start()
+        _announce(env)
+        logs = [("kafka", stack.kafka.log_file), ("postgres", stack.postgres.log_file),
+                ("mail", stack.mail.log_file)]
+        for index, (name, path) in enumerate(logs):
+            threading.Thread(target=_tail, args=(name, COLOURS[index], path, stop),
+                             daemon=True).start()
+        for index, service in enumerate(_installed_services(), start=len(logs)):
+            child = subprocess.Popen(
+                [sys.executable, "-m", service], env={**os.environ, **env},
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+            children.append(child)
+            assert child.stdout is not None
+            threading.Thread(target=_prefix_lines,
+                             args=(service, COLOURS[index % len(COLOURS)], child.stdout),
+                             daemon=True).start()
+        print(f"mail page: {env['MAIL_WEB_URL']} · Ctrl-C stops everything", flush=True)
+        _wait_for_interrupt(children)
+    finally:
+        print("stopping…", flush=True)
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        stop.set()
+        stack.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="devinfra", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["infra", "down", "up", "env"])
+    command = parser.parse_args().command
+    {"infra": infra, "down": down, "up": up, "env": lambda: _announce(_stack().env())}[command]()
+
+
+if __name__ == "__main__":
+    main()

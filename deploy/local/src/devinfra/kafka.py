@@ -1,0 +1,215 @@
+"""A single-node KRaft Kafka broker run from the jars Maven fetched (deploy/kafka/pom.xml).
+
+Static controller quorum, so formatting needs no --standalone; every listener on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from devinfra.paths import free_port, local_dir, port_answers, repo_root
+
+STARTED_MESSAGE = "Kafka Server started"
+
+LOG4J2 = """\
+status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.kafka.name = kafka
+logger.kafka.level = WARN
+logger.org.name = org.apache.kafka
+logger.org.level = WARN
+logger.started.name = kafka.server.KafkaRaftServer
+logger.started.level = INFO
+"""
+
+
+def libs_dir() -> Path:
+    return local_dir() / "kafka" / "libs"
+
+
+def fetch_jars() -> Path:
+    """Copy the broker jars once; a stamp file marks a complete copy (an interrupted one repeats)."""
+    libs = libs_dir()
+    stamp = libs / ".complete"
+    pom = repo_root() / "deploy" / "kafka" / "pom.xml"
+    if stamp.exists() and stamp.stat().st_mtime >= pom.stat().st_mtime:
+        return libs
+    if not shutil.which("mvn"):
+        raise RuntimeError("Maven (mvn) is missing: run `make setup` or install the 'maven' package")
+    shutil.rmtree(libs, ignore_errors=True)
+    subprocess.run(
+        [
+            "mvn", "-B", "-q", "-Dstyle.color=never", "-f", str(pom),
+            "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies",
+            "-DincludeScope=runtime", f"-DoutputDirectory={libs}",
+        ],
+        check=True,
+    )
+    stamp.touch()
+    return libs
+
+
+def _cluster_id() -> str:
+    """22 characters of base64url, as kafka-storage random-uuid prints; never a leading '-'."""
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cid.startswith("-"):
+            return cid
+
+
+@dataclass
+class LocalKafka:
+    """A broker whose state lives in `state_dir`; `port` 0 picks a free one."""
+
+    state_dir: Path
+    port: int = 0
+    controller_port: int = 0
+    heap: str = "512m"
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.state_dir / "broker.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.state_dir / "broker.log"
+
+    def _write_config(self) -> Path:
+        self.port = self.port or free_port()
+        self.controller_port = self.controller_port or free_port()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        (self.state_dir / "log4j2.properties").write_text(LOG4J2)
+        config = self.state_dir / "server.properties"
+        config.write_text(
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
+                    f"CONTROLLER://127.0.0.1:{self.controller_port}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                    "inter.broker.listener.name=PLAINTEXT",
+                    "controller.listener.names=CONTROLLER",
+                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                    f"log.dirs={self.state_dir / 'data'}",
+                    "num.partitions=3",
+                    "offsets.topic.replication.factor=1",
+                    "offsets.topic.num.partitions=3",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "transaction.state.log.num.partitions=1",
+                    "share.coordinator.state.topic.replication.factor=1",
+                    "share.coordinator.state.topic.min.isr=1",
+                    "group.initial.rebalance.delay.ms=0",
+                    "auto.create.topics.enable=true",
+                    "",
+                ]
+            )
+        )
+        return config
+
+    def _java(self, *args: str, heap: str) -> list[str]:
+        return [
+            "java", f"-Xms{heap}" if heap != "256m" else "-Xms64m", f"-Xmx{heap}",
+            "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            f"-Dkafka.logs.dir={self.state_dir / 'logs'}",
+            f"-Dlog4j2.configurationFile={self.state_dir / 'log4j2.properties'}",
+            "-cp", f"{fetch_jars()}/*", *args,
+        ]
+
+    def _format(self, config: Path) -> None:
+        if (self.state_dir / "data" / "meta.properties").exists():
+            return
+        subprocess.run(
+            self._java("kafka.tools.StorageTool", "format", "-t", _cluster_id(),
+                       "-c", str(config), "-g", heap="256m"),
+            check=True, stdout=subprocess.DEVNULL,
+        )
+
+    def start(self, timeout: float = 90.0) -> "LocalKafka":
+        if not shutil.which("java"):
+            raise RuntimeError("java is missing: run `make setup` or install a JDK (17 or later)")
+        config = self._write_config()
+        self._format(config)
+        log = self.log_file.open("ab")
+        offset = self.log_file.stat().st_size
+        self.process = subprocess.Popen(
+            self._java("kafka.Kafka", str(config), heap=self.heap),
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        self.pid_file.write_text(str(self.process.pid))
+        self._wait_started(offset, timeout)
+        return self
+
+    def _wait_started(self, offset: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"Kafka exited early; see {self.log_file}")
+            with self.log_file.open("rb") as handle:
+                handle.seek(offset)
+                started = STARTED_MESSAGE.encode() in handle.read()
+            if started and port_answers(self.port):
+                return
+            time.sleep(0.2)
+        self.stop()
+        raise TimeoutError(f"Kafka did not start within {timeout}s; see {self.log_file}")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM (a controlled shutdown), SIGKILL only if it hangs."""
+        pid = self.process.pid if self.process else _read_pid(self.pid_file)
+        if pid is not None:
+            _terminate(pid, timeout)
+        if self.process is not None:
+            self.process.wait()
+            self.process = None
+        self.pid_file.unlink(missing_ok=True)
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _terminate(pid: int, timeout: float) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        try:  # reap it if it is our child
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return
+        except ChildProcessError:
+            pass
+        time.sleep(0.1)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,119 @@
+"""Pytest fixtures that give every test suite real servers, in this order of preference:
+1. the servers named by KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL and SMTP_HOST/SMTP_PORT;
+2. testcontainers, where a Docker engine answers;
+3. the local runners (what this machine and CI use), on free ports in .local/test-<pid>/.
+Each test gets its own database and topics, so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+
+from devinfra.kafka import LocalKafka
+from devinfra.mail import LocalMail
+from devinfra.paths import local_dir
+from devinfra.postgres import LocalPostgres
+
+
+@dataclass(frozen=True)
+class Infrastructure:
+    kafka_bootstrap_servers: str
+    postgres_url: str  # the server's maintenance database; tests create their own databases
+    smtp_host: str
+    smtp_port: int
+    mail_web_url: str | None
+
+
+def _docker_answers() -> bool:
+    if os.environ.get("DEVINFRA_NO_DOCKER"):
+        return False
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+        return True
+    except Exception:
+        return False
+
+
+@contextlib.contextmanager
+def _kafka(stack: contextlib.ExitStack, state: Any) -> Iterator[str]:
+    if servers := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        yield servers
+    elif _docker_answers():
+        from testcontainers.kafka import KafkaContainer
+
+        yield stack.enter_context(KafkaContainer().with_kraft()).get_bootstrap_server()
+    else:
+        kafka = LocalKafka(state / "kafka").start()
+        stack.callback(kafka.stop)
+        yield kafka.bootstrap_servers
+
+
+def _postgres(stack: contextlib.ExitStack, state: Any) -> str:
+    if url := os.environ.get("DATABASE_URL"):
+        return url
+    if _docker_answers():
+        from testcontainers.postgres import PostgresContainer
+
+        container = stack.enter_context(PostgresContainer("postgres:16", driver=None))
+        return str(container.get_connection_url())
+    postgres = LocalPostgres(state / "postgres").start()
+    stack.callback(postgres.stop)
+    return postgres.url()
+
+
+@pytest.fixture(scope="session")
+def infrastructure() -> Iterator[Infrastructure]:
+    state = local_dir() / f"test-{os.getpid()}"
+    with contextlib.ExitStack() as stack:
+        stack.callback(shutil.rmtree, state, True)
+        postgres_url = _postgres(stack, state)
+        if os.environ.get("SMTP_HOST"):
+            smtp = (os.environ["SMTP_HOST"], int(os.environ.get("SMTP_PORT", "25")),
+                    os.environ.get("MAIL_WEB_URL"))
+        else:
+            mail = LocalMail(state / "mail").start()
+            stack.callback(mail.stop)
+            smtp = ("127.0.0.1", mail.smtp_port, mail.web_url)
+        kafka = stack.enter_context(_kafka(stack, state))
+        yield Infrastructure(kafka, postgres_url, smtp[0], smtp[1], smtp[2])
+
+
+@pytest.fixture
+def database_factory(infrastructure: Infrastructure) -> Iterator[Callable[[], str]]:
+    """Makes fresh, empty databases on the test server and drops them after the test."""
+    created: list[str] = []
+
+    def create() -> str:
+        name = f"test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(infrastructure.postgres_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        return infrastructure.postgres_url.rsplit("/", 1)[0] + "/" + name
+
+    yield create
+    with psycopg.connect(infrastructure.postgres_url, autocommit=True) as conn:
+        for name in created:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(database_factory: Callable[[], str]) -> str:
+    return database_factory()
+
+
+@pytest.fixture
+def unique_topic() -> Callable[[str], str]:
+    """Topic names no other test (or earlier run) uses: `unique_topic("claims.status-events")`."""
+    run = uuid.uuid4().hex[:8]
+    return lambda base: f"{base}.test-{run}"

@@ -1,0 +1,1 @@
+"""The claim-status service: event-sourced claims and per-customer read models."""

@@ -1,0 +1,1 @@
+"""The identity service: accounts, log-in, tokens, forced password change, lock-out."""

@@ -1,0 +1,25 @@
+"""Composition root of the identity service: the one place that builds clients from settings."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from claims_shared.service import open_resources
+from claims_shared.settings import ServiceSettings
+from claims_shared.web import create_service_app
+from identity.settings import IdentitySettings
+
+
+def build(settings: ServiceSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_resources(settings, app):
+            yield
+
+    return create_service_app(settings=settings, lifespan=lifespan)
+
+
+def create_app() -> FastAPI:
+    """For `uvicorn --factory identity.main:create_app`."""
+    return build(IdentitySettings())

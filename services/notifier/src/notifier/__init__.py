@@ -1,0 +1,1 @@
+"""The notifier service: mails temporary passwords, status changes and security notices."""

@@ -1,0 +1,1 @@
+"""The registration service: both registration journeys of the customer guide."""

@@ -1,0 +1,12 @@
+"""Settings of the registration service; environment variables start with REGISTRATION_."""
+
+from pydantic_settings import SettingsConfigDict
+
+from claims_shared.settings import ServiceSettings
+
+
+class RegistrationSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="REGISTRATION_", extra="ignore", frozen=True)
+
+    service_name: str = "registration"
+    http_port: int = 8102

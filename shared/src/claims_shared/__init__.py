@@ -1,0 +1,1 @@
+"""What every service of the claims-status platform needs, provided once."""

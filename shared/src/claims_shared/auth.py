@@ -1,0 +1,143 @@
+"""Verifying identity's access tokens in any service, as FastAPI dependencies.
+
+Tokens are JWTs signed with EdDSA (Ed25519); the algorithm is pinned (never taken from the
+token's header), issuer, audience, exp and nbf are checked, and the key is chosen by `kid` from
+identity's JWKS. An unknown kid triggers one refresh of the key set (key rotation), at most once
+every `refresh_interval` seconds so a flood of forged kids cannot hammer identity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import jwt
+from fastapi import Request
+
+from claims_shared.errors import ApiError, Message
+
+ALGORITHM = "EdDSA"
+
+SCOPE_CUSTOMER = "customer"
+SCOPE_PASSWORD_CHANGE = "password:change"
+SCOPE_STAFF = "staff"
+
+UNAUTHENTICATED = Message("ログインしてください。", "Please log in.")
+FORBIDDEN = Message("この操作は許可されていません。", "This action is not allowed.")
+PASSWORD_CHANGE_FIRST = Message(
+    "仮パスワードでログインしています。先にパスワードを変更してください。",
+    "You logged in with a temporary password. Please change your password first.",
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a customer (customer_id set) or staff (roles set), and what they may do."""
+
+    user_id: str
+    customer_id: str | None
+    scopes: frozenset[str]
+    roles: frozenset[str]
+
+
+KeyFetcher = Callable[[], Awaitable[dict[str, Any]]]
+
+
+def jwks_fetcher(url: str, timeout: float = 3.0) -> KeyFetcher:
+    async def fetch() -> dict[str, Any]:
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            response = await client.get(url)
+            response.raise_for_status()
+            result: dict[str, Any] = response.json()
+            return result
+
+    return fetch
+
+
+class TokenVerifier:
+    def __init__(self, fetch_keys: KeyFetcher, *, issuer: str, audience: str,
+                 refresh_interval: float = 30.0, leeway: float = 5.0) -> None:
+        self._fetch_keys = fetch_keys
+        self.issuer = issuer
+        self.audience = audience
+        self.refresh_interval = refresh_interval
+        self.leeway = leeway
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+            if header.get("alg") != ALGORITHM:
+                raise jwt.InvalidAlgorithmError("algorithm not allowed")
+            key = await self._key(str(header.get("kid", "")))
+            claims = jwt.decode(
+                token, key, algorithms=[ALGORITHM], issuer=self.issuer, audience=self.audience,
+                leeway=self.leeway, options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except (jwt.PyJWTError, KeyError, ValueError) as error:
+            raise ApiError(401, "invalid_token", UNAUTHENTICATED,
+                           {"WWW-Authenticate": 'Bearer error="invalid_token"'}) from error
+        return Principal(
+            user_id=str(claims["sub"]),
+            customer_id=claims.get("customer_id"),
+            scopes=frozenset(str(claims.get("scope", "")).split()),
+            roles=frozenset(claims.get("roles", [])),
+        )
+
+    async def _key(self, kid: str) -> jwt.PyJWK:
+        if kid not in self._keys:
+            async with self._lock:
+                if kid not in self._keys and time.monotonic() - self._fetched_at > self.refresh_interval:
+                    jwks = await self._fetch_keys()
+                    self._fetched_at = time.monotonic()
+                    self._keys = {
+                        k["kid"]: jwt.PyJWK(k, algorithm=ALGORITHM) for k in jwks.get("keys", [])
+                        if k.get("kid")
+                    }
+        return self._keys[kid]
+
+
+def _bearer(request: Request) -> str:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "unauthenticated", UNAUTHENTICATED, {"WWW-Authenticate": "Bearer"})
+    return token.strip()
+
+
+async def _principal(request: Request) -> Principal:
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return await verifier.verify(_bearer(request))
+
+
+async def current_customer(request: Request) -> Principal:
+    """A customer with a full session; a must-change-password token is told to change it first."""
+    principal = await _principal(request)
+    if SCOPE_CUSTOMER in principal.scopes and principal.customer_id:
+        return principal
+    if SCOPE_PASSWORD_CHANGE in principal.scopes:
+        raise ApiError(403, "password_change_required", PASSWORD_CHANGE_FIRST)
+    raise ApiError(403, "forbidden", FORBIDDEN)
+
+
+async def password_changer(request: Request) -> Principal:
+    """A customer allowed to change their password: full sessions and must-change tokens."""
+    principal = await _principal(request)
+    if principal.scopes & {SCOPE_CUSTOMER, SCOPE_PASSWORD_CHANGE} and principal.customer_id:
+        return principal
+    raise ApiError(403, "forbidden", FORBIDDEN)
+
+
+def staff_with_role(role: str) -> Callable[[Request], Awaitable[Principal]]:
+    async def dependency(request: Request) -> Principal:
+        principal = await _principal(request)
+        if SCOPE_STAFF in principal.scopes and role in principal.roles:
+            return principal
+        raise ApiError(403, "forbidden", FORBIDDEN)
+
+    return dependency

@@ -1,0 +1,205 @@
+"""Kafka, done one way for every service.
+
+aiokafka's defaults are weaker than the Java client's (acks=1, no idempotence, auto-commit,
+read_uncommitted), so every one is set here explicitly:
+- EventPublisher: idempotent producer, acks=all; `publish` returns only after the broker acked.
+- ConsumerRunner: manual commits after the handler's effect (at-least-once delivery; handlers make
+  it exactly-once by recording the event id with their effect, see claims_shared.idempotency).
+  A message that can never be processed goes to `<topic>.dlq` with the reason, then the runner
+  goes on. Any other failure (a database down) is retried from the same offset with back-off,
+  so an outage never empties a topic into the DLQ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.structs import RecordMetadata
+from prometheus_client import Counter
+from pydantic import ValidationError
+
+from claims_shared.events import Envelope, encode, topics
+from claims_shared.events.catalogue import UnknownEventType
+from claims_shared.logging import get_logger
+
+log = get_logger(__name__)
+
+Headers = list[tuple[str, bytes]]
+
+MESSAGES_PROCESSED = Counter(
+    "kafka_messages_processed_total", "Messages a consumer handled", ["group", "topic"]
+)
+MESSAGES_DEAD_LETTERED = Counter(
+    "kafka_messages_dead_lettered_total", "Messages sent to a DLQ", ["group", "topic"]
+)
+HANDLER_RETRIES = Counter(
+    "kafka_handler_retries_total", "Transient handler failures retried", ["group", "topic"]
+)
+
+
+class UnprocessableMessage(Exception):
+    """Raised by a handler for a message no retry can fix (it breaks a rule, refers to nothing)."""
+
+
+DEAD_LETTER_ERRORS: tuple[type[BaseException], ...] = (
+    UnprocessableMessage, ValidationError, UnknownEventType, UnicodeDecodeError,
+    json.JSONDecodeError,
+)
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    topic: str
+    key: str
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+class EventPublisher:
+    def __init__(self, bootstrap_servers: str, client_id: str) -> None:
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap_servers,
+            client_id=client_id,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=5,
+            request_timeout_ms=30000,
+        )
+
+    async def start(self) -> None:
+        await self.producer.start()
+
+    async def stop(self) -> None:
+        await self.producer.stop()
+
+    async def publish(self, topic: str, key: str, envelope: Envelope, headers: Headers = []) -> RecordMetadata:  # noqa: B006
+        return await self.producer.send_and_wait(
+            topic, encode(envelope), key=key.encode(), headers=list(headers)
+        )
+
+    async def publish_all(self, messages: Sequence[OutgoingMessage]) -> list[RecordMetadata]:
+        """Send in order, then wait for every ack; per-partition order holds (idempotence)."""
+        pending = [
+            await self.producer.send(m.topic, m.value, key=m.key.encode(), headers=list(m.headers))
+            for m in messages
+        ]
+        return list(await asyncio.gather(*pending))
+
+    async def check_ready(self) -> None:
+        """Readiness: the cluster answers a metadata request."""
+        await self.producer.client.fetch_all_metadata()
+
+
+Handler = Callable[[ConsumerRecord], Awaitable[None]]
+
+
+class ConsumerRunner:
+    """Runs `handle` on every message of `topics` for one consumer group, until `stop()`."""
+
+    def __init__(
+        self,
+        *,
+        bootstrap_servers: str,
+        group_id: str,
+        topics: Sequence[str],
+        handle: Handler,
+        publisher: EventPublisher,
+        max_records: int = 200,
+        retry_backoff: float = 0.5,
+        session_timeout_ms: int = 10000,
+    ) -> None:
+        self.group_id = group_id
+        self.topics = list(topics)
+        self.handle = handle
+        self.publisher = publisher
+        self.max_records = max_records
+        self.retry_backoff = retry_backoff
+        self.consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=bootstrap_servers,
+            group_id=group_id,
+            client_id=group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            session_timeout_ms=session_timeout_ms,
+            heartbeat_interval_ms=max(1000, session_timeout_ms // 3),
+            max_poll_interval_ms=300000,
+        )
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        await self.consumer.start()
+        log.info("consumer started", group=self.group_id, topics=self.topics)
+        try:
+            while not self._stopping.is_set():
+                batches = await self.consumer.getmany(timeout_ms=500, max_records=self.max_records)
+                for partition, records in batches.items():
+                    await self._process_partition(partition, records)
+        finally:
+            await self.consumer.stop()
+            log.info("consumer stopped", group=self.group_id)
+
+    def stop(self) -> None:
+        """Finish the message in hand, commit, leave the group."""
+        self._stopping.set()
+
+    async def _process_partition(self, partition: TopicPartition, records: list[ConsumerRecord]) -> None:
+        """Handle records in order and commit once for the batch, after the effects."""
+        next_offset: int | None = None
+        for record in records:
+            if self._stopping.is_set():
+                break
+            if not await self._process(record):
+                # Transient failure: re-read from this record after a pause; nothing is skipped.
+                self.consumer.seek(partition, record.offset)
+                await asyncio.sleep(self.retry_backoff)
+                break
+            next_offset = record.offset + 1
+        if next_offset is not None:
+            await self._commit(partition, next_offset)
+
+    async def _process(self, record: ConsumerRecord) -> bool:
+        try:
+            await self.handle(record)
+        except DEAD_LETTER_ERRORS as error:
+            await self._dead_letter(record, error)
+        except Exception as error:  # noqa: BLE001 - anything else is worth another try
+            HANDLER_RETRIES.labels(self.group_id, record.topic).inc()
+            log.warning("handler failed; will retry", group=self.group_id, topic=record.topic,
+                        partition=record.partition, offset=record.offset, error=repr(error))
+            return False
+        MESSAGES_PROCESSED.labels(self.group_id, record.topic).inc()
+        return True
+
+    async def _dead_letter(self, record: ConsumerRecord, error: BaseException) -> None:
+        reason = f"{type(error).__name__}: {error}"[:2000]
+        headers = [
+            *(record.headers or ()),
+            ("dlq.reason", reason.encode()),
+            ("dlq.error_type", type(error).__name__.encode()),
+            ("dlq.source_topic", record.topic.encode()),
+            ("dlq.source_partition", str(record.partition).encode()),
+            ("dlq.source_offset", str(record.offset).encode()),
+            ("dlq.consumer_group", self.group_id.encode()),
+        ]
+        await self.publisher.producer.send_and_wait(
+            topics.dlq(record.topic), record.value, key=record.key, headers=headers
+        )
+        MESSAGES_DEAD_LETTERED.labels(self.group_id, record.topic).inc()
+        log.warning("message sent to the DLQ", group=self.group_id, topic=record.topic,
+                    partition=record.partition, offset=record.offset, reason=reason)
+
+    async def _commit(self, partition: TopicPartition, next_offset: int) -> None:
+        """After the effect. If a rebalance took the partition, the next owner re-reads the
+        message and the handler's idempotency makes that harmless."""
+        try:
+            await self.consumer.commit({partition: next_offset})
+        except (CommitFailedError, IllegalStateError, KafkaError) as error:
+            log.warning("commit failed; the message may be redelivered", error=repr(error),
+                        topic=partition.topic, partition=partition.partition)

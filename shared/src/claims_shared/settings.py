@@ -1,0 +1,62 @@
+"""Settings from the environment. Each service subclasses ServiceSettings with its own env prefix
+(IDENTITY_, REGISTRATION_, ...); what all services share (Kafka, the maintenance window, identity's
+JWKS) is read without a prefix so one .local/env serves them all."""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    service_name: str = "service"
+    environment: Literal["development", "test", "production"] = Field(
+        "development", validation_alias="APP_ENV"
+    )
+    log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8100
+    database_url: str = "postgresql://claims:claims-local-only@127.0.0.1:15432/postgres"
+    database_pool_size: int = 10
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:19092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
+    )
+    maintenance_windows: str = Field(
+        "MON 02:00-04:00", validation_alias="MAINTENANCE_WINDOWS",
+        description="Comma-separated 'DAY HH:MM-HH:MM' in maintenance_timezone; empty disables.",
+    )
+    maintenance_timezone: str = Field("Asia/Tokyo", validation_alias="MAINTENANCE_TIMEZONE")
+    identity_jwks_url: str = Field(
+        "http://127.0.0.1:8101/.well-known/jwks.json", validation_alias="IDENTITY_JWKS_URL"
+    )
+    token_issuer: str = Field("claims-status-identity", validation_alias="TOKEN_ISSUER")
+    token_audience: str = Field("claims-status", validation_alias="TOKEN_AUDIENCE")
+
+    @model_validator(mode="after")
+    def _refuse_local_secrets_in_production(self) -> "ServiceSettings":
+        if self.environment == "production" and "claims-local-only" in self.database_url:
+            raise ValueError("the local development database password is refused in production")
+        return self
+
+
+def eventsourcing_env(database_url: str, *, schema: str | None = None) -> dict[str, str]:
+    """The environment eventsourcing's PostgreSQL persistence reads, derived from one URL."""
+    url = urlsplit(database_url)
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
+        "POSTGRES_HOST": url.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(url.port or 5432),
+        "POSTGRES_USER": unquote(url.username or ""),
+        "POSTGRES_PASSWORD": unquote(url.password or ""),
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_LOCK_TIMEOUT": "10",
+    }
+    if schema:
+        env["POSTGRES_SCHEMA"] = schema
+    return env

@@ -1,0 +1,131 @@
+"""The FastAPI app factory every service uses: /healthz, /readyz, /metrics, the JSON error format,
+request logging with request ids, and the maintenance window for customer-facing routers."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+from claims_shared.errors import ApiError, Message, install_error_handlers
+from claims_shared.logging import get_logger
+from claims_shared.maintenance import Clock, MaintenanceSchedule, system_clock
+from claims_shared.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+ReadinessCheck = Callable[[], Awaitable[object]]
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+HTTP_REQUESTS = Counter(
+    "http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+MAINTENANCE = Message(
+    "ただいまメンテナンス中です。毎週月曜日 2:00〜4:00 はご利用いただけません。",
+    "The service is under maintenance every Monday 02:00-04:00 (Japan time). Please come back later.",
+)
+
+
+def create_service_app(
+    *,
+    settings: ServiceSettings,
+    routers: Sequence[APIRouter] = (),
+    readiness: Mapping[str, ReadinessCheck] | None = None,
+    lifespan: Lifespan | None = None,
+    clock: Clock = system_clock,
+    version: str = "1.0.0",
+) -> FastAPI:
+    app = FastAPI(title=f"claims-status {settings.service_name}", version=version,
+                  lifespan=lifespan)
+    app.state.maintenance = MaintenanceSchedule.parse(
+        settings.maintenance_windows, settings.maintenance_timezone
+    )
+    app.state.clock = clock
+    app.state.readiness = dict(readiness or {})
+    install_error_handlers(app)
+    _install_request_context(app, settings.service_name)
+    app.include_router(_operations_router())
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+async def outside_maintenance(request: Request) -> None:
+    """Dependency for customer-facing routers: 503 with Retry-After inside the window."""
+    schedule: MaintenanceSchedule = request.app.state.maintenance
+    retry_after = schedule.retry_after_seconds(request.app.state.clock())
+    if retry_after is not None:
+        raise ApiError(503, "maintenance", MAINTENANCE, {"Retry-After": str(retry_after)})
+
+
+def _install_request_context(app: FastAPI, service: str) -> None:
+    @app.middleware("http")
+    async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        incoming = request.headers.get("x-request-id", "")
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        correlation = request.headers.get("x-correlation-id", "")
+        structlog.contextvars.bind_contextvars(
+            request_id=request_id,
+            correlation_id=correlation if _SAFE_REQUEST_ID.match(correlation) else request_id,
+        )
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(request.scope.get("route"), "path", "unmatched")
+            HTTP_REQUESTS.labels(service, request.method, route, str(status)).inc()
+            HTTP_LATENCY.labels(service, request.method, route).observe(elapsed)
+            if route not in ("/healthz", "/readyz", "/metrics"):
+                log.info("request", method=request.method, route=route, status=status,
+                         duration_ms=round(elapsed * 1000, 1))
+            structlog.contextvars.unbind_contextvars("request_id", "correlation_id")
+        response.headers["X-Request-ID"] = request_id
+        return response
+
+
+def _operations_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers. Dependencies are /readyz's business."""
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        checks: Mapping[str, ReadinessCheck] = request.app.state.readiness
+        results = dict(zip(checks, await asyncio.gather(*(_check(c) for c in checks.values()))))
+        ready = all(result == "ok" for result in results.values())
+        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": results},
+                            status_code=200 if ready else 503)
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+async def _check(check: ReadinessCheck, timeout: float = 2.0) -> str:
+    try:
+        await asyncio.wait_for(check(), timeout)
+        return "ok"
+    except Exception as error:  # noqa: BLE001 - any failure means not ready
+        return f"failed: {type(error).__name__}"
