@@ -14,10 +14,9 @@ setup: system-packages $(STAMP) $(KAFKA_LIBS)
 system-packages:
 	@bash deploy/local/system-packages.sh
 
-$(STAMP): constraints.txt $(PYPROJECTS)
+$(STAMP): constraints.txt requirements-dev.txt $(PYPROJECTS)
 	@test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q -c constraints.txt $(addprefix -e ,$(PACKAGES)) \
-		pytest pytest-asyncio ruff mypy
+	$(PY) -m pip install -q -c constraints.txt $(addprefix -e ,$(PACKAGES)) -r requirements-dev.txt
 	@touch $@
 
 $(KAFKA_LIBS): deploy/kafka/pom.xml | $(STAMP)

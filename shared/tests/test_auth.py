@@ -23,8 +23,16 @@ def _jwk(key: Ed25519PrivateKey, kid: str) -> dict[str, Any]:
 
 def _token(key: Ed25519PrivateKey, kid: str, **overrides: Any) -> str:
     now = int(time.time())
-    claims = {"sub": "user-1", "customer_id": "C1", "scope": "customer", "iss": ISSUER,
-              "aud": AUDIENCE, "iat": now, "exp": now + 300, **overrides}
+    claims = {
+        "sub": "user-1",
+        "customer_id": "C1",
+        "scope": "customer",
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now,
+        "exp": now + 300,
+        **overrides,
+    }
     return jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": kid})
 
 
@@ -74,8 +82,15 @@ def _alg_none(token: str) -> str:
         pytest.param(lambda k: _alg_none(_token(k, "k1")), id="alg-none"),
         pytest.param(lambda k: _token(Ed25519PrivateKey.generate(), "k1"), id="foreign-key"),
         pytest.param(lambda k: _token(Ed25519PrivateKey.generate(), "k9"), id="unknown-kid"),
-        pytest.param(lambda k: jwt.encode({"sub": "x"}, "a-shared-secret-of-at-least-32-bytes!", algorithm="HS256",
-                                          headers={"kid": "k1"}), id="hs256"),
+        pytest.param(
+            lambda k: jwt.encode(
+                {"sub": "x"},
+                "a-shared-secret-of-at-least-32-bytes!",
+                algorithm="HS256",
+                headers={"kid": "k1"},
+            ),
+            id="hs256",
+        ),
         pytest.param(lambda k: "not-a-jwt", id="garbage"),
     ],
 )
@@ -86,7 +101,9 @@ async def test_bad_tokens_are_refused(key: Ed25519PrivateKey, make_bad: Any) -> 
     assert (refused.value.status, refused.value.code) == (401, "invalid_token")
 
 
-async def test_a_rotated_key_is_fetched_once_and_old_keys_keep_verifying(key: Ed25519PrivateKey) -> None:
+async def test_a_rotated_key_is_fetched_once_and_old_keys_keep_verifying(
+    key: Ed25519PrivateKey,
+) -> None:
     keys = KeySet((key, "k1"))
     verifier = TokenVerifier(keys, issuer=ISSUER, audience=AUDIENCE, refresh_interval=0)
     await verifier.verify(_token(key, "k1"))

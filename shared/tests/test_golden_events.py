@@ -31,8 +31,11 @@ def test_golden_sample_round_trips(sample: Path) -> None:
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.stem)
 def test_a_sample_missing_a_required_field_is_refused(sample: Path) -> None:
     document = json.loads(sample.read_bytes())
-    required = [k for k, f in EVENT_TYPES[(document["event_type"], 1)].model_fields.items()
-                if f.is_required()]
+    required = [
+        k
+        for k, f in EVENT_TYPES[(document["event_type"], 1)].model_fields.items()
+        if f.is_required()
+    ]
     del document["data"][required[0]]
     with pytest.raises(ValidationError):
         decode(json.dumps(document).encode())

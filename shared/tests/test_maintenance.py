@@ -69,8 +69,9 @@ def _app(now: datetime) -> httpx.AsyncClient:
     async def ping() -> dict[str, str]:
         return {"ok": "yes"}
 
-    app = create_service_app(settings=ServiceSettings(), routers=[customer, staff],
-                             clock=lambda: now)
+    app = create_service_app(
+        settings=ServiceSettings(), routers=[customer, staff], clock=lambda: now
+    )
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
 
 

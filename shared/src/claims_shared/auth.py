@@ -23,7 +23,7 @@ from claims_shared.errors import ApiError, Message
 ALGORITHM = "EdDSA"
 
 SCOPE_CUSTOMER = "customer"
-SCOPE_PASSWORD_CHANGE = "password:change"
+SCOPE_PASSWORD_CHANGE = "password:change"  # noqa: S105 - a scope name, not a secret
 SCOPE_STAFF = "staff"
 
 UNAUTHENTICATED = Message("ログインしてください。", "Please log in.")
@@ -59,8 +59,15 @@ def jwks_fetcher(url: str, timeout: float = 3.0) -> KeyFetcher:
 
 
 class TokenVerifier:
-    def __init__(self, fetch_keys: KeyFetcher, *, issuer: str, audience: str,
-                 refresh_interval: float = 30.0, leeway: float = 5.0) -> None:
+    def __init__(
+        self,
+        fetch_keys: KeyFetcher,
+        *,
+        issuer: str,
+        audience: str,
+        refresh_interval: float = 30.0,
+        leeway: float = 5.0,
+    ) -> None:
         self._fetch_keys = fetch_keys
         self.issuer = issuer
         self.audience = audience
@@ -77,12 +84,21 @@ class TokenVerifier:
                 raise jwt.InvalidAlgorithmError("algorithm not allowed")
             key = await self._key(str(header.get("kid", "")))
             claims = jwt.decode(
-                token, key, algorithms=[ALGORITHM], issuer=self.issuer, audience=self.audience,
-                leeway=self.leeway, options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                issuer=self.issuer,
+                audience=self.audience,
+                leeway=self.leeway,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             )
         except (jwt.PyJWTError, KeyError, ValueError) as error:
-            raise ApiError(401, "invalid_token", UNAUTHENTICATED,
-                           {"WWW-Authenticate": 'Bearer error="invalid_token"'}) from error
+            raise ApiError(
+                401,
+                "invalid_token",
+                UNAUTHENTICATED,
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            ) from error
         return Principal(
             user_id=str(claims["sub"]),
             customer_id=claims.get("customer_id"),
@@ -93,11 +109,15 @@ class TokenVerifier:
     async def _key(self, kid: str) -> jwt.PyJWK:
         if kid not in self._keys:
             async with self._lock:
-                if kid not in self._keys and time.monotonic() - self._fetched_at > self.refresh_interval:
+                if (
+                    kid not in self._keys
+                    and time.monotonic() - self._fetched_at > self.refresh_interval
+                ):
                     jwks = await self._fetch_keys()
                     self._fetched_at = time.monotonic()
                     self._keys = {
-                        k["kid"]: jwt.PyJWK(k, algorithm=ALGORITHM) for k in jwks.get("keys", [])
+                        k["kid"]: jwt.PyJWK(k, algorithm=ALGORITHM)
+                        for k in jwks.get("keys", [])
                         if k.get("kid")
                     }
         return self._keys[kid]

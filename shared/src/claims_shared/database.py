@@ -10,8 +10,9 @@ ReadyCheck = Callable[[], Awaitable[None]]
 
 
 async def create_pool(database_url: str, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=max_size,
-                                     command_timeout=30)
+    pool = await asyncpg.create_pool(
+        database_url, min_size=1, max_size=max_size, command_timeout=30
+    )
     assert pool is not None
     return pool
 

@@ -44,8 +44,9 @@ def request_language(request: Request) -> str:
 class ApiError(Exception):
     """Raised anywhere below a route; answered as `{code, message}` with `status`."""
 
-    def __init__(self, status: int, code: str, message: Message,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: Message, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(code)
         self.status = status
         self.code = code
@@ -54,22 +55,35 @@ class ApiError(Exception):
 
 
 GENERIC = {
-    400: ("bad_request", Message("リクエストの形式が正しくありません。", "The request is malformed.")),
+    400: (
+        "bad_request",
+        Message("リクエストの形式が正しくありません。", "The request is malformed."),
+    ),
     401: ("unauthenticated", Message("ログインが必要です。", "Please log in.")),
     403: ("forbidden", Message("この操作は許可されていません。", "This action is not allowed.")),
     404: ("not_found", Message("見つかりません。", "Not found.")),
     405: ("method_not_allowed", Message("この操作はできません。", "Method not allowed.")),
     413: ("payload_too_large", Message("送信内容が大きすぎます。", "The request is too large.")),
-    500: ("internal_error",
-          Message("ただいま処理できません。しばらくしてからお試しください。",
-                  "We could not process this right now. Please try again later.")),
+    500: (
+        "internal_error",
+        Message(
+            "ただいま処理できません。しばらくしてからお試しください。",
+            "We could not process this right now. Please try again later.",
+        ),
+    ),
 }
 
 VALIDATION = Message("入力内容をご確認ください。", "Please check what you entered.")
 
 
-def error_response(request: Request, status: int, code: str, message: Message,
-                   headers: dict[str, str] | None = None, **extra: object) -> JSONResponse:
+def error_response(
+    request: Request,
+    status: int,
+    code: str,
+    message: Message,
+    headers: dict[str, str] | None = None,
+    **extra: object,
+) -> JSONResponse:
     body = {"code": code, "message": message.in_language(request_language(request)), **extra}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -90,8 +104,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         code, message = GENERIC.get(error.status_code, GENERIC[400])
-        return error_response(request, error.status_code, code, message,
-                              dict(error.headers or {}))
+        return error_response(request, error.status_code, code, message, dict(error.headers or {}))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:

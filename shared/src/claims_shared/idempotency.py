@@ -34,7 +34,8 @@ async def apply_once(pool: asyncpg.Pool, consumer: str, event_id: str, effect: E
         first_time = await conn.fetchval(
             "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) "
             "ON CONFLICT DO NOTHING RETURNING true",
-            consumer, event_id,
+            consumer,
+            event_id,
         )
         if not first_time:
             return False

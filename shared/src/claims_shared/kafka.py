@@ -16,6 +16,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
@@ -47,7 +48,10 @@ class UnprocessableMessage(Exception):
 
 
 DEAD_LETTER_ERRORS: tuple[type[BaseException], ...] = (
-    UnprocessableMessage, ValidationError, UnknownEventType, UnicodeDecodeError,
+    UnprocessableMessage,
+    ValidationError,
+    UnknownEventType,
+    UnicodeDecodeError,
     json.JSONDecodeError,
 )
 
@@ -77,9 +81,11 @@ class EventPublisher:
     async def stop(self) -> None:
         await self.producer.stop()
 
-    async def publish(self, topic: str, key: str, envelope: Envelope, headers: Headers = []) -> RecordMetadata:  # noqa: B006
+    async def publish(
+        self, topic: str, key: str, envelope: Envelope[Any], headers: Headers | None = None
+    ) -> RecordMetadata:
         return await self.producer.send_and_wait(
-            topic, encode(envelope), key=key.encode(), headers=list(headers)
+            topic, encode(envelope), key=key.encode(), headers=headers or []
         )
 
     async def publish_all(self, messages: Sequence[OutgoingMessage]) -> list[RecordMetadata]:
@@ -149,7 +155,9 @@ class ConsumerRunner:
         """Finish the message in hand, commit, leave the group."""
         self._stopping.set()
 
-    async def _process_partition(self, partition: TopicPartition, records: list[ConsumerRecord]) -> None:
+    async def _process_partition(
+        self, partition: TopicPartition, records: list[ConsumerRecord]
+    ) -> None:
         """Handle records in order and commit once for the batch, after the effects."""
         next_offset: int | None = None
         for record in records:
@@ -169,10 +177,16 @@ class ConsumerRunner:
             await self.handle(record)
         except DEAD_LETTER_ERRORS as error:
             await self._dead_letter(record, error)
-        except Exception as error:  # noqa: BLE001 - anything else is worth another try
+        except Exception as error:
             HANDLER_RETRIES.labels(self.group_id, record.topic).inc()
-            log.warning("handler failed; will retry", group=self.group_id, topic=record.topic,
-                        partition=record.partition, offset=record.offset, error=repr(error))
+            log.warning(
+                "handler failed; will retry",
+                group=self.group_id,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                error=repr(error),
+            )
             return False
         MESSAGES_PROCESSED.labels(self.group_id, record.topic).inc()
         return True
@@ -192,8 +206,14 @@ class ConsumerRunner:
             topics.dlq(record.topic), record.value, key=record.key, headers=headers
         )
         MESSAGES_DEAD_LETTERED.labels(self.group_id, record.topic).inc()
-        log.warning("message sent to the DLQ", group=self.group_id, topic=record.topic,
-                    partition=record.partition, offset=record.offset, reason=reason)
+        log.warning(
+            "message sent to the DLQ",
+            group=self.group_id,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            reason=reason,
+        )
 
     async def _commit(self, partition: TopicPartition, next_offset: int) -> None:
         """After the effect. If a rebalance took the partition, the next owner re-reads the
@@ -201,5 +221,9 @@ class ConsumerRunner:
         try:
             await self.consumer.commit({partition: next_offset})
         except (CommitFailedError, IllegalStateError, KafkaError) as error:
-            log.warning("commit failed; the message may be redelivered", error=repr(error),
-                        topic=partition.topic, partition=partition.partition)
+            log.warning(
+                "commit failed; the message may be redelivered",
+                error=repr(error),
+                topic=partition.topic,
+                partition=partition.partition,
+            )

@@ -9,12 +9,24 @@ import sys
 import structlog
 
 _REDACTED_KEYS = frozenset(
-    {"password", "current_password", "new_password", "temporary_password", "password_hash",
-     "procedure_code", "authorization", "access_token", "refresh_token", "registration_token"}
+    {
+        "password",
+        "current_password",
+        "new_password",
+        "temporary_password",
+        "password_hash",
+        "procedure_code",
+        "authorization",
+        "access_token",
+        "refresh_token",
+        "registration_token",
+    }
 )
 
 
-def _redact_secrets(_: object, __: str, event: structlog.types.EventDict) -> structlog.types.EventDict:
+def _redact_secrets(
+    _: object, __: str, event: structlog.types.EventDict
+) -> structlog.types.EventDict:
     """A guard, not the plan: secrets are never logged on purpose, and if one is, it is masked."""
     for key in _REDACTED_KEYS.intersection(event):
         event[key] = "[redacted]"
@@ -29,9 +41,12 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         _redact_secrets,
     ]
     structlog.configure(
-        processors=[*shared, structlog.processors.dict_tracebacks,
-                    structlog.processors.EventRenamer("message"),
-                    structlog.processors.JSONRenderer(ensure_ascii=False)],
+        processors=[
+            *shared,
+            structlog.processors.dict_tracebacks,
+            structlog.processors.EventRenamer("message"),
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ],
         logger_factory=structlog.PrintLoggerFactory(sys.stdout),
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         cache_logger_on_first_use=True,
@@ -40,9 +55,11 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                        structlog.processors.EventRenamer("message"),
-                        structlog.processors.JSONRenderer(ensure_ascii=False)],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.EventRenamer("message"),
+                structlog.processors.JSONRenderer(ensure_ascii=False),
+            ],
             foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
         )
     )

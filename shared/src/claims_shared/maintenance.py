@@ -32,7 +32,7 @@ class MaintenanceSchedule:
     timezone: ZoneInfo
 
     @classmethod
-    def parse(cls, text: str, timezone: str) -> "MaintenanceSchedule":
+    def parse(cls, text: str, timezone: str) -> MaintenanceSchedule:
         """'MON 02:00-04:00, THU 23:30-00:30' in `timezone`; an empty text means no window."""
         windows = []
         for part in filter(str.strip, text.split(",")):
@@ -40,8 +40,11 @@ class MaintenanceSchedule:
             if not match or match.group(1).upper() not in DAYS:
                 raise ValueError(f"maintenance window {part.strip()!r} is not 'DAY HH:MM-HH:MM'")
             day, h1, m1, h2, m2 = match.groups()
-            windows.append(WeeklyWindow(DAYS.index(day.upper()), time(int(h1), int(m1)),
-                                        time(int(h2), int(m2))))
+            windows.append(
+                WeeklyWindow(
+                    DAYS.index(day.upper()), time(int(h1), int(m1)), time(int(h2), int(m2))
+                )
+            )
         return cls(tuple(windows), ZoneInfo(timezone))
 
     def ends_at(self, now: datetime) -> datetime | None:

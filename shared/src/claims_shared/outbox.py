@@ -58,7 +58,7 @@ class OutboxRelay:
     def __init__(
         self,
         *,
-        application: Application,
+        application: Application[Any],
         translate: Translate,
         publisher: EventPublisher,
         pool: asyncpg.Pool,
@@ -76,6 +76,7 @@ class OutboxRelay:
         self.idle_wait = idle_wait
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
+        self._channel: str = getattr(application.recorder, "channel_name", "")
 
     def stop(self) -> None:
         self._stopping.set()
@@ -85,7 +86,7 @@ class OutboxRelay:
         async with self.pool.acquire() as conn:
             await conn.execute(RELAY_POSITIONS_DDL)
         position = await self._load_position()
-        listener = await self._listen()
+        listener = await self._listen()  # held for the relay's life
         log.info("outbox relay started", relay=self.name, position=position)
         try:
             while not self._stopping.is_set():
@@ -96,13 +97,16 @@ class OutboxRelay:
                 position = published_to
         finally:
             if listener is not None:
+                await listener.remove_listener(self._channel, self._on_notify)
                 await self.pool.release(listener)
 
     async def relay_once(self, position: int) -> int:
         """Publish the next batch after `position`; returns the new position."""
         notifications = await asyncio.to_thread(
             self.application.notification_log.select,
-            position, self.batch_size, inclusive_of_start=False,
+            position,
+            self.batch_size,
+            inclusive_of_start=False,
         )
         if not notifications:
             return position
@@ -121,7 +125,9 @@ class OutboxRelay:
         messages = []
         for index, (key, data) in enumerate(self.translate(domain_event)):
             envelope = new_envelope(
-                data, producer=self.producer, event_id=event_id_for(domain_event, index),
+                data,
+                producer=self.producer,
+                event_id=event_id_for(domain_event, index),
                 occurred_at=occurred_at if isinstance(occurred_at, datetime) else None,
             )
             headers = (("notification_id", str(notification.id).encode()),)
@@ -141,17 +147,20 @@ class OutboxRelay:
                 "INSERT INTO relay_positions (relay, notification_id) VALUES ($1, $2) "
                 "ON CONFLICT (relay) DO UPDATE SET notification_id = EXCLUDED.notification_id, "
                 "updated_at = now()",
-                self.name, notification_id,
+                self.name,
+                notification_id,
             )
 
     async def _listen(self) -> asyncpg.Connection | None:
         """Wake on the recorder's NOTIFY instead of waiting out the poll interval."""
-        channel = getattr(self.application.recorder, "channel_name", None)
-        if channel is None:
+        if not self._channel:
             return None
         conn: asyncpg.Connection = await self.pool.acquire()
-        await conn.add_listener(channel, lambda *_: self._wake.set())
+        await conn.add_listener(self._channel, self._on_notify)
         return conn
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
 
     async def _idle(self) -> None:
         head = await asyncio.to_thread(self.application.recorder.max_notification_id)

@@ -24,7 +24,9 @@ class ServiceResources:
 
 
 @asynccontextmanager
-async def open_resources(settings: ServiceSettings, app: FastAPI) -> AsyncIterator[ServiceResources]:
+async def open_resources(
+    settings: ServiceSettings, app: FastAPI
+) -> AsyncIterator[ServiceResources]:
     """Open the pool and the publisher, register them with /readyz, close them in reverse."""
     pool = await create_pool(settings.database_url, settings.database_pool_size)
     publisher = EventPublisher(settings.kafka_bootstrap_servers, settings.service_name)
@@ -40,5 +42,11 @@ async def open_resources(settings: ServiceSettings, app: FastAPI) -> AsyncIterat
 def serve(create_app: Callable[[ServiceSettings], FastAPI], settings: ServiceSettings) -> None:
     """Run one service in the foreground (what `python -m <service>` does)."""
     configure_logging(settings.service_name, settings.log_level)
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port,
-                log_config=None, access_log=False, timeout_graceful_shutdown=10)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )

@@ -27,7 +27,8 @@ class ServiceSettings(BaseSettings):
         "127.0.0.1:19092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
     )
     maintenance_windows: str = Field(
-        "MON 02:00-04:00", validation_alias="MAINTENANCE_WINDOWS",
+        "MON 02:00-04:00",
+        validation_alias="MAINTENANCE_WINDOWS",
         description="Comma-separated 'DAY HH:MM-HH:MM' in maintenance_timezone; empty disables.",
     )
     maintenance_timezone: str = Field("Asia/Tokyo", validation_alias="MAINTENANCE_TIMEZONE")
@@ -38,7 +39,7 @@ class ServiceSettings(BaseSettings):
     token_audience: str = Field("claims-status", validation_alias="TOKEN_AUDIENCE")
 
     @model_validator(mode="after")
-    def _refuse_local_secrets_in_production(self) -> "ServiceSettings":
+    def _refuse_local_secrets_in_production(self) -> ServiceSettings:
         if self.environment == "production" and "claims-local-only" in self.database_url:
             raise ValueError("the local development database password is refused in production")
         return self

@@ -29,14 +29,16 @@ HTTP_REQUESTS = Counter(
     "http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"]
 )
 HTTP_LATENCY = Histogram(
-    "http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"],
+    "http_request_duration_seconds",
+    "HTTP request latency",
+    ["service", "method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 MAINTENANCE = Message(
-    "ただいまメンテナンス中です。毎週月曜日 2:00〜4:00 はご利用いただけません。",
-    "The service is under maintenance every Monday 02:00-04:00 (Japan time). Please come back later.",
+    "ただいまメンテナンス中のため、ご利用いただけません。メンテナンス終了後に改めてお試しください。",
+    "The service is under scheduled maintenance. Please try again when it has ended.",
 )
 
 
@@ -49,8 +51,9 @@ def create_service_app(
     clock: Clock = system_clock,
     version: str = "1.0.0",
 ) -> FastAPI:
-    app = FastAPI(title=f"claims-status {settings.service_name}", version=version,
-                  lifespan=lifespan)
+    app = FastAPI(
+        title=f"claims-status {settings.service_name}", version=version, lifespan=lifespan
+    )
     app.state.maintenance = MaintenanceSchedule.parse(
         settings.maintenance_windows, settings.maintenance_timezone
     )
@@ -74,7 +77,9 @@ async def outside_maintenance(request: Request) -> None:
 
 def _install_request_context(app: FastAPI, service: str) -> None:
     @app.middleware("http")
-    async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         incoming = request.headers.get("x-request-id", "")
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         correlation = request.headers.get("x-correlation-id", "")
@@ -93,8 +98,13 @@ def _install_request_context(app: FastAPI, service: str) -> None:
             HTTP_REQUESTS.labels(service, request.method, route, str(status)).inc()
             HTTP_LATENCY.labels(service, request.method, route).observe(elapsed)
             if route not in ("/healthz", "/readyz", "/metrics"):
-                log.info("request", method=request.method, route=route, status=status,
-                         duration_ms=round(elapsed * 1000, 1))
+                log.info(
+                    "request",
+                    method=request.method,
+                    route=route,
+                    status=status,
+                    duration_ms=round(elapsed * 1000, 1),
+                )
             structlog.contextvars.unbind_contextvars("request_id", "correlation_id")
         response.headers["X-Request-ID"] = request_id
         return response
@@ -111,10 +121,14 @@ def _operations_router() -> APIRouter:
     @router.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
         checks: Mapping[str, ReadinessCheck] = request.app.state.readiness
-        results = dict(zip(checks, await asyncio.gather(*(_check(c) for c in checks.values()))))
+        results = dict(
+            zip(checks, await asyncio.gather(*map(_check, checks.values())), strict=True)
+        )
         ready = all(result == "ok" for result in results.values())
-        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": results},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready", "checks": results},
+            status_code=200 if ready else 503,
+        )
 
     @router.get("/metrics")
     async def metrics() -> Response:
@@ -123,9 +137,12 @@ def _operations_router() -> APIRouter:
     return router
 
 
-async def _check(check: ReadinessCheck, timeout: float = 2.0) -> str:
+READINESS_TIMEOUT = 2.0
+
+
+async def _check(check: ReadinessCheck) -> str:
     try:
-        await asyncio.wait_for(check(), timeout)
+        await asyncio.wait_for(check(), READINESS_TIMEOUT)
         return "ok"
-    except Exception as error:  # noqa: BLE001 - any failure means not ready
+    except Exception as error:
         return f"failed: {type(error).__name__}"

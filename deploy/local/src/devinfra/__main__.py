@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -64,8 +65,10 @@ def _tail(name: str, colour: str, path: Path, stop: threading.Event) -> None:
         while not stop.is_set():
             raw = handle.readline()
             if raw:
-                print(f"{colour}{name:>13} |\033[0m {raw.decode(errors='replace').rstrip()}",
-                      flush=True)
+                print(
+                    f"{colour}{name:>13} |\033[0m {raw.decode(errors='replace').rstrip()}",
+                    flush=True,
+                )
             else:
                 time.sleep(0.2)
 
@@ -94,21 +97,30 @@ def up() -> None:
     try:
         env = stack.start()
         _announce(env)
-        logs = [("kafka", stack.kafka.log_file), ("postgres", stack.postgres.log_file),
-                ("mail", stack.mail.log_file)]
+        logs = [
+            ("kafka", stack.kafka.log_file),
+            ("postgres", stack.postgres.log_file),
+            ("mail", stack.mail.log_file),
+        ]
         for index, (name, path) in enumerate(logs):
-            threading.Thread(target=_tail, args=(name, COLOURS[index], path, stop),
-                             daemon=True).start()
+            threading.Thread(
+                target=_tail, args=(name, COLOURS[index], path, stop), daemon=True
+            ).start()
         for index, service in enumerate(_installed_services(), start=len(logs)):
             child = subprocess.Popen(
-                [sys.executable, "-m", service], env={**os.environ, **env},
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                [sys.executable, "-m", service],
+                env={**os.environ, **env},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
             children.append(child)
             assert child.stdout is not None
-            threading.Thread(target=_prefix_lines,
-                             args=(service, COLOURS[index % len(COLOURS)], child.stdout),
-                             daemon=True).start()
+            threading.Thread(
+                target=_prefix_lines,
+                args=(service, COLOURS[index % len(COLOURS)], child.stdout),
+                daemon=True,
+            ).start()
         print(f"mail page: {env['MAIL_WEB_URL']} · Ctrl-C stops everything", flush=True)
         _wait_for_interrupt(children)
     finally:
@@ -125,11 +137,18 @@ def up() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="devinfra", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="devinfra", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["infra", "down", "up", "env"])
     command = parser.parse_args().command
-    {"infra": infra, "down": down, "up": up, "env": lambda: _announce(_stack().env())}[command]()
+    commands: dict[str, Callable[[], None]] = {
+        "infra": infra,
+        "down": down,
+        "up": up,
+        "env": lambda: _announce(_stack().env()),
+    }
+    commands[command]()
 
 
 if __name__ == "__main__":

@@ -41,20 +41,28 @@ def libs_dir() -> Path:
 
 
 def fetch_jars() -> Path:
-    """Copy the broker jars once; a stamp file marks a complete copy (an interrupted one repeats)."""
+    """Copy the broker jars once; a stamp marks a complete copy (an interrupted one repeats)."""
     libs = libs_dir()
     stamp = libs / ".complete"
     pom = repo_root() / "deploy" / "kafka" / "pom.xml"
     if stamp.exists() and stamp.stat().st_mtime >= pom.stat().st_mtime:
         return libs
     if not shutil.which("mvn"):
-        raise RuntimeError("Maven (mvn) is missing: run `make setup` or install the 'maven' package")
+        raise RuntimeError(
+            "Maven (mvn) is missing: run `make setup` or install the 'maven' package"
+        )
     shutil.rmtree(libs, ignore_errors=True)
     subprocess.run(
         [
-            "mvn", "-B", "-q", "-Dstyle.color=never", "-f", str(pom),
+            "mvn",
+            "-B",
+            "-q",
+            "-Dstyle.color=never",
+            "-f",
+            str(pom),
             "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies",
-            "-DincludeScope=runtime", f"-DoutputDirectory={libs}",
+            "-DincludeScope=runtime",
+            f"-DoutputDirectory={libs}",
         ],
         check=True,
     )
@@ -129,23 +137,44 @@ class LocalKafka:
 
     def _java(self, *args: str, heap: str) -> list[str]:
         return [
-            "java", f"-Xms{heap}" if heap != "256m" else "-Xms64m", f"-Xmx{heap}",
-            "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            "java",
+            f"-Xms{heap}" if heap != "256m" else "-Xms64m",
+            f"-Xmx{heap}",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
             f"-Dkafka.logs.dir={self.state_dir / 'logs'}",
             f"-Dlog4j2.configurationFile={self.state_dir / 'log4j2.properties'}",
-            "-cp", f"{fetch_jars()}/*", *args,
+            "-cp",
+            f"{fetch_jars()}/*",
+            *args,
         ]
 
     def _format(self, config: Path) -> None:
         if (self.state_dir / "data" / "meta.properties").exists():
             return
         subprocess.run(
-            self._java("kafka.tools.StorageTool", "format", "-t", _cluster_id(),
-                       "-c", str(config), "-g", heap="256m"),
-            check=True, stdout=subprocess.DEVNULL,
+            self._java(
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                _cluster_id(),
+                "-c",
+                str(config),
+                "-g",
+                heap="256m",
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
 
-    def start(self, timeout: float = 90.0) -> "LocalKafka":
+    def is_running(self) -> bool:
+        pid = _read_pid(self.pid_file)
+        return pid is not None and _alive(pid) and port_answers(self.port)
+
+    def start(self, timeout: float = 90.0) -> LocalKafka:
+        """Start the broker, or keep the one already running from this state folder."""
+        if self.port and self.is_running():
+            return self
         if not shutil.which("java"):
             raise RuntimeError("java is missing: run `make setup` or install a JDK (17 or later)")
         config = self._write_config()
@@ -154,7 +183,9 @@ class LocalKafka:
         offset = self.log_file.stat().st_size
         self.process = subprocess.Popen(
             self._java("kafka.Kafka", str(config), heap=self.heap),
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.pid_file.write_text(str(self.process.pid))
         self._wait_started(offset, timeout)
@@ -190,6 +221,14 @@ def _read_pid(path: Path) -> int | None:
         return int(path.read_text().strip())
     except (OSError, ValueError):
         return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
 
 
 def _terminate(pid: int, timeout: float) -> None:

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from devinfra.kafka import _read_pid, _terminate
+from devinfra.kafka import _alive, _read_pid, _terminate
 from devinfra.paths import free_port, port_answers
 
 
@@ -31,14 +31,32 @@ class LocalMail:
     def log_file(self) -> Path:
         return self.state_dir / "mailcatcher.log"
 
-    def start(self, timeout: float = 20.0) -> "LocalMail":
+    def is_running(self) -> bool:
+        pid = _read_pid(self.pid_file)
+        return pid is not None and _alive(pid) and port_answers(self.smtp_port)
+
+    def start(self, timeout: float = 20.0) -> LocalMail:
+        """Start the mail catcher, or keep the one already running from this state folder."""
+        if self.smtp_port and self.is_running():
+            return self
         self.smtp_port = self.smtp_port or free_port()
         self.http_port = self.http_port or free_port()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "devinfra.mailcatcher", "--smtp-port", str(self.smtp_port),
-             "--http-port", str(self.http_port), "--maildir", str(self.state_dir / "maildir")],
-            stdout=self.log_file.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "devinfra.mailcatcher",
+                "--smtp-port",
+                str(self.smtp_port),
+                "--http-port",
+                str(self.http_port),
+                "--maildir",
+                str(self.state_dir / "maildir"),
+            ],
+            stdout=self.log_file.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.pid_file.write_text(str(self.process.pid))
         deadline = time.monotonic() + timeout

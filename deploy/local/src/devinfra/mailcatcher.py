@@ -28,7 +28,7 @@ class MailStore:
     """The maildir plus a lock: aiosmtpd's thread writes, the HTTP handlers read."""
 
     def __init__(self, path: Path) -> None:
-        path.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         self._box = mailbox.Maildir(path, create=True)
         self._lock = threading.Lock()
 

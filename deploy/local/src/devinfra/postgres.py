@@ -69,26 +69,41 @@ class LocalPostgres:
             shutil.chown(self.state_dir, "postgres", "postgres")
             shutil.chown(pwfile, "postgres", "postgres")
         subprocess.run(
-            _as_owner([
-                str(server_bindir() / "initdb"), "-D", str(self.data_dir), "-U", SUPERUSER,
-                f"--pwfile={pwfile}", "--auth-local=trust", "--auth-host=scram-sha-256",
-                "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync",
-            ]),
-            check=True, stdout=subprocess.DEVNULL,
+            _as_owner(
+                [
+                    str(server_bindir() / "initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    SUPERUSER,
+                    f"--pwfile={pwfile}",
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         pwfile.unlink()
 
     def is_running(self) -> bool:
         status = subprocess.run(
             _as_owner([str(server_bindir() / "pg_ctl"), "-D", str(self.data_dir), "status"]),
-            check=False, capture_output=True,
+            check=False,
+            capture_output=True,
         )
         return status.returncode == 0
 
-    def start(self, timeout: float = 60.0) -> "LocalPostgres":
-        """Start on `port`; a server left running from an earlier run is stopped first."""
+    def start(self, timeout: float = 60.0) -> LocalPostgres:
+        """Start on `port`, or keep the server already running there from this folder; one
+        left running on another port is restarted on this one."""
         self._initdb()
         if self.is_running():
+            if self.port and port_answers(self.port):
+                return self
             self.stop()
         self.port = self.port or free_port()
         options = (
@@ -96,11 +111,23 @@ class LocalPostgres:
             "-c max_connections=300 -c fsync=on"
         )
         subprocess.run(
-            _as_owner([
-                str(server_bindir() / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file),
-                "-o", options, "-w", "-t", str(int(timeout)), "start",
-            ]),
-            check=True, stdout=subprocess.DEVNULL,
+            _as_owner(
+                [
+                    str(server_bindir() / "pg_ctl"),
+                    "-D",
+                    str(self.data_dir),
+                    "-l",
+                    str(self.log_file),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    str(int(timeout)),
+                    "start",
+                ]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
         while not port_answers(self.port):
@@ -117,9 +144,20 @@ class LocalPostgres:
 
     def psql(self, sql: str, database: str = "postgres") -> str:
         result = subprocess.run(
-            [str(server_bindir() / "psql"), "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1",
-             self.url(database), "-c", sql],
-            check=True, capture_output=True, text=True,
+            [
+                str(server_bindir() / "psql"),
+                "-X",
+                "-q",
+                "-At",
+                "-v",
+                "ON_ERROR_STOP=1",
+                self.url(database),
+                "-c",
+                sql,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         return result.stdout
 
@@ -127,7 +165,17 @@ class LocalPostgres:
         if not (self.data_dir / "postmaster.pid").exists():
             return
         subprocess.run(
-            _as_owner([str(server_bindir() / "pg_ctl"), "-D", str(self.data_dir), "-m", mode,
-                       "-w", "stop"]),
-            check=False, stdout=subprocess.DEVNULL,
+            _as_owner(
+                [
+                    str(server_bindir() / "pg_ctl"),
+                    "-D",
+                    str(self.data_dir),
+                    "-m",
+                    mode,
+                    "-w",
+                    "stop",
+                ]
+            ),
+            check=False,
+            stdout=subprocess.DEVNULL,
         )

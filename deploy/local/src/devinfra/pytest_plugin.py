@@ -79,8 +79,11 @@ def infrastructure() -> Iterator[Infrastructure]:
         stack.callback(shutil.rmtree, state, True)
         postgres_url = _postgres(stack, state)
         if os.environ.get("SMTP_HOST"):
-            smtp = (os.environ["SMTP_HOST"], int(os.environ.get("SMTP_PORT", "25")),
-                    os.environ.get("MAIL_WEB_URL"))
+            smtp = (
+                os.environ["SMTP_HOST"],
+                int(os.environ.get("SMTP_PORT", "25")),
+                os.environ.get("MAIL_WEB_URL"),
+            )
         else:
             mail = LocalMail(state / "mail").start()
             stack.callback(mail.stop)

@@ -26,7 +26,7 @@ class LocalStack:
     mail: LocalMail = field(init=False)
 
     @classmethod
-    def configured(cls, root: Path) -> "LocalStack":
+    def configured(cls, root: Path) -> LocalStack:
         """The ports people expect (each overridable), for `make infra` and `make up`."""
         stack = cls(root)
         stack.kafka.port = _port("KAFKA_PORT", 19092)

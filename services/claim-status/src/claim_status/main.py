@@ -5,10 +5,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from claim_status.settings import ClaimStatusSettings
 from claims_shared.service import open_resources
 from claims_shared.settings import ServiceSettings
 from claims_shared.web import create_service_app
-from claim_status.settings import ClaimStatusSettings
 
 
 def build(settings: ServiceSettings) -> FastAPI:

@@ -5,6 +5,7 @@ optional field), or add a new schema_version. The golden samples in shared/tests
 when a change would break a consumer.
 """
 
+from claims_shared.events import topics
 from claims_shared.events.catalogue import (
     EVENT_TYPES,
     UnknownEventType,
@@ -17,11 +18,22 @@ from claims_shared.events.envelope import Envelope, EventData
 from claims_shared.events.identity import AccountLocked, PasswordChanged, TemporaryPasswordIssued
 from claims_shared.events.policy import PolicyRecorded
 from claims_shared.events.registration import RegistrationRejected, UserRegistered
-from claims_shared.events import topics
 
 __all__ = [
-    "EVENT_TYPES", "AccountLocked", "AdjusterUpdate", "ClaimStatusChanged", "Envelope",
-    "EventData", "PasswordChanged", "PolicyRecorded", "RegistrationRejected",
-    "TemporaryPasswordIssued", "UnknownEventType", "UserRegistered", "decode", "encode",
-    "new_envelope", "topics",
+    "EVENT_TYPES",
+    "AccountLocked",
+    "AdjusterUpdate",
+    "ClaimStatusChanged",
+    "Envelope",
+    "EventData",
+    "PasswordChanged",
+    "PolicyRecorded",
+    "RegistrationRejected",
+    "TemporaryPasswordIssued",
+    "UnknownEventType",
+    "UserRegistered",
+    "decode",
+    "encode",
+    "new_envelope",
+    "topics",
 ]

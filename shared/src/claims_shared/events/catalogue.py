@@ -17,8 +17,14 @@ from claims_shared.events.registration import RegistrationRejected, UserRegister
 EVENT_TYPES: dict[tuple[str, int], type[EventData]] = {
     (cls.event_type, cls.schema_version): cls
     for cls in (
-        PolicyRecorded, UserRegistered, RegistrationRejected, PasswordChanged,
-        TemporaryPasswordIssued, AccountLocked, AdjusterUpdate, ClaimStatusChanged,
+        PolicyRecorded,
+        UserRegistered,
+        RegistrationRejected,
+        PasswordChanged,
+        TemporaryPasswordIssued,
+        AccountLocked,
+        AdjusterUpdate,
+        ClaimStatusChanged,
     )
 }
 

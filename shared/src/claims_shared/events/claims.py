@@ -11,13 +11,26 @@ from claims_shared.events import topics
 from claims_shared.events.envelope import EventData
 
 UpdateType = Literal[
-    "claim_opened", "handler_assigned", "stage_changed", "coverage_updated",
-    "customer_action_requested", "customer_action_completed", "payment_scheduled",
-    "payment_made", "claim_closed", "claim_reopened", "note_added",
+    "claim_opened",
+    "handler_assigned",
+    "stage_changed",
+    "coverage_updated",
+    "customer_action_requested",
+    "customer_action_completed",
+    "payment_scheduled",
+    "payment_made",
+    "claim_closed",
+    "claim_reopened",
+    "note_added",
 ]
 StageCode = Literal[
-    "reported", "handler_assigned", "investigating", "negotiating", "payment_processing",
-    "paid", "closed",
+    "reported",
+    "handler_assigned",
+    "investigating",
+    "negotiating",
+    "payment_processing",
+    "paid",
+    "closed",
 ]
 
 
