@@ -42,6 +42,7 @@ class Principal:
     customer_id: str | None
     scopes: frozenset[str]
     roles: frozenset[str]
+    session_id: str | None = None
 
 
 KeyFetcher = Callable[[], Awaitable[dict[str, Any]]]
@@ -104,6 +105,7 @@ class TokenVerifier:
             customer_id=claims.get("customer_id"),
             scopes=frozenset(str(claims.get("scope", "")).split()),
             roles=frozenset(claims.get("roles", [])),
+            session_id=claims.get("sid"),
         )
 
     async def _key(self, kid: str) -> jwt.PyJWK:

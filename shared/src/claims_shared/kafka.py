@@ -119,27 +119,29 @@ class ConsumerRunner:
         retry_backoff: float = 0.5,
         session_timeout_ms: int = 10000,
     ) -> None:
+        self.name = f"consumer:{group_id}"
         self.group_id = group_id
         self.topics = list(topics)
         self.handle = handle
         self.publisher = publisher
         self.max_records = max_records
         self.retry_backoff = retry_backoff
-        self.consumer = AIOKafkaConsumer(
-            *self.topics,
-            bootstrap_servers=bootstrap_servers,
-            group_id=group_id,
-            client_id=group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
-            session_timeout_ms=session_timeout_ms,
-            heartbeat_interval_ms=max(1000, session_timeout_ms // 3),
-            max_poll_interval_ms=300000,
-        )
+        self._consumer_options: dict[str, Any] = {
+            "bootstrap_servers": bootstrap_servers,
+            "group_id": group_id,
+            "client_id": group_id,
+            "enable_auto_commit": False,
+            "auto_offset_reset": "earliest",
+            "isolation_level": "read_committed",
+            "session_timeout_ms": session_timeout_ms,
+            "heartbeat_interval_ms": max(1000, session_timeout_ms // 3),
+            "max_poll_interval_ms": 300000,
+        }
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
+        """A fresh aiokafka consumer each run, so a supervisor can restart a failed runner."""
+        self.consumer = AIOKafkaConsumer(*self.topics, **self._consumer_options)
         await self.consumer.start()
         log.info("consumer started", group=self.group_id, topics=self.topics)
         try:

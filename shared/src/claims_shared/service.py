@@ -3,18 +3,25 @@ it is served. Each service's composition root (main.py) builds on this."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 import asyncpg
 import uvicorn
 from fastapi import FastAPI
+from prometheus_client import Counter
 
 from claims_shared.database import create_pool, pool_ready
 from claims_shared.kafka import EventPublisher
-from claims_shared.logging import configure_logging
+from claims_shared.logging import configure_logging, get_logger
 from claims_shared.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+WORKER_RESTARTS = Counter("worker_restarts_total", "Background workers restarted", ["worker"])
 
 
 @dataclass
@@ -39,7 +46,10 @@ async def open_resources(
         await pool.close()
 
 
-def serve(create_app: Callable[[ServiceSettings], FastAPI], settings: ServiceSettings) -> None:
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def serve(create_app: Callable[[S], FastAPI], settings: S) -> None:
     """Run one service in the foreground (what `python -m <service>` does)."""
     configure_logging(settings.service_name, settings.log_level)
     uvicorn.run(
@@ -50,3 +60,38 @@ def serve(create_app: Callable[[ServiceSettings], FastAPI], settings: ServiceSet
         access_log=False,
         timeout_graceful_shutdown=10,
     )
+
+
+class Worker(Protocol):
+    """A consumer runner, relay or projector: runs until stopped."""
+
+    name: str
+
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@asynccontextmanager
+async def supervised(workers: list[Worker], restart_delay: float = 2.0) -> AsyncIterator[None]:
+    """Run background workers beside the API. A worker that fails (its database restarting, the
+    broker away) is logged and restarted after a pause, never left dead while the API answers."""
+    stopping = asyncio.Event()
+
+    async def keep_running(worker: Worker) -> None:
+        while not stopping.is_set():
+            try:
+                await worker.run()
+            except Exception as error:
+                log.error("worker failed; restarting", worker=worker.name, error=repr(error))
+                WORKER_RESTARTS.labels(worker.name).inc()
+                await asyncio.sleep(restart_delay)
+
+    tasks = [asyncio.create_task(keep_running(w), name=w.name) for w in workers]
+    try:
+        yield
+    finally:
+        stopping.set()
+        for worker in workers:
+            worker.stop()
+        await asyncio.gather(*tasks, return_exceptions=True)

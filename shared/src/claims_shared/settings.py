@@ -10,6 +10,10 @@ from urllib.parse import unquote, urlsplit
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Development-only keys, refused when APP_ENV=production. The notifier holds the private half.
+DEVELOPMENT_SEALING_PUBLIC_KEY = "7Ni6Vg50DC3a5ESVISFbgCUHI1jxejigF132VkKacUg="
+DEVELOPMENT_SEALING_PRIVATE_KEY = "e5WHLPHCb1lB0m4jNDcnP8Pws2w0sKTNd16L1TybKoI="
+
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
@@ -37,11 +41,19 @@ class ServiceSettings(BaseSettings):
     )
     token_issuer: str = Field("claims-status-identity", validation_alias="TOKEN_ISSUER")
     token_audience: str = Field("claims-status", validation_alias="TOKEN_AUDIENCE")
+    notifier_sealing_public_key: str = Field(
+        DEVELOPMENT_SEALING_PUBLIC_KEY,
+        validation_alias="NOTIFIER_SEALING_PUBLIC_KEY",
+        description="Base64 X25519 public key; temporary passwords are sealed to it.",
+    )
 
     @model_validator(mode="after")
     def _refuse_local_secrets_in_production(self) -> ServiceSettings:
-        if self.environment == "production" and "claims-local-only" in self.database_url:
-            raise ValueError("the local development database password is refused in production")
+        if self.environment == "production":
+            if "claims-local-only" in self.database_url:
+                raise ValueError("the local development database password is refused in production")
+            if self.notifier_sealing_public_key == DEVELOPMENT_SEALING_PUBLIC_KEY:
+                raise ValueError("the development sealing key is refused in production")
         return self
 
 

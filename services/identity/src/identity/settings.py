@@ -1,8 +1,16 @@
 """Settings of the identity service; environment variables start with IDENTITY_."""
 
+from datetime import timedelta
+
+from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
+from claims_shared.events import topics
 from claims_shared.settings import ServiceSettings
+from identity.domain import LockoutPolicy
+
+# Development only; refused when APP_ENV=production.
+DEVELOPMENT_KEY_ENCRYPTION_KEY = "iEtRtMXQ6iy/X7tT3fVFGlVKAiLcQNut2b0MIXrzSds="
 
 
 class IdentitySettings(ServiceSettings):
@@ -10,3 +18,33 @@ class IdentitySettings(ServiceSettings):
 
     service_name: str = "identity"
     http_port: int = 8101
+    key_encryption_key: str = DEVELOPMENT_KEY_ENCRYPTION_KEY
+    access_token_seconds: int = 900
+    refresh_token_days: int = 30
+    temporary_password_hours: int = 24
+    password_reset_min_interval_seconds: int = 60
+    throttle_after_failures: int = 5
+    lock_after_failures: int = 10
+    lock_minutes: int = 30
+    throttle_first_delay_seconds: int = 2
+    throttle_max_delay_seconds: int = 60
+    consumer_group: str = "identity"
+    registration_topic: str = topics.REGISTRATION_EVENTS
+
+    @model_validator(mode="after")
+    def _refuse_development_key(self) -> "IdentitySettings":
+        if self.environment == "production" and (
+            self.key_encryption_key == DEVELOPMENT_KEY_ENCRYPTION_KEY
+        ):
+            raise ValueError("the development key-encryption key is refused in production")
+        return self
+
+    @property
+    def lockout_policy(self) -> LockoutPolicy:
+        return LockoutPolicy(
+            throttle_after=self.throttle_after_failures,
+            lock_after=self.lock_after_failures,
+            lock_for=timedelta(minutes=self.lock_minutes),
+            first_delay=timedelta(seconds=self.throttle_first_delay_seconds),
+            max_delay=timedelta(seconds=self.throttle_max_delay_seconds),
+        )

@@ -1,0 +1,89 @@
+"""Operator commands for identity.
+
+python -m identity.admin create-staff --email EMAIL --role adjuster [--role operator]
+    (the password is read from standard input, never from the command line)
+python -m identity.admin rotate-signing-key
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+
+from claims_shared.passwords import hash_password, refuse_password
+from claims_shared.projection import Projector
+from claims_shared.settings import eventsourcing_env
+from identity.application import Accounts
+from identity.domain import STAFF_ROLES, normalise_email
+from identity.lookup import AccountEmails, find_account
+from identity.settings import IdentitySettings
+from identity.tokens import SigningKeys
+
+
+async def create_staff(
+    settings: IdentitySettings, email: str, roles: list[str], password: str
+) -> int:
+    refusal = refuse_password(password, email=email)
+    if refusal is not None:
+        print(f"password refused: {refusal.message.en}", file=sys.stderr)
+        return 2
+    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
+    accounts = Accounts(env=eventsourcing_env(settings.database_url))
+    try:
+        projector = Projector(application=accounts, read_model=AccountEmails(), pool=pool)
+        await projector.catch_up()
+        if await find_account(pool, normalise_email(email)) is not None:
+            print(f"an account for {email} already exists", file=sys.stderr)
+            return 1
+        user_id = uuid.uuid4()
+        accounts.register(
+            user_id=user_id,
+            email=email,
+            customer_id=None,
+            policy_numbers=[],
+            password_hash=hash_password(password),
+            must_change_password=False,
+            temporary_password_expires_at=None,
+            language="ja",
+            roles=roles,
+        )
+        await projector.catch_up()
+        print(f"staff account {user_id} created for {normalise_email(email)} ({', '.join(roles)})")
+        return 0
+    finally:
+        accounts.close()
+        await pool.close()
+
+
+async def rotate_signing_key(settings: IdentitySettings) -> int:
+    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
+    try:
+        key = await SigningKeys(pool, settings.key_encryption_key).rotate(datetime.now(UTC))
+    finally:
+        await pool.close()
+    print(f"new signing key {key.kid}; older keys stay published until their tokens expire")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m identity.admin")
+    commands = parser.add_subparsers(dest="command", required=True)
+    staff = commands.add_parser("create-staff", help="create a staff account (password on stdin)")
+    staff.add_argument("--email", required=True)
+    staff.add_argument("--role", action="append", required=True, choices=sorted(STAFF_ROLES))
+    commands.add_parser("rotate-signing-key", help="sign new tokens with a fresh key")
+    args = parser.parse_args(argv)
+    settings = IdentitySettings()
+    if args.command == "create-staff":
+        password = sys.stdin.readline().rstrip("\n")
+        return asyncio.run(create_staff(settings, args.email, args.role, password))
+    return asyncio.run(rotate_signing_key(settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""identity's HTTP API: parse, authorise, call, map errors; nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+
+from claims_shared.auth import Principal, current_customer, password_changer
+from claims_shared.errors import ApiError, Message, request_language
+from claims_shared.web import outside_maintenance
+from identity.application import (
+    AccountNotFound,
+    CurrentPasswordIncorrect,
+    InvalidCredentials,
+    PasswordRefused,
+    TemporaryPasswordExpired,
+)
+from identity.sessions import RefreshTokenInvalid
+from identity.sign_in import Session, SignIn, TooManyAttempts
+
+INVALID_CREDENTIALS = Message(
+    "メールアドレスまたはパスワードが正しくありません。",
+    "The email address or password is incorrect.",
+)
+TOO_MANY_ATTEMPTS = Message(
+    "ログインの失敗が続いたため、しばらくログインできません。時間をおいてお試しください。",
+    "Too many failed log-ins. Please wait a while and try again.",
+)
+TEMPORARY_EXPIRED = Message(
+    "仮パスワードの有効期限が切れています。パスワード再発行から新しい仮パスワードを受け取ってください。",
+    "Your temporary password has expired. Please request a new one with 'Forgot password'.",
+)
+REFRESH_INVALID = Message(
+    "ログインの有効期限が切れました。もう一度ログインしてください。",
+    "Your session has ended. Please log in again.",
+)
+CURRENT_INCORRECT = Message(
+    "現在のパスワードが正しくありません。", "Your current password is incorrect."
+)
+RESET_ACCEPTED = Message(
+    "ご登録のメールアドレスであれば、仮パスワードをお送りしました。メールをご確認ください。",
+    "If this address is registered, we have sent a temporary password. Please check your mail.",
+)
+
+
+class Credentials(BaseModel):
+    email: str = Field(min_length=3, max_length=254)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=256)
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+class PasswordResetRequest(BaseModel):
+    email: str = Field(min_length=3, max_length=254)
+
+
+class SessionOut(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"  # noqa: S105 - the scheme name
+    expires_in: int
+    refresh_token: str | None
+    password_change_required: bool
+
+
+class Me(BaseModel):
+    user_id: uuid.UUID
+    email: str
+    customer_id: str
+    policy_numbers: list[str]
+
+
+class Accepted(BaseModel):
+    message: str
+
+
+def _now(request: Request) -> datetime:
+    clock = request.app.state.clock
+    now: datetime = clock()
+    return now
+
+
+def _sign_in(request: Request) -> SignIn:
+    sign_in: SignIn = request.app.state.sign_in
+    return sign_in
+
+
+def _session_out(session: Session) -> SessionOut:
+    return SessionOut(
+        access_token=session.access_token,
+        expires_in=session.expires_in,
+        refresh_token=session.refresh_token,
+        password_change_required=session.password_change_required,
+    )
+
+
+def _too_many(error: TooManyAttempts, now: datetime) -> ApiError:
+    wait = max(1, math.ceil((error.until - now).total_seconds()))
+    return ApiError(429, "too_many_attempts", TOO_MANY_ATTEMPTS, {"Retry-After": str(wait)})
+
+
+customer_router = APIRouter(
+    prefix="/api/v1", tags=["customers"], dependencies=[Depends(outside_maintenance)]
+)
+public_router = APIRouter(tags=["keys"])
+
+UNAUTHORISED: dict[int | str, dict[str, Any]] = {
+    401: {"description": "invalid credentials or token"}
+}
+
+
+@customer_router.post(
+    "/sessions",
+    response_model=SessionOut,
+    responses={**UNAUTHORISED, 429: {"description": "throttled or locked"}},
+)
+async def log_in(credentials: Credentials, request: Request) -> SessionOut:
+    now = _now(request)
+    try:
+        session = await _sign_in(request).log_in(credentials.email, credentials.password, now)
+    except InvalidCredentials as error:
+        raise ApiError(401, "invalid_credentials", INVALID_CREDENTIALS) from error
+    except TemporaryPasswordExpired as error:
+        raise ApiError(401, "temporary_password_expired", TEMPORARY_EXPIRED) from error
+    except TooManyAttempts as error:
+        raise _too_many(error, now) from error
+    return _session_out(session)
+
+
+@customer_router.post("/sessions/refresh", response_model=SessionOut, responses=UNAUTHORISED)
+async def refresh(body: RefreshRequest, request: Request) -> SessionOut:
+    try:
+        session = await _sign_in(request).refresh(body.refresh_token, _now(request))
+    except (RefreshTokenInvalid, AccountNotFound) as error:
+        raise ApiError(401, "invalid_refresh_token", REFRESH_INVALID) from error
+    return _session_out(session)
+
+
+@customer_router.delete("/sessions", status_code=204, responses=UNAUTHORISED)
+async def log_out(
+    request: Request, principal: Annotated[Principal, Depends(password_changer)]
+) -> Response:
+    """Ends the session's refresh-token family; the short-lived access token runs out by itself."""
+    if principal.session_id:
+        await _sign_in(request).log_out(uuid.UUID(principal.session_id), _now(request))
+    return Response(status_code=204)
+
+
+@customer_router.put(
+    "/me/password",
+    status_code=204,
+    responses={**UNAUTHORISED, 422: {"description": "the new password is refused"}},
+)
+async def change_password(
+    body: PasswordChange,
+    request: Request,
+    principal: Annotated[Principal, Depends(password_changer)],
+) -> Response:
+    try:
+        await _sign_in(request).change_password(
+            uuid.UUID(principal.user_id), body.current_password, body.new_password, _now(request)
+        )
+    except CurrentPasswordIncorrect as error:
+        raise ApiError(401, "current_password_incorrect", CURRENT_INCORRECT) from error
+    except PasswordRefused as error:
+        raise ApiError(422, error.refusal.code, error.refusal.message) from error
+    return Response(status_code=204)
+
+
+@customer_router.get("/me", response_model=Me, responses=UNAUTHORISED)
+async def me(request: Request, principal: Annotated[Principal, Depends(current_customer)]) -> Me:
+    try:
+        account = await asyncio.to_thread(
+            _sign_in(request).accounts.account, uuid.UUID(principal.user_id)
+        )
+    except AccountNotFound as error:
+        raise ApiError(401, "invalid_token", REFRESH_INVALID) from error
+    return Me(
+        user_id=account.user_id,
+        email=account.email,
+        customer_id=account.customer_id or "",
+        policy_numbers=account.policy_numbers,
+    )
+
+
+@customer_router.post("/password-resets", status_code=202, response_model=Accepted)
+async def request_password_reset(body: PasswordResetRequest, request: Request) -> Accepted:
+    """Always 202 with the same body; the temporary password goes by mail if the account exists."""
+    await _sign_in(request).reset_password(body.email, _now(request))
+    return Accepted(message=RESET_ACCEPTED.in_language(request_language(request)))
+
+
+@public_router.get("/.well-known/jwks.json")
+async def jwks(request: Request) -> dict[str, Any]:
+    keys: dict[str, Any] = await request.app.state.jwks()
+    return keys

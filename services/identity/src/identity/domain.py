@@ -1,0 +1,191 @@
+"""Accounts: who may log in, with what, and when they are kept out. Pure: no I/O, no clock of its
+own (every time comes in as an argument), no hashing (hashes come in, verdicts go out).
+
+An account is a customer's (customer_id set, no roles) or a staff member's (roles, no customer_id).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from eventsourcing.domain import Aggregate, event
+
+STAFF_ROLES = frozenset({"adjuster", "operator"})
+
+
+def normalise_email(email: str) -> str:
+    """The user ID customers type: NFKC (full-width ＠ and letters become ASCII), trimmed,
+    lower-cased, so 'Taro@Example.JP ' and 'ｔａｒｏ＠ｅｘａｍｐｌｅ．ｊｐ' are one account."""
+    return unicodedata.normalize("NFKC", email).strip().lower()
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    """After `throttle_after` failures each further attempt must wait, doubling from
+    `first_delay` up to `max_delay`; at `lock_after` failures the account is locked for
+    `lock_for`. Settings; see identity.settings."""
+
+    throttle_after: int = 5
+    lock_after: int = 10
+    lock_for: timedelta = timedelta(minutes=30)
+    first_delay: timedelta = timedelta(seconds=2)
+    max_delay: timedelta = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class FailureRecord:
+    """Consecutive failed log-ins; shared by accounts and by unknown emails, which must be
+    throttled alike so that a 429 never tells an attacker an account exists."""
+
+    failures: int = 0
+    last_failure_at: datetime | None = None
+    locked_until: datetime | None = None
+
+    def blocked_until(self, now: datetime, policy: LockoutPolicy) -> datetime | None:
+        if self.locked_until is not None and now < self.locked_until:
+            return self.locked_until
+        if self.last_failure_at is None or self.failures < policy.throttle_after:
+            return None
+        if self.locked_until is not None:  # the lock has run out: a fresh start
+            return None
+        delay = min(
+            policy.first_delay * 2 ** (self.failures - policy.throttle_after), policy.max_delay
+        )
+        until = self.last_failure_at + delay
+        return until if now < until else None
+
+    def after_failure(self, now: datetime, policy: LockoutPolicy) -> FailureRecord:
+        current = self if self.locked_until is None or now < self.locked_until else FailureRecord()
+        failures = current.failures + 1
+        locked_until = now + policy.lock_for if failures >= policy.lock_after else None
+        return replace(current, failures=failures, last_failure_at=now, locked_until=locked_until)
+
+
+class Account(Aggregate):
+    class Registered(Aggregate.Created):
+        user_id: uuid.UUID
+        email: str
+        customer_id: str | None
+        policy_numbers: list[str]
+        password_hash: str
+        must_change_password: bool
+        temporary_password_expires_at: datetime | None
+        language: str
+        roles: list[str]
+
+    class PasswordChanged(Aggregate.Event):
+        password_hash: str
+
+    class TemporaryPasswordIssued(Aggregate.Event):
+        password_hash: str
+        sealed_password: str
+        expires_at: datetime
+        at: datetime
+
+    class Locked(Aggregate.Event):
+        until: datetime
+        failures: int
+
+    @event(Registered)
+    def __init__(
+        self,
+        *,
+        user_id: uuid.UUID,
+        email: str,
+        customer_id: str | None,
+        policy_numbers: list[str],
+        password_hash: str,
+        must_change_password: bool,
+        temporary_password_expires_at: datetime | None,
+        language: str,
+        roles: list[str],
+    ) -> None:
+        unknown_roles = set(roles) - STAFF_ROLES
+        if unknown_roles:
+            raise UnknownRole(sorted(unknown_roles))
+        if customer_id is not None and roles:
+            raise CustomerWithStaffRole(customer_id)
+        self.user_id = user_id
+        self.email = normalise_email(email)
+        self.customer_id = customer_id
+        self.policy_numbers = list(policy_numbers)
+        self.password_hash = password_hash
+        self.must_change_password = must_change_password
+        self.temporary_password_expires_at = temporary_password_expires_at
+        self.language = language
+        self.roles = sorted(roles)
+        self.failures = FailureRecord()
+        self.last_reset_at: datetime | None = None
+
+    @staticmethod
+    def create_id(user_id: uuid.UUID, **_: object) -> uuid.UUID:
+        """The account id is the user id UserRegistered carries: a redelivered event finds the
+        account already there instead of making a second one."""
+        return user_id
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles)
+
+    def temporary_password_expired(self, now: datetime) -> bool:
+        expires = self.temporary_password_expires_at
+        return self.must_change_password and expires is not None and now >= expires
+
+    def blocked_until(self, now: datetime, policy: LockoutPolicy) -> datetime | None:
+        return self.failures.blocked_until(now, policy)
+
+    def record_failed_log_in(self, now: datetime, policy: LockoutPolicy) -> None:
+        after = self.failures.after_failure(now, policy)
+        self._failed_log_in(at=now, failures=after.failures, locked_until=after.locked_until)
+        if after.locked_until is not None:
+            self._locked(until=after.locked_until, failures=after.failures)
+
+    @event("LogInFailed")
+    def _failed_log_in(self, at: datetime, failures: int, locked_until: datetime | None) -> None:
+        self.failures = FailureRecord(failures, at, locked_until)
+
+    @event(Locked)
+    def _locked(self, until: datetime, failures: int) -> None:
+        """Kept as an event of its own: it leaves as AccountLocked for the security notice."""
+
+    def record_successful_log_in(self) -> None:
+        if self.failures != FailureRecord():
+            self._failures_cleared()
+
+    @event("FailuresCleared")
+    def _failures_cleared(self) -> None:
+        self.failures = FailureRecord()
+
+    @event(PasswordChanged)
+    def change_password(self, password_hash: str) -> None:
+        self.password_hash = password_hash
+        self.must_change_password = False
+        self.temporary_password_expires_at = None
+        self.failures = FailureRecord()
+
+    def may_reset_password(self, now: datetime, min_interval: timedelta) -> bool:
+        """One reset per interval, so the reset form cannot be used to flood a mailbox."""
+        return self.last_reset_at is None or now - self.last_reset_at >= min_interval
+
+    @event(TemporaryPasswordIssued)
+    def issue_temporary_password(
+        self, password_hash: str, sealed_password: str, expires_at: datetime, at: datetime
+    ) -> None:
+        """The sealed password is kept in the event only so the relay can hand it to the
+        notifier; it opens with the notifier's private key alone."""
+        self.password_hash = password_hash
+        self.must_change_password = True
+        self.temporary_password_expires_at = expires_at
+        self.last_reset_at = at
+        self.failures = FailureRecord()
+
+
+class UnknownRole(ValueError):
+    pass
+
+
+class CustomerWithStaffRole(ValueError):
+    pass

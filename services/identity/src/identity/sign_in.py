@@ -1,0 +1,133 @@
+"""Log-in, refresh, log-out and password changes as the API needs them: the async side that
+finds the account, runs the synchronous commands in a worker thread and issues tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import NoReturn
+
+import asyncpg
+
+from claims_shared.auth import SCOPE_CUSTOMER, SCOPE_PASSWORD_CHANGE, SCOPE_STAFF
+from claims_shared.passwords import hash_password, spend_equal_time
+from identity.application import Accounts, Blocked, InvalidCredentials, LoggedIn
+from identity.domain import Account, LockoutPolicy, normalise_email
+from identity.lookup import find_account, save_unknown_email_failures, unknown_email_failures
+from identity.sessions import RefreshTokens
+from identity.tokens import SigningKeys, TokenSettings, access_token
+
+
+@dataclass(frozen=True)
+class Session:
+    access_token: str
+    expires_in: int
+    refresh_token: str | None
+    password_change_required: bool
+
+
+class TooManyAttempts(Exception):
+    def __init__(self, until: datetime) -> None:
+        super().__init__("too many attempts")
+        self.until = until
+
+
+@dataclass
+class SignIn:
+    accounts: Accounts
+    pool: asyncpg.Pool
+    keys: SigningKeys
+    refresh_tokens: RefreshTokens
+    tokens: TokenSettings
+    policy: LockoutPolicy
+    temporary_password_lifetime: timedelta
+    reset_interval: timedelta
+    notifier_public_key: str
+
+    async def log_in(self, email: str, password: str, now: datetime) -> Session:
+        """Unknown emails cost the same hashing and are throttled the same way, so neither the
+        answer, nor its timing, nor a 429 tells whether an account exists."""
+        key = normalise_email(email)
+        account_id = await find_account(self.pool, key)
+        if account_id is None:
+            await self._fail_unknown(key, password, now)
+        outcome = await asyncio.to_thread(
+            self.accounts.attempt_log_in, account_id, password, now, self.policy
+        )
+        if isinstance(outcome, Blocked):
+            raise TooManyAttempts(outcome.until)
+        return await self._session_for(outcome, now)
+
+    async def _fail_unknown(self, email: str, password: str, now: datetime) -> NoReturn:
+        record = await unknown_email_failures(self.pool, email)
+        blocked_until = record.blocked_until(now, self.policy)
+        if blocked_until is not None:
+            raise TooManyAttempts(blocked_until)
+        await asyncio.to_thread(spend_equal_time, password)
+        await save_unknown_email_failures(
+            self.pool, email, record.after_failure(now, self.policy), now
+        )
+        raise InvalidCredentials
+
+    async def _session_for(self, outcome: LoggedIn, now: datetime) -> Session:
+        account = outcome.account
+        family = uuid.uuid4()
+        if account.must_change_password:
+            token = await self._token(account, SCOPE_PASSWORD_CHANGE, family, now)
+            return Session(token, self._lifetime, None, True)
+        refresh = await self.refresh_tokens.issue(account.user_id, family, now)
+        token = await self._token(account, _scope(account), family, now)
+        return Session(token, self._lifetime, refresh, False)
+
+    async def refresh(self, refresh_token: str, now: datetime) -> Session:
+        rotated = await self.refresh_tokens.rotate(refresh_token, now)
+        account = await asyncio.to_thread(self.accounts.account, rotated.user_id)
+        token = await self._token(account, _scope(account), rotated.family_id, now)
+        return Session(token, self._lifetime, rotated.refresh_token, False)
+
+    async def reset_password(self, email: str, now: datetime) -> None:
+        """Costs about the same whether or not the account exists (no enumeration by timing)."""
+        account_id = await find_account(self.pool, normalise_email(email))
+        if account_id is None:
+            await asyncio.to_thread(hash_password, email)
+            return
+        await asyncio.to_thread(
+            self.accounts.reset_password,
+            account_id,
+            now,
+            self.temporary_password_lifetime,
+            self.reset_interval,
+            self.notifier_public_key,
+        )
+
+    async def log_out(self, session_id: uuid.UUID, now: datetime) -> None:
+        await self.refresh_tokens.revoke_family(session_id, now)
+
+    async def change_password(
+        self, account_id: uuid.UUID, current: str, new: str, now: datetime
+    ) -> None:
+        """Every other session ends: a password change is often a reaction to a stolen one."""
+        await asyncio.to_thread(self.accounts.change_password, account_id, current, new)
+        await self.refresh_tokens.revoke_user(account_id, now)
+
+    @property
+    def _lifetime(self) -> int:
+        return int(self.tokens.lifetime.total_seconds())
+
+    async def _token(self, account: Account, scope: str, family: uuid.UUID, now: datetime) -> str:
+        return access_token(
+            await self.keys.current(now),
+            self.tokens,
+            user_id=account.user_id,
+            customer_id=account.customer_id,
+            scope=scope,
+            roles=account.roles,
+            session_id=family,
+            now=now,
+        )
+
+
+def _scope(account: Account) -> str:
+    return SCOPE_STAFF if account.is_staff else SCOPE_CUSTOMER

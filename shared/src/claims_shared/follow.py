@@ -1,0 +1,115 @@
+"""Following an eventsourcing application's notification log, in order, from a stored position:
+the one loop behind the outbox relay and every read-model projection.
+
+The eventsourcing PostgreSQL recorder inserts under an exclusive table lock, so notification ids
+become visible in order and reading `> position` never skips an event committed later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
+from prometheus_client import Gauge
+
+from claims_shared.logging import get_logger
+
+log = get_logger(__name__)
+
+FOLLOWER_POSITION = Gauge("event_follower_position", "Last notification id processed", ["follower"])
+FOLLOWER_HEAD = Gauge(
+    "event_follower_head", "Newest notification id in the followed event store", ["follower"]
+)
+
+
+class NotificationFollower:
+    """Subclasses say where the position is kept and what processing a batch means; `process`
+    must record the new position durably, and only once the batch's effect is durable."""
+
+    name: str
+
+    def __init__(
+        self,
+        *,
+        application: Application[Any],
+        pool: asyncpg.Pool,
+        batch_size: int = 200,
+        idle_wait: float = 0.5,
+    ) -> None:
+        self.application = application
+        self.pool = pool
+        self.batch_size = min(batch_size, application.notification_log.section_size)
+        self.idle_wait = idle_wait
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._channel: str = getattr(application.recorder, "channel_name", "")
+
+    async def load_position(self) -> int:
+        raise NotImplementedError
+
+    async def process(self, notifications: Sequence[Notification]) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        position = await self.load_position()
+        listener = await self._listen()  # held for the follower's life
+        log.info("following the event store", follower=self.name, position=position)
+        try:
+            while not self._stopping.is_set():
+                self._wake.clear()
+                new_position = await self.step(position)
+                if new_position == position:
+                    await self._idle()
+                position = new_position
+        finally:
+            if listener is not None:
+                await listener.remove_listener(self._channel, self._on_notify)
+                await self.pool.release(listener)
+
+    async def step(self, position: int) -> int:
+        """Process the next batch after `position`; returns the new position."""
+        notifications = await asyncio.to_thread(
+            self.application.notification_log.select,
+            position,
+            self.batch_size,
+            inclusive_of_start=False,
+        )
+        if not notifications:
+            return position
+        await self.process(notifications)
+        FOLLOWER_POSITION.labels(self.name).set(notifications[-1].id)
+        return notifications[-1].id
+
+    async def catch_up(self) -> int:
+        """Process everything recorded so far (for commands and tests); returns the position."""
+        position = await self.load_position()
+        while (new_position := await self.step(position)) != position:
+            position = new_position
+        return position
+
+    async def _listen(self) -> asyncpg.Connection | None:
+        """Wake on the recorder's NOTIFY instead of waiting out the poll interval."""
+        if not self._channel:
+            return None
+        conn: asyncpg.Connection = await self.pool.acquire()
+        await conn.add_listener(self._channel, self._on_notify)
+        return conn
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _idle(self) -> None:
+        head = await asyncio.to_thread(self.application.recorder.max_notification_id)
+        FOLLOWER_HEAD.labels(self.name).set(head or 0)
+        try:
+            await asyncio.wait_for(self._wake.wait(), self.idle_wait)
+        except TimeoutError:
+            pass

@@ -1,0 +1,136 @@
+"""Passwords, one way for every service: argon2id hashing at or above OWASP's floor, the choice
+rules of NIST SP 800-63B / OWASP ASVS 5.0 V6, temporary passwords, and sealing a temporary password
+so that only the notifier can read it.
+
+Hashing costs about 20 ms of one core: call `hash_password`/`verify_password` from a worker thread
+(asyncio.to_thread), never on the event loop.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from nacl.public import PublicKey, SealedBox
+
+from claims_shared.errors import Message
+
+# OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1 at minimum.
+HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+MIN_LENGTH = 8
+MAX_LENGTH = 128  # long passphrases welcome; the cap only stops hashing megabytes
+TEMPORARY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"  # no 0/O, 1/l/I
+
+
+def normalise(password: str) -> str:
+    """NFKC, so a password typed with full-width characters on one device matches the half-width
+    one typed on another (NIST 800-63B 5.1.1.2 recommends normalising Unicode)."""
+    return unicodedata.normalize("NFKC", password)
+
+
+def hash_password(password: str) -> str:
+    return HASHER.hash(normalise(password))
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return HASHER.verify(password_hash, normalise(password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return HASHER.hash(secrets.token_urlsafe(16))
+
+
+def spend_equal_time(password: str) -> None:
+    """Verify against a throw-away hash, so an unknown account costs what a real one does."""
+    verify_password(_dummy_hash(), password)
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords (the list zxcvbn ships), lower-cased."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(p.lower() for p in FREQUENCY_LISTS["passwords"])
+
+
+@dataclass(frozen=True)
+class PasswordRefusal:
+    code: str
+    message: Message
+
+
+TOO_SHORT = PasswordRefusal(
+    "password_too_short",
+    Message(
+        f"パスワードは{MIN_LENGTH}文字以上にしてください。",
+        f"Use at least {MIN_LENGTH} characters.",
+    ),
+)
+TOO_LONG = PasswordRefusal(
+    "password_too_long",
+    Message(
+        f"パスワードは{MAX_LENGTH}文字以内にしてください。", f"Use at most {MAX_LENGTH} characters."
+    ),
+)
+SAME_AS_EMAIL = PasswordRefusal(
+    "password_same_as_email",
+    Message(
+        "メールアドレスと同じパスワードは使えません。",
+        "The password must not be your email address.",
+    ),
+)
+SAME_AS_CURRENT = PasswordRefusal(
+    "password_unchanged",
+    Message(
+        "現在のパスワードと異なるパスワードにしてください。",
+        "Choose a password different from your current one.",
+    ),
+)
+TOO_COMMON = PasswordRefusal(
+    "password_too_common",
+    Message(
+        "よく使われていて推測されやすいパスワードです。別のパスワードにしてください。",
+        "This password is too common and easy to guess. Please choose another.",
+    ),
+)
+
+
+def refuse_password(
+    password: str, *, email: str, current: str | None = None
+) -> PasswordRefusal | None:
+    """Why `password` may not be chosen, or None when it may. No composition rules (NIST):
+    any Unicode, spaces included; length counted in characters after normalisation."""
+    candidate = normalise(password)
+    if len(candidate) < MIN_LENGTH:
+        return TOO_SHORT
+    if len(candidate) > MAX_LENGTH:
+        return TOO_LONG
+    folded = candidate.casefold()
+    if folded == normalise(email).casefold():
+        return SAME_AS_EMAIL
+    if current is not None and candidate == normalise(current):
+        return SAME_AS_CURRENT
+    if folded in _common_passwords():
+        return TOO_COMMON
+    return None
+
+
+def temporary_password(length: int = 12) -> str:
+    """Random, readable on paper and in mail (no look-alike characters); ~70 bits at 12."""
+    return "".join(secrets.choice(TEMPORARY_ALPHABET) for _ in range(length))
+
+
+def seal_for_notifier(secret: str, notifier_public_key_b64: str) -> str:
+    """libsodium sealed box to the notifier's public key, base64: topics and logs never hold the
+    temporary password readable, and only the notifier's private key opens it."""
+    public_key = PublicKey(base64.b64decode(notifier_public_key_b64))
+    return base64.b64encode(SealedBox(public_key).encrypt(secret.encode())).decode()

@@ -1,0 +1,71 @@
+"""Read models kept exactly once: a projection's rows and its position in the event store are
+written in one PostgreSQL transaction, so a crash at any point neither loses nor doubles an
+update, and a projection can be rebuilt from the event store at any time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import asyncpg
+from eventsourcing.application import Application
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Notification
+
+from claims_shared.follow import NotificationFollower
+
+PROJECTION_POSITIONS_DDL = """
+CREATE TABLE IF NOT EXISTS projection_positions (
+    projection      text        PRIMARY KEY,
+    notification_id bigint      NOT NULL,
+    updated_at      timestamptz NOT NULL DEFAULT now()
+)
+"""
+
+
+class ReadModel(Protocol):
+    name: str
+    ddl: str
+
+    async def apply(self, conn: asyncpg.Connection, domain_event: DomainEventProtocol[Any]) -> None:
+        """Update the rows for one domain event, inside the caller's transaction."""
+
+
+class Projector(NotificationFollower):
+    def __init__(
+        self,
+        *,
+        application: Application[Any],
+        read_model: ReadModel,
+        pool: asyncpg.Pool,
+        batch_size: int = 200,
+        idle_wait: float = 0.5,
+    ) -> None:
+        super().__init__(
+            application=application, pool=pool, batch_size=batch_size, idle_wait=idle_wait
+        )
+        self.read_model = read_model
+        self.name = f"projection:{read_model.name}"
+
+    async def load_position(self) -> int:
+        async with self.pool.acquire() as conn:
+            await conn.execute(PROJECTION_POSITIONS_DDL)
+            await conn.execute(self.read_model.ddl)
+            value = await conn.fetchval(
+                "SELECT notification_id FROM projection_positions WHERE projection = $1",
+                self.read_model.name,
+            )
+        return int(value or 0)
+
+    async def process(self, notifications: Sequence[Notification]) -> None:
+        events = [self.application.mapper.to_domain_event(n) for n in notifications]
+        async with self.pool.acquire() as conn, conn.transaction():
+            for domain_event in events:
+                await self.read_model.apply(conn, domain_event)
+            await conn.execute(
+                "INSERT INTO projection_positions (projection, notification_id) VALUES ($1, $2) "
+                "ON CONFLICT (projection) DO UPDATE SET "
+                "notification_id = EXCLUDED.notification_id, updated_at = now()",
+                self.read_model.name,
+                notifications[-1].id,
+            )
