@@ -61,6 +61,7 @@ def build(settings: IdentitySettings, clock: Clock = system_clock) -> FastAPI:
                 issuer=settings.token_issuer,
                 audience=settings.token_audience,
                 refresh_interval=5,
+                clock=clock,
             )
             app.state.sign_in = SignIn(
                 accounts=accounts,

@@ -1,0 +1,3 @@
+from identity_harness import identity
+
+__all__ = ["identity"]

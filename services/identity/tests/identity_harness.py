@@ -1,0 +1,106 @@
+"""A real identity service per test: its own database, its own registration topic, the session's
+Kafka broker, and a clock the test moves."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from claims_shared.events import UserRegistered, encode, new_envelope
+from claims_shared.passwords import hash_password
+from devinfra.testing import eventually, publish
+from identity.main import build
+from identity.settings import IdentitySettings
+
+
+@dataclass
+class Clock:
+    now: datetime = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday, outside maintenance
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Identity:
+    app: FastAPI
+    client: httpx.AsyncClient
+    clock: Clock
+    settings: IdentitySettings
+    bootstrap: str
+
+    async def register(
+        self, password: str = "correct horse battery", **overrides: Any
+    ) -> UserRegistered:
+        """Publish a UserRegistered as the registration service would, and wait for the account."""
+        fields: dict[str, Any] = dict(
+            user_id=uuid.uuid4(),
+            customer_id=f"C{uuid.uuid4().hex[:8]}",
+            email=f"taro.{uuid.uuid4().hex[:8]}@example.jp",
+            policy_numbers=["A123456789"],
+            password_hash=hash_password(password),
+            must_change_password=False,
+            registration_method="procedure_code",
+        )
+        event = UserRegistered(**{**fields, **overrides})
+        await self.publish(event)
+        await eventually(lambda: self.account_known(event.email))
+        return event
+
+    async def publish(self, event: UserRegistered, envelope_id: uuid.UUID | None = None) -> None:
+        envelope = new_envelope(event, producer="registration", event_id=envelope_id)
+        await publish(
+            self.bootstrap, self.settings.registration_topic, event.customer_id, encode(envelope)
+        )
+
+    async def account_known(self, email: str) -> bool:
+        """The log-in lookup has the account (the projection runs a moment after the event)."""
+        return bool(
+            await self.app.state.sign_in.pool.fetchval(
+                "SELECT 1 FROM account_emails WHERE email = $1", email.lower()
+            )
+        )
+
+    async def log_in(self, email: str, password: str) -> httpx.Response:
+        return await self.client.post(
+            "/api/v1/sessions", json={"email": email, "password": password}
+        )
+
+
+def identity_settings(
+    infrastructure: Any, database_url: str, topic: str, **overrides: Any
+) -> IdentitySettings:
+    return IdentitySettings(
+        database_url=database_url,
+        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+        registration_topic=topic,
+        consumer_group=f"identity-{uuid.uuid4().hex[:6]}",
+        throttle_after_failures=3,
+        lock_after_failures=5,
+        lock_minutes=30,
+        throttle_first_delay_seconds=2,
+        **overrides,
+    )
+
+
+@pytest.fixture
+async def identity(
+    infrastructure: Any, database_url: str, unique_topic: Any
+) -> AsyncIterator[Identity]:
+    clock = Clock()
+    settings = identity_settings(infrastructure, database_url, unique_topic("registration.events"))
+    app = build(settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://identity") as client:
+            yield Identity(app, client, clock, settings, infrastructure.kafka_bootstrap_servers)

@@ -1,0 +1,102 @@
+"""The account rules alone, with no database: throttling, lock-out, staff roles, email folding."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from identity.domain import (
+    Account,
+    CustomerWithStaffRole,
+    FailureRecord,
+    LockoutPolicy,
+    UnknownRole,
+    normalise_email,
+)
+
+POLICY = LockoutPolicy(
+    throttle_after=3,
+    lock_after=5,
+    lock_for=timedelta(minutes=30),
+    first_delay=timedelta(seconds=2),
+    max_delay=timedelta(seconds=60),
+)
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+def account(**overrides: object) -> Account:
+    fields: dict = dict(
+        user_id=uuid.uuid4(),
+        email="taro@example.jp",
+        customer_id="C1",
+        policy_numbers=["A1"],
+        password_hash="h",
+        must_change_password=False,
+        temporary_password_expires_at=None,
+        language="ja",
+        roles=[],
+    )
+    return Account(**{**fields, **overrides})
+
+
+def test_full_width_and_capitals_fold_to_one_email() -> None:
+    assert normalise_email(" ＴＡＲＯ＠Ｅｘａｍｐｌｅ．ｊｐ ") == "taro@example.jp"
+
+
+def test_failures_below_the_threshold_do_not_block() -> None:
+    record = FailureRecord()
+    for _ in range(2):
+        record = record.after_failure(NOW, POLICY)
+    assert record.blocked_until(NOW, POLICY) is None
+
+
+def test_throttle_delay_doubles_after_the_threshold() -> None:
+    record = FailureRecord()
+    for _ in range(3):
+        record = record.after_failure(NOW, POLICY)
+    assert record.blocked_until(NOW, POLICY) == NOW + timedelta(seconds=2)
+    record = record.after_failure(NOW + timedelta(seconds=3), POLICY)
+    assert record.blocked_until(NOW + timedelta(seconds=3), POLICY) == NOW + timedelta(seconds=7)
+
+
+def test_lock_lasts_its_period_then_the_count_starts_again() -> None:
+    record = FailureRecord()
+    for minute in range(5):
+        record = record.after_failure(NOW + timedelta(minutes=minute), POLICY)
+    locked_at = NOW + timedelta(minutes=4)
+    assert record.blocked_until(locked_at, POLICY) == locked_at + timedelta(minutes=30)
+    after = locked_at + timedelta(minutes=30)
+    assert record.blocked_until(after, POLICY) is None
+    assert record.after_failure(after, POLICY).failures == 1
+
+
+def test_locking_an_account_records_a_locked_event() -> None:
+    customer = account()
+    for minute in range(5):
+        customer.record_failed_log_in(NOW + timedelta(minutes=minute), POLICY)
+    names = [type(e).__name__ for e in customer.collect_events()]
+    assert names.count("LogInFailed") == 5
+    assert names[-1] == "Locked"
+
+
+def test_a_successful_log_in_clears_failures() -> None:
+    customer = account()
+    customer.record_failed_log_in(NOW, POLICY)
+    customer.record_successful_log_in()
+    assert customer.failures == FailureRecord()
+
+
+def test_temporary_password_expires() -> None:
+    customer = account(
+        must_change_password=True, temporary_password_expires_at=NOW + timedelta(hours=24)
+    )
+    assert not customer.temporary_password_expired(NOW + timedelta(hours=23))
+    assert customer.temporary_password_expired(NOW + timedelta(hours=24))
+
+
+def test_customers_never_carry_staff_roles() -> None:
+    with pytest.raises(CustomerWithStaffRole):
+        account(roles=["adjuster"])
+    with pytest.raises(UnknownRole):
+        account(customer_id=None, roles=["admin"])
+    assert account(customer_id=None, roles=["adjuster"]).is_staff
