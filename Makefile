@@ -43,7 +43,7 @@ lint: setup
 	$(VENV)/bin/mypy shared/src deploy/local/src services/*/src
 
 bench: setup
-	@echo "no benchmarks yet: later issues add them to bench/"
+	$(PY) bench/identity_login.py
 
 clean: down
 	rm -rf .local $(VENV)

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from claims_shared.errors import ApiError, Message
+from claims_shared.inputs import EmailAddress, PlainText
 from claims_shared.settings import ServiceSettings
 from claims_shared.web import create_service_app
 
@@ -88,3 +89,32 @@ async def test_readyz_says_not_ready_naming_the_failed_dependency() -> None:
         "status": "not_ready",
         "checks": {"database": "ok", "kafka": "failed: ConnectionRefusedError"},
     }
+
+
+class Contact(BaseModel):
+    email: EmailAddress
+    note: PlainText
+
+
+async def test_emails_are_taken_as_typed_and_control_characters_refused() -> None:
+    router = APIRouter()
+
+    @router.post("/contact")
+    async def contact(body: Contact) -> dict[str, str]:
+        return {"email": body.email}
+
+    app = create_service_app(settings=ServiceSettings(), routers=[router])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        typed = await c.post(
+            "/contact", json={"email": " ｔａｒｏ＠ｅｘａｍｐｌｅ．ｊｐ", "note": "ok"}
+        )
+        nul = await c.post("/contact", json={"email": "a\x00@b.jp", "note": "ok"})
+        not_email = await c.post("/contact", json={"email": "taro", "note": "ok"})
+        bell = await c.post("/contact", json={"email": "a@b.jp", "note": "ring\x07"})
+    assert typed.json() == {"email": "taro@example.jp"}
+    assert [r.status_code for r in (nul, not_email, bell)] == [422, 422, 422]
+    assert [r.json()["errors"][0]["field"] for r in (nul, not_email, bell)] == [
+        "email",
+        "email",
+        "note",
+    ]

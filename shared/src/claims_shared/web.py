@@ -12,7 +12,7 @@ from contextlib import AbstractAsyncContextManager
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 from claims_shared.errors import ApiError, Message, install_error_handlers
@@ -118,7 +118,7 @@ def _operations_router() -> APIRouter:
         """Liveness: the process answers. Dependencies are /readyz's business."""
         return {"status": "ok"}
 
-    @router.get("/readyz")
+    @router.get("/readyz", responses={503: {"description": "a dependency is not ready"}})
     async def readyz(request: Request) -> JSONResponse:
         checks: Mapping[str, ReadinessCheck] = request.app.state.readiness
         results = dict(
@@ -130,7 +130,11 @@ def _operations_router() -> APIRouter:
             status_code=200 if ready else 503,
         )
 
-    @router.get("/metrics")
+    @router.get(
+        "/metrics",
+        response_class=PlainTextResponse,
+        responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+    )
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

@@ -28,13 +28,13 @@ async def eventually(
 ) -> T:
     """The first truthy result of `check`, retried until `timeout`."""
     deadline = time.monotonic() + timeout
-    last: Any = None
+    result: T | None = None
     while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
+        result = await check()
+        if result:
+            return result
         await asyncio.sleep(interval)
-    raise AssertionError(f"not true within {timeout}s (last result: {last!r})")
+    raise AssertionError(f"not true within {timeout}s (last result: {result!r})")
 
 
 async def find_envelopes(

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from claims_shared.auth import Principal, current_customer, password_changer
 from claims_shared.errors import ApiError, Message, request_language
+from claims_shared.inputs import EmailAddress
 from claims_shared.web import outside_maintenance
 from identity.application import (
     AccountNotFound,
@@ -50,7 +51,7 @@ RESET_ACCEPTED = Message(
 
 
 class Credentials(BaseModel):
-    email: str = Field(min_length=3, max_length=254)
+    email: EmailAddress
     password: str = Field(min_length=1, max_length=1024)
 
 
@@ -64,7 +65,7 @@ class PasswordChange(BaseModel):
 
 
 class PasswordResetRequest(BaseModel):
-    email: str = Field(min_length=3, max_length=254)
+    email: EmailAddress
 
 
 class SessionOut(BaseModel):
