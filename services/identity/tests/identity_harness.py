@@ -13,7 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from claims_shared.events import UserRegistered, encode, new_envelope
+from claims_shared.events import UserRegistered, encode, new_envelope, topics
 from claims_shared.passwords import hash_password
 from devinfra.testing import eventually, publish
 from identity.main import build
@@ -60,8 +60,15 @@ class Identity:
     async def publish(self, event: UserRegistered, envelope_id: uuid.UUID | None = None) -> None:
         envelope = new_envelope(event, producer="registration", event_id=envelope_id)
         await publish(
-            self.bootstrap, self.settings.registration_topic, event.customer_id, encode(envelope)
+            self.bootstrap,
+            self.topic(topics.REGISTRATION_EVENTS),
+            event.customer_id,
+            encode(envelope),
         )
+
+    def topic(self, name: str) -> str:
+        """This test's own copy of a topic (the service runs under a test topic prefix)."""
+        return self.settings.kafka_topic_prefix + name
 
     async def account_known(self, email: str) -> bool:
         """The log-in lookup has the account (the projection runs a moment after the event)."""
@@ -77,13 +84,11 @@ class Identity:
         )
 
 
-def identity_settings(
-    infrastructure: Any, database_url: str, topic: str, **overrides: Any
-) -> IdentitySettings:
+def identity_settings(infrastructure: Any, database_url: str, **overrides: Any) -> IdentitySettings:
     return IdentitySettings(
         database_url=database_url,
         kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-        registration_topic=topic,
+        kafka_topic_prefix=f"t{uuid.uuid4().hex[:8]}.",
         consumer_group=f"identity-{uuid.uuid4().hex[:6]}",
         throttle_after_failures=3,
         lock_after_failures=5,
@@ -94,11 +99,9 @@ def identity_settings(
 
 
 @pytest.fixture
-async def identity(
-    infrastructure: Any, database_url: str, unique_topic: Any
-) -> AsyncIterator[Identity]:
+async def identity(infrastructure: Any, database_url: str) -> AsyncIterator[Identity]:
     clock = Clock()
-    settings = identity_settings(infrastructure, database_url, unique_topic("registration.events"))
+    settings = identity_settings(infrastructure, database_url)
     app = build(settings, clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

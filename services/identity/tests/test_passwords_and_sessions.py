@@ -51,7 +51,7 @@ async def test_temporary_password_logs_in_only_to_change_it(identity: Identity) 
     assert fresh.json()["password_change_required"] is False
     changed = await find_envelopes(
         identity.bootstrap,
-        "identity.events",
+        identity.topic("identity.events"),
         lambda e: (
             e["event_type"] == "PasswordChanged" and e["data"]["user_id"] == str(event.user_id)
         ),
@@ -142,7 +142,7 @@ async def test_password_reset_answers_the_same_and_mails_a_sealed_temporary_pass
     assert known.json() == unknown.json()
     issued = await find_envelopes(
         identity.bootstrap,
-        "identity.events",
+        identity.topic("identity.events"),
         lambda e: (
             e["event_type"] == "TemporaryPasswordIssued"
             and e["data"]["user_id"] == str(event.user_id)

@@ -67,13 +67,12 @@ def test_operator_command_refuses_a_weak_staff_password(database_url: str) -> No
 
 
 @pytest.fixture
-def live_identity(infrastructure: Any, database_url: str, unique_topic: Any) -> Iterator[str]:
+def live_identity(infrastructure: Any, database_url: str) -> Iterator[str]:
     """identity served by uvicorn on a free port, the way `make up` runs it."""
     port = free_port()
     service_settings = identity_settings(
         infrastructure,
         database_url,
-        unique_topic("registration.events"),
         maintenance_windows="",
         http_port=port,
     )

@@ -65,7 +65,11 @@ class OutgoingMessage:
 
 
 class EventPublisher:
-    def __init__(self, bootstrap_servers: str, client_id: str) -> None:
+    """`topic_prefix` (KAFKA_TOPIC_PREFIX) puts every topic of one environment, or one test,
+    under its own names: 'staging.' + 'registration.events'."""
+
+    def __init__(self, bootstrap_servers: str, client_id: str, topic_prefix: str = "") -> None:
+        self.topic_prefix = topic_prefix
         self.producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap_servers,
             client_id=client_id,
@@ -85,13 +89,15 @@ class EventPublisher:
         self, topic: str, key: str, envelope: Envelope[Any], headers: Headers | None = None
     ) -> RecordMetadata:
         return await self.producer.send_and_wait(
-            topic, encode(envelope), key=key.encode(), headers=headers or []
+            self.topic_prefix + topic, encode(envelope), key=key.encode(), headers=headers or []
         )
 
     async def publish_all(self, messages: Sequence[OutgoingMessage]) -> list[RecordMetadata]:
         """Send in order, then wait for every ack; per-partition order holds (idempotence)."""
         pending = [
-            await self.producer.send(m.topic, m.value, key=m.key.encode(), headers=list(m.headers))
+            await self.producer.send(
+                self.topic_prefix + m.topic, m.value, key=m.key.encode(), headers=list(m.headers)
+            )
             for m in messages
         ]
         return list(await asyncio.gather(*pending))
@@ -117,15 +123,23 @@ class ConsumerRunner:
         publisher: EventPublisher,
         max_records: int = 200,
         retry_backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        max_attempts: int | None = None,
         session_timeout_ms: int = 10000,
     ) -> None:
+        """`max_attempts` None retries a transient failure until it passes (a database outage
+        must not empty a topic into the DLQ); a number sends the message to the DLQ after that
+        many failed attempts (a mail server that keeps refusing one message)."""
         self.name = f"consumer:{group_id}"
         self.group_id = group_id
-        self.topics = list(topics)
+        self.topics = [publisher.topic_prefix + topic for topic in topics]
         self.handle = handle
         self.publisher = publisher
         self.max_records = max_records
         self.retry_backoff = retry_backoff
+        self.max_backoff = max_backoff
+        self.max_attempts = max_attempts
+        self._failures: dict[tuple[str, int, int], int] = {}
         self._consumer_options: dict[str, Any] = {
             "bootstrap_servers": bootstrap_servers,
             "group_id": group_id,
@@ -168,18 +182,29 @@ class ConsumerRunner:
             if not await self._process(record):
                 # Transient failure: re-read from this record after a pause; nothing is skipped.
                 self.consumer.seek(partition, record.offset)
-                await asyncio.sleep(self.retry_backoff)
+                await asyncio.sleep(self._backoff(record))
                 break
             next_offset = record.offset + 1
         if next_offset is not None:
             await self._commit(partition, next_offset)
 
+    def _backoff(self, record: ConsumerRecord) -> float:
+        attempts = self._failures.get((record.topic, record.partition, record.offset), 1)
+        return float(min(self.retry_backoff * 2 ** (attempts - 1), self.max_backoff))
+
     async def _process(self, record: ConsumerRecord) -> bool:
+        position = (record.topic, record.partition, record.offset)
         try:
             await self.handle(record)
         except DEAD_LETTER_ERRORS as error:
             await self._dead_letter(record, error)
         except Exception as error:
+            attempts = self._failures.get(position, 0) + 1
+            if self.max_attempts is not None and attempts >= self.max_attempts:
+                self._failures.pop(position, None)
+                await self._dead_letter(record, error, attempts)
+                return True
+            self._failures[position] = attempts
             HANDLER_RETRIES.labels(self.group_id, record.topic).inc()
             log.warning(
                 "handler failed; will retry",
@@ -190,11 +215,16 @@ class ConsumerRunner:
                 error=repr(error),
             )
             return False
+        self._failures.pop(position, None)
         MESSAGES_PROCESSED.labels(self.group_id, record.topic).inc()
         return True
 
-    async def _dead_letter(self, record: ConsumerRecord, error: BaseException) -> None:
+    async def _dead_letter(
+        self, record: ConsumerRecord, error: BaseException, attempts: int = 1
+    ) -> None:
         reason = f"{type(error).__name__}: {error}"[:2000]
+        if attempts > 1:
+            reason = f"gave up after {attempts} attempts: {reason}"
         headers = [
             *(record.headers or ()),
             ("dlq.reason", reason.encode()),

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import asyncpg
 import uvicorn
@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from prometheus_client import Counter
 
 from claims_shared.database import create_pool, pool_ready
-from claims_shared.kafka import EventPublisher
+from claims_shared.kafka import ConsumerRunner, EventPublisher, Handler
 from claims_shared.logging import configure_logging, get_logger
 from claims_shared.settings import ServiceSettings
 
@@ -26,8 +26,20 @@ WORKER_RESTARTS = Counter("worker_restarts_total", "Background workers restarted
 
 @dataclass
 class ServiceResources:
+    settings: ServiceSettings
     pool: asyncpg.Pool
     publisher: EventPublisher
+
+    def consumer(self, topics: list[str], handle: Handler, **options: Any) -> ConsumerRunner:
+        """A consumer runner in this service's group, with its prefix and DLQ publisher."""
+        return ConsumerRunner(
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            group_id=self.settings.consumer_group,
+            topics=topics,
+            handle=handle,
+            publisher=self.publisher,
+            **options,
+        )
 
 
 @asynccontextmanager
@@ -36,11 +48,13 @@ async def open_resources(
 ) -> AsyncIterator[ServiceResources]:
     """Open the pool and the publisher, register them with /readyz, close them in reverse."""
     pool = await create_pool(settings.database_url, settings.database_pool_size)
-    publisher = EventPublisher(settings.kafka_bootstrap_servers, settings.service_name)
+    publisher = EventPublisher(
+        settings.kafka_bootstrap_servers, settings.service_name, settings.kafka_topic_prefix
+    )
     try:
         await publisher.start()
         app.state.readiness.update(database=pool_ready(pool), kafka=publisher.check_ready)
-        yield ServiceResources(pool, publisher)
+        yield ServiceResources(settings, pool, publisher)
     finally:
         await publisher.stop()
         await pool.close()

@@ -30,6 +30,8 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field(
         "127.0.0.1:19092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
     )
+    kafka_topic_prefix: str = Field("", validation_alias="KAFKA_TOPIC_PREFIX")
+    consumer_group: str = "service"  # each service's settings name its own group
     maintenance_windows: str = Field(
         "MON 02:00-04:00",
         validation_alias="MAINTENANCE_WINDOWS",

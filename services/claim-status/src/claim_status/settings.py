@@ -9,4 +9,5 @@ class ClaimStatusSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CLAIM_STATUS_", extra="ignore", frozen=True)
 
     service_name: str = "claim-status"
+    consumer_group: str = "claim-status"
     http_port: int = 8103

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from claims_shared.auth import TokenVerifier
-from claims_shared.kafka import ConsumerRunner
+from claims_shared.events import topics
 from claims_shared.maintenance import Clock, system_clock
 from claims_shared.outbox import OutboxRelay
 from claims_shared.projection import Projector
@@ -83,13 +83,7 @@ def build(settings: IdentitySettings, clock: Clock = system_clock) -> FastAPI:
                     pool=resources.pool,
                     producer=settings.service_name,
                 ),
-                ConsumerRunner(
-                    bootstrap_servers=settings.kafka_bootstrap_servers,
-                    group_id=settings.consumer_group,
-                    topics=[settings.registration_topic],
-                    handle=registration_handler(accounts),
-                    publisher=resources.publisher,
-                ),
+                resources.consumer([topics.REGISTRATION_EVENTS], registration_handler(accounts)),
             ]
             async with supervised(workers):
                 yield

@@ -5,7 +5,6 @@ from datetime import timedelta
 from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
-from claims_shared.events import topics
 from claims_shared.settings import ServiceSettings
 from identity.domain import LockoutPolicy
 
@@ -29,7 +28,6 @@ class IdentitySettings(ServiceSettings):
     throttle_first_delay_seconds: int = 2
     throttle_max_delay_seconds: int = 60
     consumer_group: str = "identity"
-    registration_topic: str = topics.REGISTRATION_EVENTS
 
     @model_validator(mode="after")
     def _refuse_development_key(self) -> "IdentitySettings":

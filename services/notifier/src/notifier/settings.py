@@ -9,4 +9,5 @@ class NotifierSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFIER_", extra="ignore", frozen=True)
 
     service_name: str = "notifier"
+    consumer_group: str = "notifier"
     http_port: int = 8104

@@ -9,4 +9,5 @@ class RegistrationSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="REGISTRATION_", extra="ignore", frozen=True)
 
     service_name: str = "registration"
+    consumer_group: str = "registration"
     http_port: int = 8102
