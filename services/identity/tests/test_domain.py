@@ -5,14 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from identity.domain import (
-    Account,
-    CustomerWithStaffRole,
-    FailureRecord,
-    LockoutPolicy,
-    UnknownRole,
-    normalise_email,
-)
+from claims_shared.throttle import FailureRecord, LockoutPolicy
+from identity.domain import Account, CustomerWithStaffRole, UnknownRole, normalise_email
 
 POLICY = LockoutPolicy(
     throttle_after=3,

@@ -21,7 +21,8 @@ from claims_shared.passwords import (
     temporary_password,
     verify_password,
 )
-from identity.domain import Account, LockoutPolicy
+from claims_shared.throttle import LockoutPolicy
+from identity.domain import Account
 
 T = TypeVar("T")
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from eventsourcing.domain import Aggregate, event
+
+from claims_shared.throttle import FailureRecord, LockoutPolicy
 
 STAFF_ROLES = frozenset({"adjuster", "operator"})
 
@@ -20,48 +21,6 @@ def normalise_email(email: str) -> str:
     """The user ID customers type: NFKC (full-width ＠ and letters become ASCII), trimmed,
     lower-cased, so 'Taro@Example.JP ' and 'ｔａｒｏ＠ｅｘａｍｐｌｅ．ｊｐ' are one account."""
     return unicodedata.normalize("NFKC", email).strip().lower()
-
-
-@dataclass(frozen=True)
-class LockoutPolicy:
-    """After `throttle_after` failures each further attempt must wait, doubling from
-    `first_delay` up to `max_delay`; at `lock_after` failures the account is locked for
-    `lock_for`. Settings; see identity.settings."""
-
-    throttle_after: int = 5
-    lock_after: int = 10
-    lock_for: timedelta = timedelta(minutes=30)
-    first_delay: timedelta = timedelta(seconds=2)
-    max_delay: timedelta = timedelta(seconds=60)
-
-
-@dataclass(frozen=True)
-class FailureRecord:
-    """Consecutive failed log-ins; shared by accounts and by unknown emails, which must be
-    throttled alike so that a 429 never tells an attacker an account exists."""
-
-    failures: int = 0
-    last_failure_at: datetime | None = None
-    locked_until: datetime | None = None
-
-    def blocked_until(self, now: datetime, policy: LockoutPolicy) -> datetime | None:
-        if self.locked_until is not None and now < self.locked_until:
-            return self.locked_until
-        if self.last_failure_at is None or self.failures < policy.throttle_after:
-            return None
-        if self.locked_until is not None:  # the lock has run out: a fresh start
-            return None
-        delay = min(
-            policy.first_delay * 2 ** (self.failures - policy.throttle_after), policy.max_delay
-        )
-        until = self.last_failure_at + delay
-        return until if now < until else None
-
-    def after_failure(self, now: datetime, policy: LockoutPolicy) -> FailureRecord:
-        current = self if self.locked_until is None or now < self.locked_until else FailureRecord()
-        failures = current.failures + 1
-        locked_until = now + policy.lock_for if failures >= policy.lock_after else None
-        return replace(current, failures=failures, last_failure_at=now, locked_until=locked_until)
 
 
 class Account(Aggregate):

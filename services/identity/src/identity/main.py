@@ -17,6 +17,7 @@ from claims_shared.outbox import OutboxRelay
 from claims_shared.projection import Projector
 from claims_shared.service import Worker, open_resources, supervised
 from claims_shared.settings import eventsourcing_env
+from claims_shared.throttle import FailureLog
 from claims_shared.web import create_service_app
 from identity.api import customer_router, public_router
 from identity.application import Accounts
@@ -47,6 +48,8 @@ def build(settings: IdentitySettings, clock: Clock = system_clock) -> FastAPI:
                 resources.pool, timedelta(days=settings.refresh_token_days)
             )
             await refresh_tokens.create_table()
+            failures = FailureLog(resources.pool)
+            await failures.create_table()
             projector = Projector(
                 application=accounts, read_model=AccountEmails(), pool=resources.pool, idle_wait=0.2
             )
@@ -70,6 +73,7 @@ def build(settings: IdentitySettings, clock: Clock = system_clock) -> FastAPI:
                 refresh_tokens=refresh_tokens,
                 tokens=token_settings,
                 policy=settings.lockout_policy,
+                failures=failures,
                 temporary_password_lifetime=timedelta(hours=settings.temporary_password_hours),
                 reset_interval=timedelta(seconds=settings.password_reset_min_interval_seconds),
                 notifier_public_key=settings.notifier_sealing_public_key,

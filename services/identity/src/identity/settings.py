@@ -6,7 +6,7 @@ from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
 from claims_shared.settings import ServiceSettings
-from identity.domain import LockoutPolicy
+from claims_shared.throttle import LockoutPolicy
 
 # Development only; refused when APP_ENV=production.
 DEVELOPMENT_KEY_ENCRYPTION_KEY = "iEtRtMXQ6iy/X7tT3fVFGlVKAiLcQNut2b0MIXrzSds="

@@ -13,9 +13,10 @@ import asyncpg
 
 from claims_shared.auth import SCOPE_CUSTOMER, SCOPE_PASSWORD_CHANGE, SCOPE_STAFF
 from claims_shared.passwords import hash_password, spend_equal_time
+from claims_shared.throttle import FailureLog, LockoutPolicy
 from identity.application import Accounts, Blocked, InvalidCredentials, LoggedIn
-from identity.domain import Account, LockoutPolicy, normalise_email
-from identity.lookup import find_account, save_unknown_email_failures, unknown_email_failures
+from identity.domain import Account, normalise_email
+from identity.lookup import find_account
 from identity.sessions import RefreshTokens
 from identity.tokens import SigningKeys, TokenSettings, access_token
 
@@ -42,6 +43,7 @@ class SignIn:
     refresh_tokens: RefreshTokens
     tokens: TokenSettings
     policy: LockoutPolicy
+    failures: FailureLog
     temporary_password_lifetime: timedelta
     reset_interval: timedelta
     notifier_public_key: str
@@ -61,14 +63,13 @@ class SignIn:
         return await self._session_for(outcome, now)
 
     async def _fail_unknown(self, email: str, password: str, now: datetime) -> NoReturn:
-        record = await unknown_email_failures(self.pool, email)
+        subject = f"log-in:{email}"
+        record = await self.failures.load(subject)
         blocked_until = record.blocked_until(now, self.policy)
         if blocked_until is not None:
             raise TooManyAttempts(blocked_until)
         await asyncio.to_thread(spend_equal_time, password)
-        await save_unknown_email_failures(
-            self.pool, email, record.after_failure(now, self.policy), now
-        )
+        await self.failures.save(subject, record.after_failure(now, self.policy))
         raise InvalidCredentials
 
     async def _session_for(self, outcome: LoggedIn, now: datetime) -> Session:
