@@ -41,5 +41,9 @@ class RegistrationRejected(EventData):
     registration_id: UUID
     registration_method: Literal["procedure_code", "details"]
     reason: Literal[
-        "no_matching_policy", "details_mismatch", "contract_not_eligible", "already_registered"
+        "no_matching_policy",
+        "details_mismatch",
+        "contract_not_eligible",
+        "already_registered",
+        "email_taken",
     ]

@@ -1,0 +1,202 @@
+"""registration's HTTP API: parse, call the journey, map errors; nothing else."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field, field_validator
+
+from claims_shared.errors import ApiError, Message, request_language
+from claims_shared.inputs import EmailAddress, PlainText
+from claims_shared.web import outside_maintenance
+from registration.application import AlreadyRegistered, EmailTaken, PasswordRefused
+from registration.journeys import (
+    ContractNotEligible,
+    Journeys,
+    ProcedureCodeUnavailable,
+    RegistrationTokenInvalid,
+    TooManyAttempts,
+    VerificationFailed,
+)
+from registration.typing_rules import UnreadableDate, birth_date
+
+VERIFICATION_FAILED = Message(
+    "証券番号または手続コードが正しくありません。ご確認のうえ、もう一度入力してください。",
+    "The policy number or procedure code is incorrect. Please check them and try again.",
+)
+NOT_ELIGIBLE = Message(
+    "このご契約はお客さまWebサービスをご利用いただけません。お客さまWebサービスは個人のご契約者さま向けのサービスで、団体契約などはご利用いただけません。",
+    "This contract cannot use the customer web service: it is for individual policyholders, "
+    "and group contracts and some others cannot use it.",
+)
+CODE_UNAVAILABLE = Message(
+    "この手続コードはご利用いただけません（「*****」と表示されている場合、使用済み・有効期限切れの場合を含みます）。「新規登録」からご登録ください。",
+    "This procedure code cannot be used (it is shown as '*****', already used, or expired). "
+    "Please register with 'New registration' instead.",
+)
+ALREADY_REGISTERED = Message(
+    "このご契約はすでに登録されています。ご登録のメールアドレスでログインしてください。",
+    "This policy is already registered. Please log in with your registered email address.",
+)
+EMAIL_TAKEN = Message(
+    "このメールアドレスはすでに使われています。別のメールアドレスを入力してください。",
+    "This email address is already in use. Please enter another one.",
+)
+TOO_MANY = Message(
+    "入力の誤りが続いたため、しばらくお手続きいただけません。時間をおいてお試しください。",
+    "Too many incorrect attempts. Please wait a while and try again.",
+)
+TOKEN_INVALID = Message(
+    "お手続きの有効期限が切れたか、正しくありません。最初からやり直してください。",
+    "This registration has expired or is not valid. Please start again.",
+)
+DETAILS_ACCEPTED = Message(
+    "ご入力いただいた内容を受け付けました。ご登録が確認できた場合、仮パスワードをメールでお送りします。",
+    "Thank you. If we can confirm your registration, we will email you a temporary password.",
+)
+
+
+class ProcedureCodeRequest(BaseModel):
+    policy_number: PlainText = Field(min_length=1, max_length=40)
+    procedure_code: PlainText = Field(min_length=1, max_length=64)
+
+
+class Started(BaseModel):
+    registration_id: uuid.UUID
+    registration_token: str
+    expires_at: datetime
+
+
+class AccountRequest(BaseModel):
+    email: EmailAddress
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class Created(BaseModel):
+    user_id: uuid.UUID
+
+
+class DetailsRequest(BaseModel):
+    full_name: PlainText = Field(min_length=1, max_length=100)
+    date_of_birth: PlainText = Field(
+        min_length=6, max_length=40, examples=["1980-05-17", "昭和55年5月17日"]
+    )
+    policy_number: PlainText = Field(min_length=1, max_length=40)
+    email: EmailAddress
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _readable_date(cls, value: str) -> str:
+        try:
+            birth_date(value)
+        except UnreadableDate as error:
+            raise ValueError("is not a date (for example 1980-05-17 or 昭和55年5月17日)") from error
+        return value
+
+
+class Accepted(BaseModel):
+    message: str
+
+
+def _journeys(request: Request) -> Journeys:
+    journeys: Journeys = request.app.state.journeys
+    return journeys
+
+
+def _now(request: Request) -> datetime:
+    now: datetime = request.app.state.clock()
+    return now
+
+
+router = APIRouter(
+    prefix="/api/v1/registrations",
+    tags=["registration"],
+    dependencies=[Depends(outside_maintenance)],
+)
+
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "verification failed"},
+    403: {"description": "contract not eligible"},
+    409: {"description": "already registered / email taken"},
+    410: {"description": "procedure code unavailable"},
+    429: {"description": "too many attempts"},
+}
+
+
+@router.post("/procedure-code", status_code=201, response_model=Started, responses=REFUSALS)
+async def start_with_procedure_code(body: ProcedureCodeRequest, request: Request) -> Started:
+    now = _now(request)
+    try:
+        started = await _journeys(request).start_with_procedure_code(
+            body.policy_number, body.procedure_code, now, request_language(request)
+        )
+    except TooManyAttempts as error:
+        wait = max(1, math.ceil((error.until - now).total_seconds()))
+        raise ApiError(429, "too_many_attempts", TOO_MANY, {"Retry-After": str(wait)}) from error
+    except VerificationFailed as error:
+        raise ApiError(401, "verification_failed", VERIFICATION_FAILED) from error
+    except ContractNotEligible as error:
+        raise ApiError(403, "contract_not_eligible", NOT_ELIGIBLE) from error
+    except ProcedureCodeUnavailable as error:
+        raise ApiError(410, "procedure_code_unavailable", CODE_UNAVAILABLE) from error
+    except AlreadyRegistered as error:
+        raise ApiError(409, "already_registered", ALREADY_REGISTERED) from error
+    return Started(
+        registration_id=started.registration_id,
+        registration_token=started.registration_token,
+        expires_at=started.expires_at,
+    )
+
+
+def _registration_token(request: Request) -> str:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(
+            401, "invalid_registration_token", TOKEN_INVALID, {"WWW-Authenticate": "Bearer"}
+        )
+    return token.strip()
+
+
+@router.post(
+    "/{registration_id}/account",
+    status_code=201,
+    response_model=Created,
+    responses={**REFUSALS, 422: {"description": "password refused"}},
+)
+async def set_account(
+    registration_id: uuid.UUID,
+    body: AccountRequest,
+    request: Request,
+    token: Annotated[str, Depends(_registration_token)],
+) -> Created:
+    try:
+        user_id = await _journeys(request).set_account(
+            registration_id, token, body.email, body.password, _now(request)
+        )
+    except RegistrationTokenInvalid as error:
+        raise ApiError(401, "invalid_registration_token", TOKEN_INVALID) from error
+    except PasswordRefused as error:
+        raise ApiError(422, error.refusal.code, error.refusal.message) from error
+    except EmailTaken as error:
+        raise ApiError(409, "email_taken", EMAIL_TAKEN) from error
+    except AlreadyRegistered as error:
+        raise ApiError(409, "already_registered", ALREADY_REGISTERED) from error
+    return Created(user_id=user_id)
+
+
+@router.post("/details", status_code=202, response_model=Accepted)
+async def register_with_details(body: DetailsRequest, request: Request) -> Accepted:
+    """Always 202 with the same body: the outcome goes to the email address, if it matched."""
+    await _journeys(request).register_with_details(
+        body.full_name,
+        birth_date(body.date_of_birth),
+        body.policy_number,
+        body.email,
+        _now(request),
+        request_language(request),
+    )
+    return Accepted(message=DETAILS_ACCEPTED.in_language(request_language(request)))
