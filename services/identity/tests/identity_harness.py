@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -15,27 +14,16 @@ from fastapi import FastAPI
 
 from claims_shared.events import UserRegistered, encode, new_envelope, topics
 from claims_shared.passwords import hash_password
-from devinfra.testing import eventually, publish
+from devinfra.testing import ManualClock, eventually, in_process, publish, topic_prefix
 from identity.main import build
 from identity.settings import IdentitySettings
-
-
-@dataclass
-class Clock:
-    now: datetime = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday, outside maintenance
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @dataclass
 class Identity:
     app: FastAPI
     client: httpx.AsyncClient
-    clock: Clock
+    clock: ManualClock
     settings: IdentitySettings
     bootstrap: str
 
@@ -88,7 +76,7 @@ def identity_settings(infrastructure: Any, database_url: str, **overrides: Any) 
     return IdentitySettings(
         database_url=database_url,
         kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-        kafka_topic_prefix=f"t{uuid.uuid4().hex[:8]}.",
+        kafka_topic_prefix=topic_prefix(),
         consumer_group=f"identity-{uuid.uuid4().hex[:6]}",
         throttle_after_failures=3,
         lock_after_failures=5,
@@ -100,10 +88,8 @@ def identity_settings(infrastructure: Any, database_url: str, **overrides: Any) 
 
 @pytest.fixture
 async def identity(infrastructure: Any, database_url: str) -> AsyncIterator[Identity]:
-    clock = Clock()
+    clock = ManualClock()
     settings = identity_settings(infrastructure, database_url)
     app = build(settings, clock=clock)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://identity") as client:
-            yield Identity(app, client, clock, settings, infrastructure.kafka_bootstrap_servers)
+    async with in_process(app, "http://identity") as client:
+        yield Identity(app, client, clock, settings, infrastructure.kafka_bootstrap_servers)

@@ -17,8 +17,9 @@ def _no_control_characters(value: str) -> str:
 
 
 def _email_address(value: str) -> str:
-    """As people type it: full-width characters (＠, ｊｐ) folded by NFKC, spaces trimmed."""
-    folded = unicodedata.normalize("NFKC", value).strip()
+    """As people type it: full-width characters (＠, ｊｐ) folded by NFKC, spaces trimmed, and
+    lower-cased, since the address is the customer's user ID and 'Taro@' is 'taro@' to them."""
+    folded = unicodedata.normalize("NFKC", value).strip().lower()
     _no_control_characters(folded)
     local, at, domain = folded.rpartition("@")
     if not at or not local or "." not in domain:

@@ -6,10 +6,16 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from fastapi import FastAPI
 
 T = TypeVar("T")
 
@@ -66,3 +72,33 @@ async def find_envelopes(
     finally:
         await consumer.stop()
     return found
+
+
+@dataclass
+class ManualClock:
+    """The clock services take as a parameter; tests move it. Starts on a Wednesday morning
+    (outside the Monday maintenance window)."""
+
+    now: datetime = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def topic_prefix() -> str:
+    """A KAFKA_TOPIC_PREFIX no other test uses: every topic a test's services touch is its own."""
+    return f"t{uuid.uuid4().hex[:8]}."
+
+
+@asynccontextmanager
+async def in_process(
+    app: FastAPI, base_url: str = "http://service"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app's lifespan (its workers included) and talk to it over ASGI."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+            yield client

@@ -1,0 +1,3 @@
+from registration_harness import registration
+
+__all__ = ["registration"]
