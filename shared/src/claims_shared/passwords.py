@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from nacl.public import PublicKey, SealedBox
+from nacl.public import PrivateKey, PublicKey, SealedBox
 
 from claims_shared.errors import Message
 
@@ -134,3 +134,9 @@ def seal_for_notifier(secret: str, notifier_public_key_b64: str) -> str:
     temporary password readable, and only the notifier's private key opens it."""
     public_key = PublicKey(base64.b64decode(notifier_public_key_b64))
     return base64.b64encode(SealedBox(public_key).encrypt(secret.encode())).decode()
+
+
+def open_sealed(sealed_b64: str, private_key_b64: str) -> str:
+    """The notifier's side of `seal_for_notifier`."""
+    private_key = PrivateKey(base64.b64decode(private_key_b64))
+    return SealedBox(private_key).decrypt(base64.b64decode(sealed_b64)).decode()

@@ -1,23 +1,47 @@
 """Composition root of the notifier service: the one place that builds clients from settings."""
 
+from __future__ import annotations
+
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from claims_shared.service import open_resources
-from claims_shared.settings import ServiceSettings
+from claims_shared.events import topics
+from claims_shared.idempotency import ensure_processed_events_table
+from claims_shared.maintenance import Clock, system_clock
+from claims_shared.service import open_resources, supervised
 from claims_shared.web import create_service_app
+from notifier.handlers import CUSTOMERS_DDL, Notifications
+from notifier.sending import SENT_MAILS_DDL, MailSender
 from notifier.settings import NotifierSettings
 
+SUBSCRIBED = [topics.REGISTRATION_EVENTS, topics.IDENTITY_EVENTS, topics.CLAIM_STATUS_EVENTS]
 
-def build(settings: ServiceSettings) -> FastAPI:
+
+def build(settings: NotifierSettings, clock: Clock = system_clock) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_resources(settings, app):
-            yield
+        async with open_resources(settings, app) as resources:
+            await ensure_processed_events_table(resources.pool)
+            await resources.pool.execute(SENT_MAILS_DDL)
+            await resources.pool.execute(CUSTOMERS_DDL)
+            notifications = Notifications(
+                pool=resources.pool,
+                sender=MailSender(resources.pool, settings),
+                sealing_private_key=settings.sealing_private_key,
+                web_url=settings.customer_web_url,
+            )
+            consumer = resources.consumer(
+                SUBSCRIBED,
+                notifications.handle,
+                max_attempts=settings.max_send_attempts,
+                retry_backoff=settings.send_retry_seconds,
+            )
+            async with supervised([consumer]):
+                yield
 
-    return create_service_app(settings=settings, lifespan=lifespan)
+    return create_service_app(settings=settings, lifespan=lifespan, clock=clock)
 
 
 def create_app() -> FastAPI:

@@ -1,8 +1,10 @@
-"""Settings of the notifier service; environment variables start with NOTIFIER_."""
+"""Settings of the notifier service; environment variables start with NOTIFIER_ (the SMTP server
+is the shared SMTP_HOST / SMTP_PORT)."""
 
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from claims_shared.settings import ServiceSettings
+from claims_shared.settings import DEVELOPMENT_SEALING_PRIVATE_KEY, ServiceSettings
 
 
 class NotifierSettings(ServiceSettings):
@@ -11,3 +13,22 @@ class NotifierSettings(ServiceSettings):
     service_name: str = "notifier"
     consumer_group: str = "notifier"
     http_port: int = 8104
+    smtp_host: str = Field("127.0.0.1", validation_alias="SMTP_HOST")
+    smtp_port: int = Field(1025, validation_alias="SMTP_PORT")
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "お客さまWebサービス <noreply@claims-status.example.jp>"
+    customer_web_url: str = "http://127.0.0.1:8080"
+    sealing_private_key: str = DEVELOPMENT_SEALING_PRIVATE_KEY
+    max_send_attempts: int = 6
+    send_retry_seconds: float = 2.0
+
+    @model_validator(mode="after")
+    def _refuse_development_key(self) -> "NotifierSettings":
+        if self.environment == "production" and (
+            self.sealing_private_key == DEVELOPMENT_SEALING_PRIVATE_KEY
+        ):
+            raise ValueError("the development sealing key is refused in production")
+        return self

@@ -1,0 +1,118 @@
+"""What each event means for the customer's mailbox. Handlers are chosen by event type."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from aiokafka import ConsumerRecord
+from nacl.exceptions import CryptoError
+
+from claims_shared.events import (
+    AccountLocked,
+    ClaimStatusChanged,
+    Envelope,
+    PasswordChanged,
+    TemporaryPasswordIssued,
+    UserRegistered,
+    decode,
+)
+from claims_shared.kafka import UnprocessableMessage
+from claims_shared.passwords import open_sealed
+from notifier.mails import Mail, compose
+from notifier.sending import MailSender
+
+CUSTOMERS_DDL = """
+CREATE TABLE IF NOT EXISTS customers (
+    customer_id text PRIMARY KEY,
+    email       text NOT NULL,
+    language    text NOT NULL
+)
+"""
+
+
+@dataclass
+class Notifications:
+    pool: asyncpg.Pool
+    sender: MailSender
+    sealing_private_key: str
+    web_url: str
+
+    async def handle(self, record: ConsumerRecord) -> None:
+        envelope = decode(record.value)
+        handler = self._handlers().get(type(envelope.data))
+        if handler is None:
+            return
+        mail = await handler(envelope)
+        if mail is not None:
+            await self.sender.send_once(str(envelope.event_id), mail)
+
+    def _handlers(self) -> dict[type, Callable[[Envelope[Any]], Awaitable[Mail | None]]]:
+        return {
+            UserRegistered: self._user_registered,
+            TemporaryPasswordIssued: self._temporary_password_issued,
+            PasswordChanged: self._password_changed,
+            AccountLocked: self._account_locked,
+            ClaimStatusChanged: self._claim_status_changed,
+        }
+
+    def _unseal(self, sealed: str) -> str:
+        try:
+            return open_sealed(sealed, self.sealing_private_key)
+        except (CryptoError, ValueError) as error:
+            raise UnprocessableMessage(
+                "the temporary password does not open with our key"
+            ) from error
+
+    async def _user_registered(self, envelope: Envelope[UserRegistered]) -> Mail | None:
+        data = envelope.data
+        await self.pool.execute(
+            "INSERT INTO customers VALUES ($1, $2, $3) ON CONFLICT (customer_id) "
+            "DO UPDATE SET email = $2, language = $3",
+            data.customer_id,
+            data.email,
+            data.language,
+        )
+        if data.sealed_temporary_password is None:
+            return None  # simple registration: the customer chose their own password
+        return compose(
+            "temporary_password",
+            data.language,
+            data.email,
+            password=self._unseal(data.sealed_temporary_password),
+            expires_at=data.temporary_password_expires_at,
+            web_url=self.web_url,
+        )
+
+    async def _temporary_password_issued(self, envelope: Envelope[TemporaryPasswordIssued]) -> Mail:
+        data = envelope.data
+        return compose(
+            "password_reset",
+            data.language,
+            data.email,
+            password=self._unseal(data.sealed_temporary_password),
+            expires_at=data.expires_at,
+            web_url=self.web_url,
+        )
+
+    async def _password_changed(self, envelope: Envelope[PasswordChanged]) -> Mail:
+        data = envelope.data
+        return compose(
+            "password_changed", data.language, data.email, occurred_at=envelope.occurred_at
+        )
+
+    async def _account_locked(self, envelope: Envelope[AccountLocked]) -> Mail:
+        data = envelope.data
+        return compose("account_locked", data.language, data.email, locked_until=data.locked_until)
+
+    async def _claim_status_changed(self, envelope: Envelope[ClaimStatusChanged]) -> Mail | None:
+        """No claim details in the mail: it says only 'log in to see it'."""
+        row = await self.pool.fetchrow(
+            "SELECT email, language FROM customers WHERE customer_id = $1",
+            envelope.data.customer_id,
+        )
+        if row is None:
+            return None  # the policyholder has no account to log in to
+        return compose("claim_status_changed", row["language"], row["email"], web_url=self.web_url)

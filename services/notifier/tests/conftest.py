@@ -1,0 +1,3 @@
+from notifier_harness import notifier
+
+__all__ = ["notifier"]

@@ -1,0 +1,188 @@
+"""Mails through the real SMTP server: what they say, in which language, exactly once, and what
+happens when the mail server keeps refusing."""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from notifier_harness import NotifierService, notifier_settings, unique_email
+
+from claims_shared.events import (
+    AccountLocked,
+    ClaimStatusChanged,
+    PasswordChanged,
+    TemporaryPasswordIssued,
+    UserRegistered,
+)
+from claims_shared.passwords import hash_password, seal_for_notifier
+from claims_shared.settings import DEVELOPMENT_SEALING_PUBLIC_KEY
+from devinfra.paths import free_port
+from devinfra.testing import eventually, find_envelopes, in_process
+from notifier.main import build
+
+EXPIRES = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)  # 10:00 in Tokyo
+
+
+def registered(email: str, temporary: str | None, language: str = "ja") -> UserRegistered:
+    return UserRegistered(
+        user_id=uuid.uuid4(),
+        customer_id=f"C{uuid.uuid4().hex[:8]}",
+        email=email,
+        policy_numbers=["A1"],
+        password_hash=hash_password(temporary or "x" * 12),
+        must_change_password=temporary is not None,
+        registration_method="details" if temporary else "procedure_code",
+        sealed_temporary_password=seal_for_notifier(temporary, DEVELOPMENT_SEALING_PUBLIC_KEY)
+        if temporary
+        else None,
+        temporary_password_expires_at=EXPIRES if temporary else None,
+        language=language,
+    )
+
+
+async def one_mail(notifier: NotifierService, email: str) -> dict[str, Any]:
+    mails = await eventually(lambda: notifier.mails_to(email))
+    assert len(mails) == 1
+    return mails[0]
+
+
+async def test_the_temporary_password_is_mailed_with_its_expiry_and_the_steps(
+    notifier: NotifierService,
+) -> None:
+    email = unique_email()
+    event = registered(email, "Tmp7kQ2xZp9a")
+    await notifier.publish(event, event.customer_id)
+    mail = await one_mail(notifier, email)
+    assert mail["subject"] == "【お客さまWebサービス】仮パスワードのお知らせ"
+    assert "仮パスワード：Tmp7kQ2xZp9a" in mail["text"]
+    assert "有効期限：2026年11月26日 10:00" in mail["text"]
+    assert "パスワード変更画面" in mail["text"]
+    assert "https://www.example-insurer.jp/web" in mail["text"]
+
+
+async def test_english_accounts_get_english_mail(notifier: NotifierService) -> None:
+    email = unique_email()
+    event = registered(email, "Tmp7kQ2xZp9a", language="en")
+    await notifier.publish(event, event.customer_id)
+    mail = await one_mail(notifier, email)
+    assert mail["subject"] == "[Customer web service] Your temporary password"
+    assert "Valid until: 2026-11-26 10:00 (Japan time)" in mail["text"]
+
+
+async def test_a_simple_registration_sends_no_password_mail(notifier: NotifierService) -> None:
+    email = unique_email()
+    quiet = registered(email, None)
+    await notifier.publish(quiet, quiet.customer_id)
+    changed = PasswordChanged(user_id=quiet.user_id, customer_id=quiet.customer_id, email=email)
+    await notifier.publish(changed, quiet.customer_id)  # consumed after the registration
+    mail = await one_mail(notifier, email)
+    assert mail["subject"] == "【お客さまWebサービス】パスワード変更のお知らせ"
+
+
+async def test_a_redelivered_event_sends_nothing_more(notifier: NotifierService) -> None:
+    email = unique_email()
+    event = TemporaryPasswordIssued(
+        user_id=uuid.uuid4(),
+        customer_id="C1",
+        email=email,
+        sealed_temporary_password=seal_for_notifier("Reset5kQ2xZp", DEVELOPMENT_SEALING_PUBLIC_KEY),
+        expires_at=EXPIRES,
+    )
+    event_id = uuid.uuid4()
+    for _ in range(3):
+        await notifier.publish(event, "C1", event_id)
+    marker = unique_email()
+    await notifier.publish(
+        AccountLocked(
+            user_id=uuid.uuid4(),
+            customer_id="C1",
+            email=marker,
+            locked_until=EXPIRES,
+            failed_attempts=10,
+        ),
+        "C1",
+    )
+    locked = await one_mail(notifier, marker)
+    assert "ログインを一時停止しました" in locked["subject"]
+    assert len(await notifier.mails_to(email)) == 1
+    assert "Reset5kQ2xZp" in (await notifier.mails_to(email))[0]["text"]
+
+
+async def test_a_status_change_mail_holds_no_claim_details(notifier: NotifierService) -> None:
+    email = unique_email()
+    customer = registered(email, None)
+    await notifier.publish(customer, customer.customer_id)
+    await eventually(lambda: notifier.customer_known(customer.customer_id))
+    change = ClaimStatusChanged(
+        claim_id="CL-2026-SECRET-42",
+        customer_id=customer.customer_id,
+        change="stage_changed",
+        stage="negotiating",
+        sequence=4,
+    )
+    await notifier.publish(change, change.claim_id)
+    mail = await one_mail(notifier, email)
+    assert "対応状況が更新されました" in mail["subject"]
+    assert "CL-2026-SECRET-42" not in mail["text"] and "示談" not in mail["text"]
+
+
+async def test_restarting_mid_stream_sends_each_mail_once(
+    infrastructure: Any, database_url: str
+) -> None:
+    settings = notifier_settings(infrastructure, database_url)
+    emails = [unique_email() for _ in range(12)]
+    service = NotifierService(
+        build(settings),
+        settings,
+        infrastructure.kafka_bootstrap_servers,
+        infrastructure.mail_web_url,
+    )
+    for email in emails:
+        await service.publish(
+            PasswordChanged(user_id=uuid.uuid4(), customer_id="C9", email=email), "C9"
+        )
+
+    async def some_sent() -> bool:
+        return sum([bool(await service.mails_to(e)) for e in emails]) >= 3
+
+    async with in_process(build(settings)):
+        await eventually(some_sent, interval=0.05)
+    async with in_process(build(settings)):
+
+        async def all_sent() -> bool:
+            return all([await service.mails_to(e) for e in emails])
+
+        await eventually(all_sent)
+        await asyncio.sleep(1.0)
+    counts = [len(await service.mails_to(e)) for e in emails]
+    assert counts == [1] * 12
+
+
+async def test_a_refusing_mail_server_ends_in_the_dlq_after_the_limit(
+    infrastructure: Any, database_url: str
+) -> None:
+    settings = notifier_settings(
+        infrastructure,
+        database_url,
+        smtp_port=free_port(),
+        max_send_attempts=3,
+        send_retry_seconds=0.05,
+    )
+    email = unique_email()
+    event = PasswordChanged(user_id=uuid.uuid4(), customer_id="C7", email=email)
+    app = build(settings)
+    async with in_process(app) as client:
+        service = NotifierService(
+            app, settings, infrastructure.kafka_bootstrap_servers, infrastructure.mail_web_url
+        )
+        await service.publish(event, "C7")
+        dead = await find_envelopes(
+            service.bootstrap,
+            settings.kafka_topic_prefix + "identity.events.dlq",
+            lambda e: e["data"]["email"] == email,
+        )
+        metrics = (await client.get("/metrics")).text
+    assert len(dead) == 1
+    assert 'notifier_mail_failures_total{kind="password_changed"}' in metrics
+    assert await service.mails_to(email) == []
