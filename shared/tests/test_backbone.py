@@ -17,10 +17,10 @@ from collections import defaultdict
 from pathlib import Path
 
 import asyncpg
-import backbone_fixtures as ledger
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+import backbone_fixtures as ledger
 from claims_shared.database import create_pool
 from claims_shared.events import encode, new_envelope
 from claims_shared.kafka import MESSAGES_DEAD_LETTERED, ConsumerRunner, EventPublisher

@@ -73,17 +73,16 @@ class Identity:
 
 
 def identity_settings(infrastructure: Any, database_url: str, **overrides: Any) -> IdentitySettings:
-    return IdentitySettings(
-        database_url=database_url,
-        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-        kafka_topic_prefix=topic_prefix(),
-        consumer_group=f"identity-{uuid.uuid4().hex[:6]}",
-        throttle_after_failures=3,
-        lock_after_failures=5,
-        lock_minutes=30,
-        throttle_first_delay_seconds=2,
-        **overrides,
-    )
+    fields: dict[str, Any] = {
+        "database_url": database_url,
+        "kafka_bootstrap_servers": infrastructure.kafka_bootstrap_servers,
+        "kafka_topic_prefix": topic_prefix(),
+        "throttle_after_failures": 3,
+        "lock_after_failures": 5,
+        "lock_minutes": 30,
+        "throttle_first_delay_seconds": 2,
+    }
+    return IdentitySettings(**{**fields, **overrides})
 
 
 @pytest.fixture

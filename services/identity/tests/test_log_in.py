@@ -2,9 +2,8 @@
 
 import uuid
 
-from identity_harness import Identity
-
 from claims_shared.events import UserRegistered
+from identity_harness import Identity
 
 
 async def test_a_registered_customer_logs_in_and_sees_their_account(identity: Identity) -> None:

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from identity_harness import Identity
 from nacl.public import PrivateKey, SealedBox
 
 from claims_shared.settings import DEVELOPMENT_SEALING_PRIVATE_KEY
 from devinfra.testing import find_envelopes
+from identity_harness import Identity
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -13,10 +13,10 @@ import pytest
 import schemathesis
 import uvicorn
 from hypothesis import HealthCheck, given, settings
-from identity_harness import Identity, identity_settings
 
 from devinfra.paths import free_port, port_answers
 from identity.main import build
+from identity_harness import Identity, identity_settings
 
 
 def create_staff(

@@ -6,8 +6,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from notifier_harness import NotifierService, notifier_settings, unique_email
-
 from claims_shared.events import (
     AccountLocked,
     ClaimStatusChanged,
@@ -20,6 +18,7 @@ from claims_shared.settings import DEVELOPMENT_SEALING_PUBLIC_KEY
 from devinfra.paths import free_port
 from devinfra.testing import eventually, find_envelopes, in_process
 from notifier.main import build
+from notifier_harness import NotifierService, notifier_settings, unique_email
 
 EXPIRES = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)  # 10:00 in Tokyo
 

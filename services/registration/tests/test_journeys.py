@@ -6,11 +6,11 @@ import json
 from datetime import date
 
 from nacl.public import PrivateKey, SealedBox
-from registration_harness import RegistrationService
 
 from claims_shared.passwords import verify_password
 from claims_shared.settings import DEVELOPMENT_SEALING_PRIVATE_KEY
 from devinfra.testing import find_envelopes
+from registration_harness import RegistrationService
 
 
 async def test_simple_registration_sets_email_and_password_and_emits_user_registered(

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from devinfra.paths import local_dir
+from devinfra.paths import local_dir, repo_root
 from devinfra.stack import SERVICE_PORTS, LocalStack, write_env_file
 
 COLOURS = ["\033[36m", "\033[33m", "\033[35m", "\033[32m", "\033[34m", "\033[31m", "\033[37m"]
@@ -77,6 +77,31 @@ def _installed_services() -> list[str]:
     return [name for name in SERVICE_PORTS if importlib.util.find_spec(name) is not None]
 
 
+DEMO = """
+demo policies (deploy/demo/policies.csv), imported onto policy.records:
+  simple registration (簡単登録):  policy number A-2026-000001, procedure code 483921
+  group contract (refused):        policy number A-2026-000002, procedure code 552011
+  masked code `*****` (refused):   policy number A-2026-000003
+  new registration (新規登録):      田中 美咲, born 1992-11-03 (平成4年11月3日), A-2026-000004
+"""
+
+
+def _import_demo_policies(env: dict[str, str]) -> None:
+    """So that a person can register at once with the codes printed in the README."""
+    if importlib.util.find_spec("registration") is None:
+        return
+    demo = repo_root() / "deploy" / "demo" / "policies.csv"
+    result = subprocess.run(
+        [sys.executable, "-m", "registration.import_policies", str(demo)],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    print(result.stdout.strip() or result.stderr.strip(), flush=True)
+    print(DEMO, flush=True)
+
+
 def _wait_for_interrupt(children: list[subprocess.Popen[bytes]]) -> None:
     """Until Ctrl-C or SIGTERM; a service that dies is reported, the rest keep running."""
     interrupted = threading.Event()
@@ -121,6 +146,7 @@ def up() -> None:
                 args=(service, COLOURS[index % len(COLOURS)], child.stdout),
                 daemon=True,
             ).start()
+        _import_demo_policies(env)
         print(f"mail page: {env['MAIL_WEB_URL']} · Ctrl-C stops everything", flush=True)
         _wait_for_interrupt(children)
     finally:
