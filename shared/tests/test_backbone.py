@@ -24,22 +24,13 @@ import backbone_fixtures as ledger
 from claims_shared.database import create_pool
 from claims_shared.events import encode, new_envelope
 from claims_shared.kafka import MESSAGES_DEAD_LETTERED, ConsumerRunner, EventPublisher
+from devinfra.testing import eventually
 
 SCRIPT = str(Path(ledger.__file__))
 
 
 def spawn(*args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, SCRIPT, *args])
-
-
-async def wait_for(condition, timeout: float = 60.0, interval: float = 0.2):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = await condition()
-        if result:
-            return result
-        await asyncio.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
 
 
 async def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 60.0) -> list:
@@ -100,7 +91,7 @@ async def test_relay_killed_at_any_point_publishes_every_event_in_order(
         position = await pool.fetchval("SELECT notification_id FROM relay_positions")
         return position == head
 
-    await wait_for(caught_up)
+    await eventually(caught_up)
     relay.terminate()
     relay.wait(timeout=30)
 
@@ -140,7 +131,7 @@ async def test_relay_killed_at_any_point_publishes_every_event_in_order(
     async def all_delivered() -> bool:
         return await pool.fetchval("SELECT count(*) FROM ledger_deliveries") >= len(records)
 
-    await wait_for(all_delivered)
+    await eventually(all_delivered)
     runner.stop()
     await task
     await publisher.stop()
@@ -184,7 +175,7 @@ async def test_consumer_killed_between_effect_and_commit_applies_nothing_twice(
     async def all_applied() -> bool:
         return await conn.fetchval("SELECT count(*) FROM ledger_effects") >= 20
 
-    await wait_for(all_applied)
+    await eventually(all_applied)
     await asyncio.sleep(1.0)  # room for any wrongful second application to show
     consumer.send_signal(signal.SIGTERM)
     assert await asyncio.to_thread(consumer.wait, 30) == 0
@@ -229,7 +220,7 @@ async def test_poison_messages_go_to_the_dlq_with_their_reason_and_the_next_is_p
     async def second_applied() -> bool:
         return await pool.fetchval("SELECT count(*) FROM ledger_effects WHERE sequence = 2") == 1
 
-    await wait_for(second_applied)
+    await eventually(second_applied)
     runner.stop()
     await task
     await publisher.stop()
@@ -278,7 +269,7 @@ async def test_a_transient_failure_is_retried_not_dead_lettered(
     async def all_applied() -> bool:
         return await pool.fetchval("SELECT count(*) FROM ledger_effects") == 3
 
-    await wait_for(all_applied)
+    await eventually(all_applied)
     runner.stop()
     await task
     await publisher.stop()

@@ -104,6 +104,14 @@ TOO_COMMON = PasswordRefusal(
 )
 
 
+class PasswordRefused(Exception):
+    """A new password breaks a rule; the refusal says which, in both languages."""
+
+    def __init__(self, refusal: PasswordRefusal) -> None:
+        super().__init__(refusal.code)
+        self.refusal = refusal
+
+
 def refuse_password(
     password: str, *, email: str, current: str | None = None
 ) -> PasswordRefusal | None:

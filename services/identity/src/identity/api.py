@@ -14,12 +14,12 @@ from pydantic import BaseModel, Field
 from claims_shared.auth import Principal, current_customer, password_changer
 from claims_shared.errors import ApiError, Message, request_language
 from claims_shared.inputs import EmailAddress
+from claims_shared.passwords import PasswordRefused
 from claims_shared.web import outside_maintenance
 from identity.application import (
     AccountNotFound,
     CurrentPasswordIncorrect,
     InvalidCredentials,
-    PasswordRefused,
     TemporaryPasswordExpired,
 )
 from identity.sessions import RefreshTokenInvalid

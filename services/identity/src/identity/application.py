@@ -14,7 +14,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
 from claims_shared.passwords import (
-    PasswordRefusal,
+    PasswordRefused,
     hash_password,
     refuse_password,
     seal_for_notifier,
@@ -47,12 +47,6 @@ class TemporaryPasswordExpired(Exception):
 
 class CurrentPasswordIncorrect(Exception):
     pass
-
-
-class PasswordRefused(Exception):
-    def __init__(self, refusal: PasswordRefusal) -> None:
-        super().__init__(refusal.code)
-        self.refusal = refusal
 
 
 class AccountNotFound(Exception):

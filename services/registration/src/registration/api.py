@@ -12,8 +12,9 @@ from pydantic import BaseModel, Field, field_validator
 
 from claims_shared.errors import ApiError, Message, request_language
 from claims_shared.inputs import EmailAddress, PlainText
+from claims_shared.passwords import PasswordRefused
 from claims_shared.web import outside_maintenance
-from registration.application import AlreadyRegistered, EmailTaken, PasswordRefused
+from registration.application import AlreadyRegistered, EmailTaken
 from registration.journeys import (
     ContractNotEligible,
     Journeys,

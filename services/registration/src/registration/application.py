@@ -9,7 +9,7 @@ from datetime import datetime
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
-from claims_shared.passwords import PasswordRefusal, hash_password, refuse_password
+from claims_shared.passwords import PasswordRefused, hash_password, refuse_password
 from registration.domain import (
     EmailClaim,
     Policy,
@@ -30,12 +30,6 @@ class AlreadyRegistered(Exception):
 
 class RegistrationNotFound(Exception):
     pass
-
-
-class PasswordRefused(Exception):
-    def __init__(self, refusal: PasswordRefusal) -> None:
-        super().__init__(refusal.code)
-        self.refusal = refusal
 
 
 class Registrations(Application[uuid.UUID]):
