@@ -1,23 +1,84 @@
 """Composition root of the claim-status service: the one place that builds clients from settings."""
 
+from __future__ import annotations
+
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
+from claim_status.api import adjuster_router, customer_router
+from claim_status.application import Claims
+from claim_status.intake import HELD_DDL, UpdateIntake
+from claim_status.integration import translate
+from claim_status.operations import Sweeper
+from claim_status.queries import AccidentQueries
+from claim_status.read_model import Accidents
 from claim_status.settings import ClaimStatusSettings
-from claims_shared.service import open_resources
-from claims_shared.settings import ServiceSettings
+from claims_shared.auth import KeyFetcher, TokenVerifier, jwks_fetcher
+from claims_shared.events import topics
+from claims_shared.maintenance import Clock, system_clock
+from claims_shared.outbox import OutboxRelay
+from claims_shared.projection import Projector
+from claims_shared.service import Worker, open_resources, supervised
+from claims_shared.settings import eventsourcing_env
 from claims_shared.web import create_service_app
 
 
-def build(settings: ServiceSettings) -> FastAPI:
+def build(
+    settings: ClaimStatusSettings, clock: Clock = system_clock, fetch_keys: KeyFetcher | None = None
+) -> FastAPI:
+    """`fetch_keys` defaults to identity's JWKS over HTTP; tests pass their own key set."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_resources(settings, app):
-            yield
+        async with open_resources(settings, app) as resources:
+            claims = await asyncio.to_thread(Claims, env=eventsourcing_env(settings.database_url))
+            await resources.pool.execute(HELD_DDL)
+            read_model = Accidents(settings.read_model_version)
+            projector = Projector(
+                application=claims, read_model=read_model, pool=resources.pool, idle_wait=0.2
+            )
+            await projector.load_position()
+            intake = UpdateIntake(
+                claims,
+                resources.pool,
+                resources.publisher,
+                clock,
+                timedelta(seconds=settings.hold_early_updates_seconds),
+            )
+            app.state.intake = intake
+            app.state.queries = AccidentQueries(resources.pool, read_model)
+            app.state.token_verifier = TokenVerifier(
+                fetch_keys or jwks_fetcher(settings.identity_jwks_url),
+                issuer=settings.token_issuer,
+                audience=settings.token_audience,
+                clock=clock,
+            )
+            workers: list[Worker] = [
+                projector,
+                OutboxRelay(
+                    application=claims,
+                    translate=translate,
+                    publisher=resources.publisher,
+                    pool=resources.pool,
+                    producer=settings.service_name,
+                ),
+                resources.consumer([topics.ADJUSTER_UPDATES], intake.handle_record),
+                Sweeper(intake, resources.pool, read_model, settings.sweep_interval_seconds),
+            ]
+            async with supervised(workers):
+                yield
+            claims.close()
 
-    return create_service_app(settings=settings, lifespan=lifespan)
+    return create_service_app(
+        settings=settings,
+        routers=[customer_router, adjuster_router],
+        lifespan=lifespan,
+        clock=clock,
+    )
 
 
 def create_app() -> FastAPI:

@@ -11,3 +11,7 @@ class ClaimStatusSettings(ServiceSettings):
     service_name: str = "claim-status"
     consumer_group: str = "claim-status"
     http_port: int = 8103
+    hold_early_updates_seconds: int = 600
+    sweep_interval_seconds: float = 10.0
+    read_model_version: int = 1
+    page_size_max: int = 50

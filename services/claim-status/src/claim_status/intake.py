@@ -1,0 +1,159 @@
+"""The one command handler both paths use (the Kafka topic and the adjuster API): apply an update,
+hold one that arrived early until the gap is filled, and release what it was holding back.
+
+Held updates live in PostgreSQL before the Kafka offset is committed, so a crash loses none; a
+held update whose gap is not filled within `hold_for` goes to the DLQ with the reason."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import asyncpg
+from aiokafka import ConsumerRecord
+from prometheus_client import Counter, Gauge
+
+from claim_status.application import Claims, Outcome
+from claim_status.domain import InvalidUpdate
+from claims_shared.events import AdjusterUpdate, Envelope, decode, topics
+from claims_shared.kafka import EventPublisher, UnprocessableMessage
+from claims_shared.logging import get_logger
+from claims_shared.maintenance import Clock
+
+log = get_logger(__name__)
+
+HELD_DDL = """
+CREATE TABLE IF NOT EXISTS held_updates (
+    update_id text        PRIMARY KEY,
+    claim_id  text        NOT NULL,
+    sequence  int         NOT NULL,
+    payload   jsonb       NOT NULL,
+    held_at   timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS held_updates_claim ON held_updates (claim_id, sequence);
+"""
+
+UPDATES = Counter("claim_updates_total", "Adjuster updates taken in", ["outcome"])
+HELD = Gauge("claim_updates_held", "Updates waiting for an earlier sequence")
+EXPIRED = Counter("claim_updates_expired_total", "Held updates sent to the DLQ: gap never filled")
+
+
+class UpdateIntake:
+    def __init__(
+        self,
+        claims: Claims,
+        pool: asyncpg.Pool,
+        publisher: EventPublisher,
+        clock: Clock,
+        hold_for: timedelta,
+    ) -> None:
+        self.claims = claims
+        self.pool = pool
+        self.publisher = publisher
+        self.clock = clock
+        self.hold_for = hold_for
+
+    async def receive(self, update: AdjusterUpdate) -> Outcome | str:
+        """'held' for an early update; raises InvalidUpdate for one that breaks a rule."""
+        outcome = await asyncio.to_thread(self.claims.try_apply, update)
+        UPDATES.labels(outcome.value).inc()
+        if outcome is Outcome.EARLY:
+            await self._hold(update)
+            return "held"
+        if outcome is Outcome.APPLIED:
+            await self._release(update.claim_id)
+        return outcome
+
+    async def handle_record(self, record: ConsumerRecord) -> None:
+        """Kafka path: an update that breaks a rule goes to the DLQ with its reason."""
+        envelope = decode(record.value)
+        if not isinstance(envelope.data, AdjusterUpdate):
+            raise UnprocessableMessage(f"{envelope.event_type} on the adjuster updates topic")
+        try:
+            await self.receive(envelope.data)
+        except InvalidUpdate as error:
+            UPDATES.labels("invalid").inc()
+            raise UnprocessableMessage(str(error)) from error
+
+    async def _hold(self, update: AdjusterUpdate) -> None:
+        await self.pool.execute(
+            "INSERT INTO held_updates VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            str(update.update_id),
+            update.claim_id,
+            update.sequence,
+            update.model_dump_json(),
+            self.clock(),
+        )
+        HELD.inc()
+
+    async def _release(self, claim_id: str) -> None:
+        """Apply held updates of this claim while each is the next one."""
+        while True:
+            row = await self.pool.fetchrow(
+                "SELECT update_id, payload FROM held_updates WHERE claim_id = $1 "
+                "ORDER BY sequence LIMIT 1",
+                claim_id,
+            )
+            if row is None:
+                return
+            update = AdjusterUpdate.model_validate_json(row["payload"])
+            try:
+                outcome = await asyncio.to_thread(self.claims.try_apply, update)
+            except InvalidUpdate as error:
+                await self._dead_letter(update, str(error))
+                outcome = Outcome.DUPLICATE
+            if outcome is Outcome.EARLY:
+                return
+            await self.pool.execute(
+                "DELETE FROM held_updates WHERE update_id = $1", row["update_id"]
+            )
+            HELD.dec()
+            UPDATES.labels(f"released_{outcome.value}").inc()
+
+    async def expire_held(self) -> int:
+        """Send updates held longer than `hold_for` to the DLQ; returns how many."""
+        cutoff = self.clock() - self.hold_for
+        rows = await self.pool.fetch(
+            "SELECT update_id, claim_id, sequence, payload FROM held_updates WHERE held_at < $1 "
+            "ORDER BY claim_id, sequence",
+            cutoff,
+        )
+        for row in rows:
+            update = AdjusterUpdate.model_validate_json(row["payload"])
+            await self._dead_letter(
+                update,
+                f"sequence {row['sequence']} held since before "
+                f"{cutoff.isoformat()}: an earlier update never arrived",
+            )
+            await self.pool.execute(
+                "DELETE FROM held_updates WHERE update_id = $1", row["update_id"]
+            )
+            EXPIRED.inc()
+        HELD.set(await self.pool.fetchval("SELECT count(*) FROM held_updates"))
+        return len(rows)
+
+    async def _dead_letter(self, update: AdjusterUpdate, reason: str) -> None:
+        envelope: Envelope[AdjusterUpdate] = Envelope[AdjusterUpdate](
+            event_id=update.update_id,
+            event_type=update.event_type,
+            schema_version=1,
+            occurred_at=update.occurred_at,
+            producer="claim-status",
+            data=update,
+        )
+        await self.publisher.producer.send_and_wait(
+            self.publisher.topic_prefix + topics.dlq(topics.ADJUSTER_UPDATES),
+            envelope.model_dump_json().encode(),
+            key=update.claim_id.encode(),
+            headers=[
+                ("dlq.reason", reason.encode()),
+                ("dlq.error_type", b"InvalidUpdate"),
+                ("dlq.consumer_group", b"claim-status"),
+            ],
+        )
+        log.warning(
+            "adjuster update sent to the DLQ",
+            claim_id=update.claim_id,
+            sequence=update.sequence,
+            reason=reason,
+        )

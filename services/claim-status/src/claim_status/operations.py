@@ -1,0 +1,44 @@
+"""What operators watch and what runs on a timer: held updates past their wait go to the DLQ, and
+the claims per stage are counted for /metrics (projection lag is event_follower_head minus
+event_follower_position)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+from prometheus_client import Gauge
+
+from claim_status.intake import UpdateIntake
+from claim_status.read_model import Accidents
+
+CLAIMS_BY_STAGE = Gauge("claims_by_stage", "Claims in each stage", ["stage"])
+
+
+class Sweeper:
+    name = "sweeper"
+
+    def __init__(
+        self, intake: UpdateIntake, pool: asyncpg.Pool, read_model: Accidents, interval: float
+    ) -> None:
+        self.intake = intake
+        self.pool = pool
+        self.read_model = read_model
+        self.interval = interval
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            await self.intake.expire_held()
+            rows = await self.pool.fetch(
+                f"SELECT stage, count(*) AS n FROM {self.read_model.table} GROUP BY stage"
+            )
+            for row in rows:
+                CLAIMS_BY_STAGE.labels(row["stage"]).set(row["n"])
+            try:
+                await asyncio.wait_for(self._stopping.wait(), self.interval)
+            except TimeoutError:
+                pass

@@ -1,0 +1,145 @@
+"""What the customer API reads: their own accidents only. Whose claim it is is a filter on the
+customer id from the token, so a foreign claim and a missing one are the same 404."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from claim_status.domain import COVERAGE_LABELS, COVERAGE_STATUS_LABELS, STAGE_LABELS, TIMELINE_TEXT
+from claim_status.read_model import Accidents
+
+
+def _label(labels: dict[str, tuple[str, str]], code: str, language: str) -> str:
+    ja, en = labels.get(code, (code, code))
+    return en if language == "en" else ja
+
+
+def encode_cursor(accident_date: str, claim_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([accident_date, claim_id]).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[date, str]:
+    accident_date, claim_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    return date.fromisoformat(accident_date), str(claim_id)
+
+
+class AccidentQueries:
+    def __init__(self, pool: asyncpg.Pool, read_model: Accidents) -> None:
+        self.pool = pool
+        self.read_model = read_model
+
+    async def list_for(
+        self, customer_id: str, limit: int, cursor: tuple[date, str] | None, language: str
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        table = self.read_model.table
+        if cursor is None:
+            rows = await self.pool.fetch(
+                f"SELECT claim_id, detail FROM {table} WHERE customer_id = $1 "
+                "ORDER BY accident_date DESC, claim_id DESC LIMIT $2",
+                customer_id,
+                limit + 1,
+            )
+        else:
+            rows = await self.pool.fetch(
+                f"SELECT claim_id, detail FROM {table} WHERE customer_id = $1 "
+                "AND (accident_date, claim_id) < ($2, $3) "
+                "ORDER BY accident_date DESC, claim_id DESC LIMIT $4",
+                customer_id,
+                cursor[0],
+                cursor[1],
+                limit + 1,
+            )
+        items = [
+            summary(row["claim_id"], json.loads(row["detail"]), language) for row in rows[:limit]
+        ]
+        more = len(rows) > limit
+        next_cursor = (
+            encode_cursor(items[-1]["accident_date"], items[-1]["claim_id"]) if more else None
+        )
+        return items, next_cursor
+
+    async def detail_for(
+        self, customer_id: str, claim_id: str, language: str
+    ) -> dict[str, Any] | None:
+        row = await self.pool.fetchrow(
+            f"SELECT detail FROM {self.read_model.table} WHERE claim_id = $1 AND customer_id = $2",
+            claim_id,
+            customer_id,
+        )
+        return detail(claim_id, json.loads(row["detail"]), language) if row else None
+
+
+def summary(claim_id: str, claim: dict[str, Any], language: str) -> dict[str, Any]:
+    return {
+        "claim_id": claim_id,
+        "accident_date": claim["accident_date"],
+        "summary": claim["summary"],
+        "vehicle": claim["vehicle"],
+        "stage": {"code": claim["stage"], "label": _label(STAGE_LABELS, claim["stage"], language)},
+        "updated_at": claim["updated_at"],
+        "handler": claim["handler"],
+    }
+
+
+def detail(claim_id: str, claim: dict[str, Any], language: str) -> dict[str, Any]:
+    return {
+        **summary(claim_id, claim, language),
+        "location": claim["location"],
+        "policy_number": claim["policy_number"],
+        "timeline": [_timeline_entry(entry, language) for entry in reversed(claim["timeline"])],
+        "coverages": [
+            {
+                "code": code,
+                "label": _label(COVERAGE_LABELS, code, language),
+                "status": {
+                    "code": status,
+                    "label": _label(COVERAGE_STATUS_LABELS, status, language),
+                },
+            }
+            for code, status in claim["coverages"].items()
+        ],
+        "customer_actions": [
+            {
+                "action_id": action_id,
+                "description": action["description"],
+                "due_date": action["due_date"],
+            }
+            for action_id, action in claim["actions"].items()
+            if not action["completed"]
+        ],
+        "payments": [
+            {
+                "payment_id": payment_id,
+                "coverage": payment["coverage"],
+                "coverage_label": _label(COVERAGE_LABELS, payment["coverage"], language),
+                "amount": payment["amount"],
+                "status": payment["status"],
+                "date": payment["date"],
+            }
+            for payment_id, payment in claim["payments"].items()
+        ],
+    }
+
+
+def _timeline_entry(entry: dict[str, Any], language: str) -> dict[str, Any]:
+    ja, en = TIMELINE_TEXT.get(entry["type"], ("", ""))
+    data = dict(entry["data"])
+    if "stage" in data:
+        data["stage"] = _label(STAGE_LABELS, data["stage"], language)
+    if "coverage" in data:
+        data["coverage"] = _label(COVERAGE_LABELS, data["coverage"], language)
+    if "status" in data:
+        data["status"] = _label(COVERAGE_STATUS_LABELS, data["status"], language)
+    data.setdefault("description", "")
+    text = (en if language == "en" else ja).format_map(_Defaults(data))
+    return {"type": entry["type"], "at": entry["at"], "text": text}
+
+
+class _Defaults(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return ""

@@ -1,0 +1,157 @@
+"""A real claim-status service per test: its own database and topic prefix, the session's broker,
+and access tokens signed by a key the test owns (identity's own tokens are tested in identity)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import FastAPI
+
+from claim_status.main import build
+from claim_status.settings import ClaimStatusSettings
+from claims_shared.events import AdjusterUpdate, encode, new_envelope, topics
+from devinfra.testing import ManualClock, eventually, in_process, publish, topic_prefix
+
+KEY = Ed25519PrivateKey.generate()
+KID = "test-key"
+
+
+async def key_set() -> dict[str, Any]:
+    public = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(KEY.public_key()))
+    return {"keys": [{**public, "kid": KID, "alg": "EdDSA", "use": "sig"}]}
+
+
+def token(
+    clock: ManualClock,
+    *,
+    customer_id: str | None = None,
+    roles: list[str] | None = None,
+    scope: str = "customer",
+) -> str:
+    now = int(clock.now.timestamp())
+    claims: dict[str, Any] = {
+        "iss": "claims-status-identity",
+        "aud": "claims-status",
+        "sub": str(uuid.uuid4()),
+        "scope": scope,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 900,
+    }
+    if customer_id:
+        claims["customer_id"] = customer_id
+    if roles:
+        claims["roles"] = roles
+    return jwt.encode(claims, KEY, algorithm="EdDSA", headers={"kid": KID})
+
+
+@dataclass
+class ClaimLog:
+    """Builds a claim's updates with sequence numbers counted for it."""
+
+    claim_id: str = field(default_factory=lambda: f"CL-{uuid.uuid4().hex[:10]}")
+    sequence: int = 0
+
+    def next(self, kind: str, clock: ManualClock, **data: Any) -> AdjusterUpdate:
+        self.sequence += 1
+        clock.advance(minutes=1)
+        return AdjusterUpdate(
+            update_id=uuid.uuid4(),
+            claim_id=self.claim_id,
+            sequence=self.sequence,
+            occurred_at=clock.now,
+            adjuster_id="ADJ-017",
+            type=kind,
+            data=data,
+        )  # type: ignore[arg-type]
+
+
+@dataclass
+class ClaimStatusService:
+    app: FastAPI
+    client: httpx.AsyncClient
+    clock: ManualClock
+    settings: ClaimStatusSettings
+    bootstrap: str
+
+    def topic(self, name: str) -> str:
+        return self.settings.kafka_topic_prefix + name
+
+    async def send(self, *updates: AdjusterUpdate) -> None:
+        for update in updates:
+            await publish(
+                self.bootstrap,
+                self.topic(topics.ADJUSTER_UPDATES),
+                update.claim_id,
+                encode(new_envelope(update, producer="claims-core")),
+            )
+
+    def as_customer(self, customer_id: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token(self.clock, customer_id=customer_id)}"}
+
+    def as_adjuster(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token(self.clock, roles=['adjuster'], scope='staff')}"}
+
+    async def accident(
+        self, customer_id: str, claim_id: str, language: str = "ja"
+    ) -> httpx.Response:
+        return await self.client.get(
+            f"/api/v1/me/accidents/{claim_id}",
+            headers={**self.as_customer(customer_id), "Accept-Language": language},
+        )
+
+    async def accident_at(self, customer_id: str, claim_id: str, sequence: int) -> dict[str, Any]:
+        """The detail once the read model has folded `sequence` of this claim."""
+
+        async def seen() -> dict[str, Any] | None:
+            response = await self.accident(customer_id, claim_id)
+            if response.status_code != 200:
+                return None
+            body: dict[str, Any] = response.json()
+            return body if len(body["timeline"]) >= sequence else None
+
+        return await eventually(seen)
+
+
+def claim_status_settings(
+    infrastructure: Any, database_url: str, **overrides: Any
+) -> ClaimStatusSettings:
+    fields: dict[str, Any] = {
+        "database_url": database_url,
+        "kafka_bootstrap_servers": infrastructure.kafka_bootstrap_servers,
+        "kafka_topic_prefix": topic_prefix(),
+        "sweep_interval_seconds": 0.5,
+    }
+    return ClaimStatusSettings(**{**fields, **overrides})
+
+
+@pytest.fixture
+async def claim_status(infrastructure: Any, database_url: str) -> AsyncIterator[ClaimStatusService]:
+    clock = ManualClock()
+    settings = claim_status_settings(infrastructure, database_url)
+    app = build(settings, clock=clock, fetch_keys=key_set)
+    async with in_process(app, "http://claim-status") as client:
+        yield ClaimStatusService(
+            app, client, clock, settings, infrastructure.kafka_bootstrap_servers
+        )
+
+
+def opened(log: ClaimLog, clock: ManualClock, customer_id: str) -> AdjusterUpdate:
+    return log.next(
+        "claim_opened",
+        clock,
+        customer_id=customer_id,
+        policy_number="A2026000001",
+        accident_date="2026-11-19",
+        location="東京都千代田区",
+        summary="交差点での追突事故",
+        vehicle="トヨタ プリウス",
+    )

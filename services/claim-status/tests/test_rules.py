@@ -1,0 +1,66 @@
+"""The Claim's rules alone, with no database."""
+
+import pytest
+
+from claim_status.domain import Claim, InvalidUpdate
+
+OPENED = {
+    "customer_id": "C1",
+    "policy_number": "A1",
+    "accident_date": "2026-11-19",
+    "summary": "追突",
+}
+
+
+def claim(*updates: tuple[str, dict]) -> Claim:
+    c = Claim("CL-1")
+    for sequence, (kind, data) in enumerate([("claim_opened", OPENED), *updates], start=1):
+        c.apply_update(f"u{sequence}", sequence, kind, data, f"2026-11-20T00:{sequence:02d}:00Z")
+    return c
+
+
+def refused(c: Claim, kind: str, data: dict) -> str:
+    with pytest.raises(InvalidUpdate) as error:
+        c.apply_update("bad", c.last_sequence + 1, kind, data, "2026-11-21T00:00:00Z")
+    return str(error.value)
+
+
+def test_nothing_before_claim_opened() -> None:
+    with pytest.raises(InvalidUpdate, match="before claim_opened"):
+        Claim("CL-1").apply_update("u1", 1, "stage_changed", {"stage": "investigating"}, "t")
+
+
+def test_stages_move_forward_investigating_may_repeat_negotiating_is_optional() -> None:
+    c = claim(
+        ("stage_changed", {"stage": "investigating"}),
+        ("stage_changed", {"stage": "investigating"}),
+        ("stage_changed", {"stage": "payment_processing"}),
+    )
+    assert c.state is not None and c.state["stage"] == "payment_processing"
+    assert "may not go" in refused(c, "stage_changed", {"stage": "negotiating"})
+    assert "may not go" in refused(c, "stage_changed", {"stage": "payment_processing"})
+
+
+def test_only_reopening_follows_a_close() -> None:
+    c = claim(("claim_closed", {}))
+    assert "closed claim" in refused(c, "stage_changed", {"stage": "paid"})
+    c.apply_update("u3", 3, "claim_reopened", {}, "t")
+    assert c.state is not None and (c.state["stage"], c.state["closed"]) == ("investigating", False)
+
+
+def test_coverages_actions_and_payments_are_checked() -> None:
+    c = claim(("customer_action_requested", {"action_id": "a1", "description": "修理見積書の提出"}))
+    assert "unknown coverage" in refused(
+        c, "coverage_updated", {"coverage": "pet", "status": "paid"}
+    )
+    assert "no open action" in refused(c, "customer_action_completed", {"action_id": "a9"})
+    assert "positive" in refused(
+        c, "payment_made", {"payment_id": "p1", "coverage": "own_vehicle", "amount": -5}
+    )
+    assert "missing" in refused(c, "handler_assigned", {"name": "佐藤"})
+
+
+def test_a_sequence_must_be_the_next_one() -> None:
+    c = claim()
+    with pytest.raises(InvalidUpdate, match="not next"):
+        c.apply_update("u3", 3, "note_added", {"text": "x"}, "t")
