@@ -219,9 +219,10 @@ async def test_the_http_path_gives_what_the_kafka_path_gives(
 
     kafka_view = await claim_status.accident_at("C-K", by_kafka.claim_id, 4)
     http_view = await claim_status.accident_at("C-K", by_http.claim_id, 4)
-    strip = lambda d: {
-        k: v for k, v in d.items() if k not in ("claim_id", "updated_at", "timeline")
-    }
+
+    def strip(d):
+        return {k: v for k, v in d.items() if k not in ("claim_id", "updated_at", "timeline")}
+
     assert strip(kafka_view) == strip(http_view)
     assert [e["text"] for e in kafka_view["timeline"]] == [e["text"] for e in http_view["timeline"]]
 
