@@ -1,0 +1,85 @@
+"""The read model is a pure function of the event store: interrupted and resumed at any point, or
+rebuilt from scratch beside the live one, it ends with exactly the same rows."""
+
+import asyncio
+import os
+import random
+import subprocess
+import sys
+from typing import Any
+
+import asyncpg
+
+from claim_status.application import Claims
+from claim_status.read_model import Accidents
+from claim_status_harness import ClaimLog, opened
+from claims_shared.events import AdjusterUpdate
+from claims_shared.projection import Projector
+from claims_shared.settings import eventsourcing_env
+from devinfra.testing import ManualClock
+
+
+def write_claims(claims: Claims, count: int, updates_each: int) -> int:
+    clock, written = ManualClock(), 0
+    steps = [
+        ("stage_changed", {"stage": "investigating"}),
+        ("coverage_updated", {"coverage": "own_vehicle", "status": "investigating"}),
+        ("note_added", {"text": "書類を受領しました"}),
+    ]
+    for n in range(count):
+        log = ClaimLog()
+        batch: list[AdjusterUpdate] = [opened(log, clock, f"C{n % 7}")]
+        batch += [
+            log.next(steps[min(i, 2)][0], clock, **steps[min(i, 2)][1])
+            for i in range(updates_each - 1)
+        ]
+        for update in batch:
+            claims.try_apply(update)
+            written += 1
+    return written
+
+
+async def table_rows(pool: asyncpg.Pool, table: str) -> list[tuple[Any, ...]]:
+    rows = await pool.fetch(
+        f"SELECT claim_id, customer_id, accident_date, stage, updated_at, "
+        f"detail::text FROM {table} ORDER BY claim_id"
+    )
+    return [tuple(row) for row in rows]
+
+
+async def test_interrupted_projection_and_rebuild_end_identical(database_url: str) -> None:
+    claims = Claims(env=eventsourcing_env(database_url))
+    written = await asyncio.to_thread(write_claims, claims, 60, 5)
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+    try:
+        interrupted = Projector(
+            application=claims, read_model=Accidents(1), pool=pool, batch_size=7
+        )
+        rng = random.Random(3)
+        for _ in range(6):  # cancel mid-batch at random moments, then resume
+            task = asyncio.create_task(interrupted.run())
+            await asyncio.sleep(rng.uniform(0.01, 0.15))
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        position = await interrupted.catch_up()
+        assert position == await asyncio.to_thread(claims.recorder.max_notification_id)
+
+        uninterrupted = Projector(application=claims, read_model=Accidents(2), pool=pool)
+        await uninterrupted.catch_up()
+        assert await table_rows(pool, "accidents_v1") == await table_rows(pool, "accidents_v2")
+        assert len(await table_rows(pool, "accidents_v1")) == 60
+
+        rebuilt = subprocess.run(
+            [sys.executable, "-m", "claim_status.rebuild", "--version", "3"],
+            env={**os.environ, "CLAIM_STATUS_DATABASE_URL": database_url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        assert "accidents_v3: 60 claims" in rebuilt.stdout
+        assert await table_rows(pool, "accidents_v3") == await table_rows(pool, "accidents_v1")
+        assert written == 300
+    finally:
+        await pool.close()
+        claims.close()
