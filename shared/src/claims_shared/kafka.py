@@ -108,6 +108,11 @@ class EventPublisher:
 
 
 Handler = Callable[[ConsumerRecord], Awaitable[None]]
+BatchHandler = Callable[
+    [list[ConsumerRecord]], Awaitable[list[tuple[ConsumerRecord, BaseException]]]
+]
+"""Handles a partition's batch at once (throughput: one transaction for many messages) and
+returns the messages that can never be processed, with why; those go to the DLQ."""
 
 
 class ConsumerRunner:
@@ -119,8 +124,9 @@ class ConsumerRunner:
         bootstrap_servers: str,
         group_id: str,
         topics: Sequence[str],
-        handle: Handler,
+        handle: Handler | None = None,
         publisher: EventPublisher,
+        handle_batch: BatchHandler | None = None,
         max_records: int = 200,
         retry_backoff: float = 0.5,
         max_backoff: float = 30.0,
@@ -133,7 +139,10 @@ class ConsumerRunner:
         self.name = f"consumer:{group_id}"
         self.group_id = group_id
         self.topics = [publisher.topic_prefix + topic for topic in topics]
+        if (handle is None) == (handle_batch is None):
+            raise ValueError("give one of handle and handle_batch")
         self.handle = handle
+        self.handle_batch = handle_batch
         self.publisher = publisher
         self.max_records = max_records
         self.retry_backoff = retry_backoff
@@ -175,6 +184,9 @@ class ConsumerRunner:
         self, partition: TopicPartition, records: list[ConsumerRecord]
     ) -> None:
         """Handle records in order and commit once for the batch, after the effects."""
+        if self.handle_batch is not None:
+            await self._process_batch(partition, records)
+            return
         next_offset: int | None = None
         for record in records:
             if self._stopping.is_set():
@@ -188,6 +200,33 @@ class ConsumerRunner:
         if next_offset is not None:
             await self._commit(partition, next_offset)
 
+    async def _process_batch(
+        self, partition: TopicPartition, records: list[ConsumerRecord]
+    ) -> None:
+        assert self.handle_batch is not None
+        try:
+            unprocessable = await self.handle_batch(records)
+        except Exception as error:  # transient: the whole batch again, from its first record
+            first = records[0]
+            position = (first.topic, first.partition, first.offset)
+            self._failures[position] = self._failures.get(position, 0) + 1
+            HANDLER_RETRIES.labels(self.group_id, partition.topic).inc()
+            log.warning(
+                "batch handler failed; will retry",
+                group=self.group_id,
+                topic=partition.topic,
+                partition=partition.partition,
+                offset=first.offset,
+                error=repr(error),
+            )
+            self.consumer.seek(partition, first.offset)
+            await asyncio.sleep(self._backoff(first))
+            return
+        for record, reason in unprocessable:
+            await self._dead_letter(record, reason)
+        MESSAGES_PROCESSED.labels(self.group_id, partition.topic).inc(len(records))
+        await self._commit(partition, records[-1].offset + 1)
+
     def _backoff(self, record: ConsumerRecord) -> float:
         attempts = self._failures.get((record.topic, record.partition, record.offset), 1)
         return float(min(self.retry_backoff * 2 ** (attempts - 1), self.max_backoff))
@@ -195,6 +234,7 @@ class ConsumerRunner:
     async def _process(self, record: ConsumerRecord) -> bool:
         position = (record.topic, record.partition, record.offset)
         try:
+            assert self.handle is not None
             await self.handle(record)
         except DEAD_LETTER_ERRORS as error:
             await self._dead_letter(record, error)

@@ -27,8 +27,11 @@ class ReadModel(Protocol):
     name: str
     ddl: str
 
-    async def apply(self, conn: asyncpg.Connection, domain_event: DomainEventProtocol[Any]) -> None:
-        """Update the rows for one domain event, inside the caller's transaction."""
+    async def apply_all(
+        self, conn: asyncpg.Connection, domain_events: Sequence[DomainEventProtocol[Any]]
+    ) -> None:
+        """Update the rows for a batch of domain events, in order, inside the caller's
+        transaction (a read model may fold the batch in memory and write each row once)."""
 
 
 class Projector(NotificationFollower):
@@ -60,8 +63,7 @@ class Projector(NotificationFollower):
     async def process(self, notifications: Sequence[Notification]) -> None:
         events = [self.application.mapper.to_domain_event(n) for n in notifications]
         async with self.pool.acquire() as conn, conn.transaction():
-            for domain_event in events:
-                await self.read_model.apply(conn, domain_event)
+            await self.read_model.apply_all(conn, events)
             await conn.execute(
                 "INSERT INTO projection_positions (projection, notification_id) VALUES ($1, $2) "
                 "ON CONFLICT (projection) DO UPDATE SET "

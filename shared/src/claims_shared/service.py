@@ -30,7 +30,9 @@ class ServiceResources:
     pool: asyncpg.Pool
     publisher: EventPublisher
 
-    def consumer(self, topics: list[str], handle: Handler, **options: Any) -> ConsumerRunner:
+    def consumer(
+        self, topics: list[str], handle: Handler | None = None, **options: Any
+    ) -> ConsumerRunner:
         """A consumer runner in this service's group, with its prefix and DLQ publisher."""
         return ConsumerRunner(
             bootstrap_servers=self.settings.kafka_bootstrap_servers,

@@ -16,7 +16,7 @@ from prometheus_client import Counter, Gauge
 from claim_status.application import Claims, Outcome
 from claim_status.domain import InvalidUpdate
 from claims_shared.events import AdjusterUpdate, Envelope, decode, topics
-from claims_shared.kafka import EventPublisher, UnprocessableMessage
+from claims_shared.kafka import DEAD_LETTER_ERRORS, EventPublisher, UnprocessableMessage
 from claims_shared.logging import get_logger
 from claims_shared.maintenance import Clock
 
@@ -60,20 +60,47 @@ class UpdateIntake:
         if outcome is Outcome.EARLY:
             await self._hold(update)
             return "held"
-        if outcome is Outcome.APPLIED:
+        if outcome is Outcome.APPLIED and await self._holding({update.claim_id}):
             await self._release(update.claim_id)
         return outcome
 
-    async def handle_record(self, record: ConsumerRecord) -> None:
-        """Kafka path: an update that breaks a rule goes to the DLQ with its reason."""
-        envelope = decode(record.value)
-        if not isinstance(envelope.data, AdjusterUpdate):
-            raise UnprocessableMessage(f"{envelope.event_type} on the adjuster updates topic")
-        try:
-            await self.receive(envelope.data)
-        except InvalidUpdate as error:
-            UPDATES.labels("invalid").inc()
-            raise UnprocessableMessage(str(error)) from error
+    async def handle_batch(
+        self, records: list[ConsumerRecord]
+    ) -> list[tuple[ConsumerRecord, BaseException]]:
+        """Kafka path: a whole partition batch in one transaction. Updates that break a rule
+        (or are not updates at all) are returned for the DLQ, with the reason."""
+        unprocessable: list[tuple[ConsumerRecord, BaseException]] = []
+        accepted: list[tuple[ConsumerRecord, AdjusterUpdate]] = []
+        for record in records:
+            try:
+                accepted.append((record, _update_of(record)))
+            except DEAD_LETTER_ERRORS as error:
+                unprocessable.append((record, error))
+        updates = [update for _, update in accepted]
+        outcomes = await asyncio.to_thread(self.claims.try_apply_many, updates)
+        applied: set[str] = set()
+        for (record, update), outcome in zip(accepted, outcomes, strict=True):
+            if isinstance(outcome, InvalidUpdate):
+                UPDATES.labels("invalid").inc()
+                unprocessable.append((record, UnprocessableMessage(str(outcome))))
+                continue
+            UPDATES.labels(outcome.value).inc()
+            if outcome is Outcome.EARLY:
+                await self._hold(update)
+            elif outcome is Outcome.APPLIED:
+                applied.add(update.claim_id)
+        for claim_id in await self._holding(applied):
+            await self._release(claim_id)
+        return unprocessable
+
+    async def _holding(self, claim_ids: set[str]) -> list[str]:
+        """Which of these claims have held updates (one query for the whole batch)."""
+        if not claim_ids:
+            return []
+        rows = await self.pool.fetch(
+            "SELECT DISTINCT claim_id FROM held_updates WHERE claim_id = ANY($1)", list(claim_ids)
+        )
+        return [row["claim_id"] for row in rows]
 
     async def _hold(self, update: AdjusterUpdate) -> None:
         await self.pool.execute(
@@ -157,3 +184,10 @@ class UpdateIntake:
             sequence=update.sequence,
             reason=reason,
         )
+
+
+def _update_of(record: ConsumerRecord) -> AdjusterUpdate:
+    envelope = decode(record.value)
+    if not isinstance(envelope.data, AdjusterUpdate):
+        raise UnprocessableMessage(f"{envelope.event_type} on the adjuster updates topic")
+    return envelope.data

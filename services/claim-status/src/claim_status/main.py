@@ -35,7 +35,13 @@ def build(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_resources(settings, app) as resources:
-            claims = await asyncio.to_thread(Claims, env=eventsourcing_env(settings.database_url))
+            claims = await asyncio.to_thread(
+                Claims,
+                env={
+                    **eventsourcing_env(settings.database_url),
+                    "AGGREGATE_CACHE_MAXSIZE": str(settings.claim_cache_size),
+                },
+            )
             await resources.pool.execute(HELD_DDL)
             read_model = Accidents(settings.read_model_version)
             projector = Projector(
@@ -66,7 +72,9 @@ def build(
                     pool=resources.pool,
                     producer=settings.service_name,
                 ),
-                resources.consumer([topics.ADJUSTER_UPDATES], intake.handle_record),
+                resources.consumer(
+                    [topics.ADJUSTER_UPDATES], handle_batch=intake.handle_batch, max_records=500
+                ),
                 Sweeper(intake, resources.pool, read_model, settings.sweep_interval_seconds),
             ]
             async with supervised(workers):

@@ -5,6 +5,7 @@ transaction). `version` names the tables, so a rebuild can fill new ones while t
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -31,31 +32,45 @@ class Accidents:
             ON {self.table} (customer_id, accident_date DESC, claim_id DESC);
         """
 
-    async def apply(self, conn: asyncpg.Connection, domain_event: DomainEventProtocol[Any]) -> None:
-        if not isinstance(domain_event, Claim.UpdateApplied):
+    async def apply_all(
+        self, conn: asyncpg.Connection, domain_events: Sequence[DomainEventProtocol[Any]]
+    ) -> None:
+        """Fold the batch in memory: one read of the claims it touches, one write of each."""
+        applied = [e for e in domain_events if isinstance(e, Claim.UpdateApplied)]
+        if not applied:
             return
-        current = await conn.fetchval(
-            f"SELECT detail FROM {self.table} WHERE claim_id = $1 FOR UPDATE",
-            domain_event.claim_id,
+        rows = await conn.fetch(
+            f"SELECT claim_id, detail FROM {self.table} WHERE claim_id = ANY($1) FOR UPDATE",
+            list({e.claim_id for e in applied}),
         )
-        state = json.loads(current) if current else None
-        if state is not None and state["sequence"] >= domain_event.sequence:
-            return  # already folded (a rebuild overlapping the live run)
-        claim = evolve(
-            state,
-            domain_event.kind,
-            domain_event.data,
-            sequence=domain_event.sequence,
-            occurred_at=domain_event.occurred_at,
-        )
-        await conn.execute(
-            f"INSERT INTO {self.table} VALUES ($1, $2, $3::text::date, $4, $5::text::timestamptz, "
-            "$6) ON CONFLICT (claim_id) DO UPDATE SET customer_id = $2, accident_date = "
-            "$3::text::date, stage = $4, updated_at = $5::text::timestamptz, detail = $6",
-            domain_event.claim_id,
-            claim["customer_id"],
-            claim["accident_date"],
-            claim["stage"],
-            claim["updated_at"],
-            json.dumps(claim, ensure_ascii=False),
+        claims: dict[str, dict[str, Any]] = {r["claim_id"]: json.loads(r["detail"]) for r in rows}
+        for event in applied:
+            state = claims.get(event.claim_id)
+            if state is not None and state["sequence"] >= event.sequence:
+                continue  # already folded (a rebuild overlapping the live run)
+            claims[event.claim_id] = evolve(
+                state,
+                event.kind,
+                event.data,
+                sequence=event.sequence,
+                occurred_at=event.occurred_at,
+            )
+        touched = {e.claim_id for e in applied}
+        await conn.executemany(
+            f"INSERT INTO {self.table} VALUES ($1, $2, $3::text::date, $4, "
+            "$5::text::timestamptz, $6) ON CONFLICT (claim_id) DO UPDATE SET "
+            "customer_id = $2, accident_date = $3::text::date, stage = $4, "
+            "updated_at = $5::text::timestamptz, detail = $6",
+            [
+                (
+                    claim_id,
+                    c["customer_id"],
+                    c["accident_date"],
+                    c["stage"],
+                    c["updated_at"],
+                    json.dumps(c, ensure_ascii=False),
+                )
+                for claim_id, c in claims.items()
+                if claim_id in touched
+            ],
         )

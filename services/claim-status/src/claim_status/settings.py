@@ -15,3 +15,4 @@ class ClaimStatusSettings(ServiceSettings):
     sweep_interval_seconds: float = 10.0
     read_model_version: int = 1
     page_size_max: int = 50
+    claim_cache_size: int = 20000  # claims kept in memory, fast-forwarded from the store

@@ -6,6 +6,7 @@ in the same transaction; see claims_shared.projection)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -26,20 +27,26 @@ class AccountEmails:
     );
     """
 
-    async def apply(self, conn: asyncpg.Connection, domain_event: DomainEventProtocol[Any]) -> None:
-        if isinstance(domain_event, Account.Registered):
-            email = domain_event.email
-            inserted = await conn.fetchval(
-                "INSERT INTO account_emails (email, account_id) VALUES ($1, $2) "
-                "ON CONFLICT DO NOTHING RETURNING true",
-                email.strip().lower(),
-                domain_event.originator_id,
+    async def apply_all(
+        self, conn: asyncpg.Connection, domain_events: Sequence[DomainEventProtocol[Any]]
+    ) -> None:
+        for domain_event in domain_events:
+            if isinstance(domain_event, Account.Registered):
+                await self._add(conn, domain_event)
+
+    async def _add(self, conn: asyncpg.Connection, domain_event: Account.Registered) -> None:
+        email = domain_event.email
+        inserted = await conn.fetchval(
+            "INSERT INTO account_emails (email, account_id) VALUES ($1, $2) "
+            "ON CONFLICT DO NOTHING RETURNING true",
+            email.strip().lower(),
+            domain_event.originator_id,
+        )
+        if not inserted:
+            log.error(
+                "second account for one email left out of the lookup",
+                account_id=str(domain_event.originator_id),
             )
-            if not inserted:
-                log.error(
-                    "second account for one email left out of the lookup",
-                    account_id=str(domain_event.originator_id),
-                )
 
 
 async def find_account(pool: asyncpg.Pool, email: str) -> uuid.UUID | None:

@@ -1,0 +1,303 @@
+"""Adjuster updates from Kafka to visible in the customers' read model, and the accident list's
+request rate, each next to a baseline measured in the same run (the machine is shared and noisy:
+read the ratios).
+
+    python bench/claims_ingest.py [--claims 500] [--updates-per-claim 10] [--requests 2000]
+
+Baselines: the raw aiokafka consume rate of the same messages; raw asyncpg batched inserts of the
+same number of rows; a bare FastAPI endpoint served by uvicorn in the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import httpx
+import jwt
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from claims_shared.events import AdjusterUpdate, encode, new_envelope
+from devinfra.kafka import LocalKafka
+from devinfra.paths import free_port, local_dir, port_answers
+from devinfra.postgres import LocalPostgres
+from devinfra.testing import eventually
+
+BARE_APP = """
+from fastapi import FastAPI
+app = FastAPI()
+@app.get("/bare")
+async def bare() -> dict:
+    return {"items": [], "next_cursor": None}
+"""
+
+
+def updates(claims: int, per_claim: int) -> list[AdjusterUpdate]:
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    result = []
+    for n in range(claims):
+        claim_id = f"CL-{n:06d}"
+        kinds = [
+            (
+                "claim_opened",
+                {
+                    "customer_id": f"C{n % 1000:04d}",
+                    "policy_number": "A1",
+                    "accident_date": "2026-10-01",
+                    "summary": "追突事故",
+                },
+            ),
+            ("stage_changed", {"stage": "investigating"}),
+        ]
+        kinds += [("note_added", {"text": f"メモ {i}"}) for i in range(per_claim - 2)]
+        for sequence, (kind, data) in enumerate(kinds, start=1):
+            result.append(
+                AdjusterUpdate(
+                    update_id=uuid.uuid4(),
+                    claim_id=claim_id,
+                    sequence=sequence,
+                    adjuster_id="ADJ",
+                    occurred_at=start + timedelta(seconds=sequence),
+                    type=kind,
+                    data=data,
+                )
+            )  # type: ignore[arg-type]
+    return result
+
+
+async def produce(bootstrap: str, topic: str, items: list[AdjusterUpdate]) -> None:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=10
+    )
+    await producer.start()
+    try:
+        pending = [
+            await producer.send(
+                topic, encode(new_envelope(u, producer="bench")), key=u.claim_id.encode()
+            )
+            for u in items
+        ]
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+
+
+async def raw_consume_rate(bootstrap: str, topic: str, expected: int) -> float:
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    seen, started = 0, time.perf_counter()
+    try:
+        while seen < expected:
+            for records in (await consumer.getmany(timeout_ms=500, max_records=1000)).values():
+                for record in records:
+                    json.loads(record.value)
+                    seen += 1
+    finally:
+        await consumer.stop()
+    return expected / (time.perf_counter() - started)
+
+
+async def raw_insert_rate(url: str, rows: int) -> float:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("CREATE TABLE bench_rows (claim_id text, sequence int, detail jsonb)")
+        data = [(f"CL-{i}", i, json.dumps({"n": i, "text": "メモ"})) for i in range(rows)]
+        started = time.perf_counter()
+        for chunk in range(0, rows, 200):
+            async with conn.transaction():
+                await conn.executemany(
+                    "INSERT INTO bench_rows VALUES ($1, $2, $3)", data[chunk : chunk + 200]
+                )
+        return rows / (time.perf_counter() - started)
+    finally:
+        await conn.close()
+
+
+async def request_rate(
+    url: str, headers: dict[str, str], total: int, concurrency: int = 16
+) -> tuple[float, float, float]:
+    latencies: list[float] = []
+    remaining = [total]
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while remaining[0] > 0:
+            remaining[0] -= 1
+            started = time.perf_counter()
+            response = await client.get(url, headers=headers)
+            assert response.status_code == 200, response.text
+            latencies.append(time.perf_counter() - started)
+
+    async with httpx.AsyncClient(timeout=30) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return total / elapsed, latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
+
+
+def customer_token(key: Ed25519PrivateKey, customer_id: str) -> str:
+    now = int(time.time())
+    return jwt.encode(
+        {
+            "iss": "claims-status-identity",
+            "aud": "claims-status",
+            "sub": "bench",
+            "scope": "customer",
+            "customer_id": customer_id,
+            "iat": now,
+            "nbf": now,
+            "exp": now + 3600,
+        },
+        key,
+        algorithm="EdDSA",
+        headers={"kid": "bench"},
+    )
+
+
+def serve_jwks(key: Ed25519PrivateKey, port: int) -> subprocess.Popen[bytes]:
+    public = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(key.public_key()))
+    jwks = json.dumps({"keys": [{**public, "kid": "bench", "alg": "EdDSA", "use": "sig"}]})
+    code = (
+        f"from fastapi import FastAPI\nimport json\napp = FastAPI()\n"
+        f"@app.get('/.well-known/jwks.json')\nasync def k(): return json.loads({jwks!r})\n"
+    )
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            code + "import uvicorn\n"
+            f"uvicorn.run(app, host='127.0.0.1', port={port}, "
+            "log_level='warning')",
+        ]
+    )
+
+
+async def main(claims: int, per_claim: int, requests: int) -> None:
+    state = local_dir() / f"bench-{os.getpid()}"
+    postgres = LocalPostgres(state / "postgres").start()
+    kafka = LocalKafka(state / "kafka").start()
+    children: list[subprocess.Popen[bytes]] = []
+    total = claims * per_claim
+    try:
+        items = updates(claims, per_claim)
+        await produce(kafka.bootstrap_servers, "warm-up", items[:10])
+        insert = await raw_insert_rate(postgres.url(), total)
+
+        key, jwks_port, port, bare_port = (
+            Ed25519PrivateKey.generate(),
+            free_port(),
+            free_port(),
+            free_port(),
+        )
+        children.append(serve_jwks(key, jwks_port))
+        env = {
+            **os.environ,
+            "CLAIM_STATUS_DATABASE_URL": postgres.url(),
+            "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+            "CLAIM_STATUS_HTTP_PORT": str(port),
+            "MAINTENANCE_WINDOWS": "",
+            "LOG_LEVEL": "WARNING",
+            "IDENTITY_JWKS_URL": f"http://127.0.0.1:{jwks_port}/.well-known/jwks.json",
+        }
+        children.append(subprocess.Popen([sys.executable, "-m", "claim_status"], env=env))
+        pool = await asyncpg.create_pool(postgres.url(), min_size=1, max_size=2)
+
+        async def ready() -> bool:
+            async with httpx.AsyncClient() as client:
+                try:
+                    return (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+        await eventually(ready, timeout=60)
+        await asyncio.sleep(3)  # the consumer has joined its group
+
+        async def all_visible() -> bool:
+            try:
+                done = await pool.fetchval(
+                    "SELECT coalesce(sum((detail->>'sequence')::int), 0) FROM accidents_v1"
+                )
+            except asyncpg.UndefinedTableError:
+                return False
+            return bool(done == total)
+
+        started = time.perf_counter()
+        await produce(kafka.bootstrap_servers, "claims.adjuster-updates", items)
+        if os.environ.get("BENCH_TRACE"):
+            for _ in range(8):
+                await asyncio.sleep(2)
+                print(
+                    await pool.fetch(
+                        "SELECT (SELECT max(notification_id) FROM claims_events) AS head, "
+                        "(SELECT notification_id FROM projection_positions) AS projected, "
+                        "(SELECT notification_id FROM relay_positions) AS relayed"
+                    )
+                )
+        await eventually(all_visible, timeout=3600, interval=0.5)
+        ingest = total / (time.perf_counter() - started)
+        consume = await raw_consume_rate(kafka.bootstrap_servers, "claims.adjuster-updates", total)
+
+        children.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    BARE_APP + "import uvicorn\n"
+                    f"uvicorn.run(app, host='127.0.0.1', port={bare_port}, log_level='warning')",
+                ]
+            )
+        )
+        await eventually(lambda: asyncio.to_thread(port_answers, bare_port))
+        bare = await request_rate(f"http://127.0.0.1:{bare_port}/bare", {}, requests)
+        headers = {"Authorization": f"Bearer {customer_token(key, 'C0001')}"}
+        listing = await request_rate(
+            f"http://127.0.0.1:{port}/api/v1/me/accidents", headers, requests
+        )
+        await pool.close()
+    finally:
+        for child in children:
+            child.terminate()
+            child.wait(timeout=20)
+        kafka.stop()
+        postgres.stop()
+        shutil.rmtree(state, ignore_errors=True)
+    print(f"updates: {total} over {claims} claims")
+    print(f"  baseline raw aiokafka consume:   {consume:9.0f} messages/s")
+    print(f"  baseline raw asyncpg inserts:    {insert:9.0f} rows/s (batches of 200)")
+    print(
+        f"  claim-status Kafka → read model: {ingest:9.0f} updates/s "
+        f"({ingest / consume:.3f} of consume, {ingest / insert:.3f} of inserts)"
+    )
+    print(
+        f"GET /api/v1/me/accidents: {listing[0]:.0f} req/s, p50 {listing[1] * 1000:.1f} ms, "
+        f"p99 {listing[2] * 1000:.1f} ms"
+    )
+    print(
+        f"  baseline bare FastAPI endpoint: {bare[0]:.0f} req/s, p50 {bare[1] * 1000:.1f} ms, "
+        f"p99 {bare[2] * 1000:.1f} ms  (ratio {listing[0] / bare[0]:.2f})"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--claims", type=int, default=500)
+    parser.add_argument("--updates-per-claim", type=int, default=10)
+    parser.add_argument("--requests", type=int, default=2000)
+    args = parser.parse_args()
+    asyncio.run(main(args.claims, args.updates_per_claim, args.requests))
