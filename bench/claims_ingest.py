@@ -239,16 +239,6 @@ async def main(claims: int, per_claim: int, requests: int) -> None:
 
         started = time.perf_counter()
         await produce(kafka.bootstrap_servers, "claims.adjuster-updates", items)
-        if os.environ.get("BENCH_TRACE"):
-            for _ in range(8):
-                await asyncio.sleep(2)
-                print(
-                    await pool.fetch(
-                        "SELECT (SELECT max(notification_id) FROM claims_events) AS head, "
-                        "(SELECT notification_id FROM projection_positions) AS projected, "
-                        "(SELECT notification_id FROM relay_positions) AS relayed"
-                    )
-                )
         await eventually(all_visible, timeout=3600, interval=0.5)
         ingest = total / (time.perf_counter() - started)
         consume = await raw_consume_rate(kafka.bootstrap_servers, "claims.adjuster-updates", total)
