@@ -44,6 +44,7 @@ lint: setup
 
 bench: setup
 	$(PY) bench/identity_login.py
+	$(PY) bench/claims_ingest.py
 
 clean: down
 	rm -rf .local $(VENV)
