@@ -2,7 +2,8 @@
 request rate, each next to a baseline measured in the same run (the machine is shared and noisy:
 read the ratios).
 
-    python bench/claims_ingest.py [--claims 500] [--updates-per-claim 10] [--requests 2000]
+    python bench/claims_ingest.py [--claims 1000] [--updates-per-claim 10] [--requests 2000]
+                                  [--steady-rate 200]
 
 Baselines: the raw aiokafka consume rate of the same messages; raw asyncpg batched inserts of the
 same number of rows; a bare FastAPI endpoint served by uvicorn in the same way.
@@ -151,6 +152,63 @@ async def request_rate(
     return total / elapsed, latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
 
 
+async def freshness(
+    bootstrap: str, pool: asyncpg.Pool, claims: int, per_claim: int, rate: int, seconds: int
+) -> tuple[float, float, int]:
+    """Publish notes at a steady `rate` to `claims` claims; time each from publish to visible."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    await producer.start()
+    published: dict[tuple[str, int], float] = {}
+    seen: dict[tuple[str, int], float] = {}
+    next_sequence = {f"CL-{n:06d}": per_claim + 1 for n in range(claims)}
+    claim_ids = list(next_sequence)
+    done = asyncio.Event()
+
+    async def poll() -> None:
+        while not (done.is_set() and len(seen) == len(published)):
+            rows = await pool.fetch(
+                "SELECT claim_id, (detail->>'sequence')::int AS seq FROM accidents_v1 "
+                "WHERE claim_id = ANY($1)",
+                claim_ids,
+            )
+            now = time.perf_counter()
+            visible = {row["claim_id"]: row["seq"] for row in rows}
+            for key in published.keys() - seen.keys():
+                if visible.get(key[0], 0) >= key[1]:
+                    seen[key] = now
+            await asyncio.sleep(0.01)
+
+    poller = asyncio.create_task(poll())
+    started = time.perf_counter()
+    try:
+        for n in range(rate * seconds):
+            await asyncio.sleep(max(0.0, started + n / rate - time.perf_counter()))
+            claim_id = claim_ids[n % claims]
+            sequence = next_sequence[claim_id]
+            next_sequence[claim_id] += 1
+            update = AdjusterUpdate(
+                update_id=uuid.uuid4(),
+                claim_id=claim_id,
+                sequence=sequence,
+                adjuster_id="ADJ",
+                occurred_at=datetime.now(UTC),
+                type="note_added",
+                data={"text": "steady"},
+            )
+            await producer.send(
+                topic="claims.adjuster-updates",
+                key=claim_id.encode(),
+                value=encode(new_envelope(update, producer="bench")),
+            )
+            published[(claim_id, sequence)] = time.perf_counter()
+        done.set()
+        await asyncio.wait_for(poller, timeout=120)
+    finally:
+        await producer.stop()
+    delays = sorted(seen[key] - published[key] for key in published)
+    return delays[len(delays) // 2], delays[int(len(delays) * 0.99)], len(delays)
+
+
 def customer_token(key: Ed25519PrivateKey, customer_id: str) -> str:
     now = int(time.time())
     return jwt.encode(
@@ -188,7 +246,7 @@ def serve_jwks(key: Ed25519PrivateKey, port: int) -> subprocess.Popen[bytes]:
     )
 
 
-async def main(claims: int, per_claim: int, requests: int) -> None:
+async def main(claims: int, per_claim: int, requests: int, steady_rate: int) -> None:
     state = local_dir() / f"bench-{os.getpid()}"
     postgres = LocalPostgres(state / "postgres").start()
     kafka = LocalKafka(state / "kafka").start()
@@ -241,6 +299,9 @@ async def main(claims: int, per_claim: int, requests: int) -> None:
         await produce(kafka.bootstrap_servers, "claims.adjuster-updates", items)
         await eventually(all_visible, timeout=3600, interval=0.5)
         ingest = total / (time.perf_counter() - started)
+        fresh = await freshness(
+            kafka.bootstrap_servers, pool, min(claims, 200), per_claim, steady_rate, 10
+        )
         consume = await raw_consume_rate(kafka.bootstrap_servers, "claims.adjuster-updates", total)
 
         children.append(
@@ -275,6 +336,11 @@ async def main(claims: int, per_claim: int, requests: int) -> None:
         f"({ingest / consume:.3f} of consume, {ingest / insert:.3f} of inserts)"
     )
     print(
+        f"freshness, publish -> visible, steady {steady_rate} updates/s for 10 s: "
+        f"p50 {fresh[0] * 1000:.0f} ms, p99 {fresh[1] * 1000:.0f} ms ({fresh[2]} updates, "
+        "polled every 10 ms)"
+    )
+    print(
         f"GET /api/v1/me/accidents: {listing[0]:.0f} req/s, p50 {listing[1] * 1000:.1f} ms, "
         f"p99 {listing[2] * 1000:.1f} ms"
     )
@@ -286,8 +352,9 @@ async def main(claims: int, per_claim: int, requests: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--claims", type=int, default=500)
+    parser.add_argument("--claims", type=int, default=1000)
     parser.add_argument("--updates-per-claim", type=int, default=10)
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--steady-rate", type=int, default=200)
     args = parser.parse_args()
-    asyncio.run(main(args.claims, args.updates_per_claim, args.requests))
+    asyncio.run(main(args.claims, args.updates_per_claim, args.requests, args.steady_rate))
