@@ -25,6 +25,7 @@ class Accidents:
             customer_id   text        NOT NULL,
             accident_date date        NOT NULL,
             stage         text        NOT NULL,
+            sequence      int         NOT NULL,
             updated_at    timestamptz NOT NULL,
             detail        jsonb       NOT NULL
         );
@@ -58,15 +59,16 @@ class Accidents:
         touched = {e.claim_id for e in applied}
         await conn.executemany(
             f"INSERT INTO {self.table} VALUES ($1, $2, $3::text::date, $4, "
-            "$5::text::timestamptz, $6) ON CONFLICT (claim_id) DO UPDATE SET "
-            "customer_id = $2, accident_date = $3::text::date, stage = $4, "
-            "updated_at = $5::text::timestamptz, detail = $6",
+            "$5, $6::text::timestamptz, $7) ON CONFLICT (claim_id) DO UPDATE SET "
+            "customer_id = $2, accident_date = $3::text::date, stage = $4, sequence = $5, "
+            "updated_at = $6::text::timestamptz, detail = $7",
             [
                 (
                     claim_id,
                     c["customer_id"],
                     c["accident_date"],
                     c["stage"],
+                    c["sequence"],
                     c["updated_at"],
                     json.dumps(c, ensure_ascii=False),
                 )
