@@ -64,3 +64,27 @@ def test_a_sequence_must_be_the_next_one() -> None:
     c = claim()
     with pytest.raises(InvalidUpdate, match="not next"):
         c.apply_update("u3", 3, "note_added", {"text": "x"}, "t")
+
+
+@pytest.mark.parametrize(
+    ("updates", "stage"),
+    [
+        ([], "reported"),
+        ([("handler_assigned", {"name": "a", "office": "b", "phone": "c"})], "handler_assigned"),
+        (
+            [
+                ("stage_changed", {"stage": "investigating"}),
+                ("handler_assigned", {"name": "a", "office": "b", "phone": "c"}),
+            ],
+            "investigating",
+        ),
+        ([("claim_closed", {}), ("claim_reopened", {})], "investigating"),
+    ],
+)
+def test_the_stage_an_event_announces_is_the_stage_the_claim_reaches(
+    updates: list, stage: str
+) -> None:
+    c = claim(*updates)
+    assert c.state is not None and c.state["stage"] == stage
+    events = c.collect_events()
+    assert events[-1].stage == stage  # type: ignore[attr-defined]

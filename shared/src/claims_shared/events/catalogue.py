@@ -68,7 +68,8 @@ def decode(value: bytes | None) -> Envelope[Any]:
     data_type = EVENT_TYPES.get((raw.event_type, raw.schema_version))
     if data_type is None:
         raise UnknownEventType(f"unknown event {raw.event_type} v{raw.schema_version}")
-    return Envelope[data_type].model_validate_json(value)  # type: ignore[valid-type]
+    # One JSON parse: the envelope is checked above, only its data is validated again here.
+    return raw.model_copy(update={"data": data_type.model_validate(raw.data)})
 
 
 __all__ = ["EVENT_TYPES", "UnknownEventType", "ValidationError", "decode", "encode", "new_envelope"]
