@@ -255,3 +255,23 @@ async def test_the_list_pages_newest_first(claim_status: ClaimStatusService) -> 
         "/api/v1/me/accidents", params={"cursor": "%%%"}, headers=claim_status.as_customer("C-P")
     )
     assert (bad.status_code, bad.json()["code"]) == (400, "invalid_cursor")
+
+
+async def test_maintenance_closes_the_customer_routes_not_adjuster_ingestion(
+    claim_status: ClaimStatusService,
+) -> None:
+    clock, log = claim_status.clock, ClaimLog()
+    update = opened(log, clock, "C-M")
+    clock.now = clock.now.replace(day=22, hour=17, minute=30)  # Monday 02:30 in Tokyo
+    listing = await claim_status.client.get(
+        "/api/v1/me/accidents", headers=claim_status.as_customer("C-M")
+    )
+    assert (listing.status_code, listing.json()["code"]) == (503, "maintenance")
+    assert listing.headers["Retry-After"] == str(90 * 60)
+    posted = await claim_status.client.post(
+        f"/api/v1/adjuster/claims/{log.claim_id}/updates",
+        content=update.model_dump_json(),
+        headers={**claim_status.as_adjuster(), "Content-Type": "application/json"},
+    )
+    assert posted.status_code == 202
+    assert (await claim_status.client.get("/readyz")).status_code == 200
