@@ -7,7 +7,7 @@ PACKAGES := shared deploy/local services/identity services/registration services
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 KAFKA_LIBS := .local/kafka/libs/.complete
 
-.PHONY: setup system-packages up infra down test test-fast lint bench clean
+.PHONY: setup system-packages up infra down test test-fast lint bench clean demo-feed
 
 setup: system-packages $(STAMP) $(KAFKA_LIBS)
 
@@ -24,6 +24,9 @@ $(KAFKA_LIBS): deploy/kafka/pom.xml | $(STAMP)
 
 up: setup
 	$(PY) -m devinfra up
+
+demo-feed: setup
+	@set -a; . .local/env; set +a; $(PY) -m claim_status.demo_feed
 
 infra: setup
 	@$(PY) -m devinfra infra

@@ -88,3 +88,19 @@ def test_the_stage_an_event_announces_is_the_stage_the_claim_reaches(
     assert c.state is not None and c.state["stage"] == stage
     events = c.collect_events()
     assert events[-1].stage == stage  # type: ignore[attr-defined]
+
+
+def test_the_demo_feed_tells_a_story_the_rules_accept() -> None:
+    from claim_status.demo_feed import updates_for
+
+    c = Claim("CL-DEMO")
+    for update in updates_for("CL-DEMO", "C0000001", "A2026000001", "追突", "プリウス"):
+        c.apply_update(
+            str(update.update_id),
+            update.sequence,
+            update.type,
+            update.data,
+            update.occurred_at.isoformat(),
+        )
+    assert c.state is not None and c.state["stage"] == "closed"
+    assert c.state["payments"]["p1"]["status"] == "made"
