@@ -185,3 +185,23 @@ async def test_a_refusing_mail_server_ends_in_the_dlq_after_the_limit(
     assert len(dead) == 1
     assert 'notifier_mail_failures_total{kind="password_changed"}' in metrics
     assert await service.mails_to(email) == []
+
+
+async def test_minor_claim_changes_send_no_mail(notifier: NotifierService) -> None:
+    email = unique_email()
+    customer = registered(email, None)
+    await notifier.publish(customer, customer.customer_id)
+    await eventually(lambda: notifier.customer_known(customer.customer_id))
+    for sequence, change in enumerate(("coverage_updated", "stage_changed"), start=2):
+        await notifier.publish(
+            ClaimStatusChanged(
+                claim_id="CL-9",
+                customer_id=customer.customer_id,
+                change=change,  # type: ignore[arg-type]
+                stage="investigating",
+                sequence=sequence,
+            ),
+            "CL-9",
+        )
+    mail = await one_mail(notifier, email)
+    assert "対応状況が更新されました" in mail["subject"]

@@ -24,6 +24,20 @@ from claims_shared.passwords import open_sealed
 from notifier.mails import Mail, compose
 from notifier.sending import MailSender
 
+# Changes worth a mail; the rest (coverage details, a received document) wait for the next visit.
+MAILED_CHANGES = frozenset(
+    {
+        "claim_opened",
+        "handler_assigned",
+        "stage_changed",
+        "customer_action_requested",
+        "payment_scheduled",
+        "payment_made",
+        "claim_closed",
+        "claim_reopened",
+    }
+)
+
 CUSTOMERS_DDL = """
 CREATE TABLE IF NOT EXISTS customers (
     customer_id text PRIMARY KEY,
@@ -109,6 +123,8 @@ class Notifications:
 
     async def _claim_status_changed(self, envelope: Envelope[ClaimStatusChanged]) -> Mail | None:
         """No claim details in the mail: it says only 'log in to see it'."""
+        if envelope.data.change not in MAILED_CHANGES:
+            return None
         row = await self.pool.fetchrow(
             "SELECT email, language FROM customers WHERE customer_id = $1",
             envelope.data.customer_id,
