@@ -203,5 +203,7 @@ async def test_minor_claim_changes_send_no_mail(notifier: NotifierService) -> No
             ),
             "CL-9",
         )
-    mail = await one_mail(notifier, email)
+    mail = await one_mail(notifier, email)  # the stage change, the last on that partition
     assert "対応状況が更新されました" in mail["subject"]
+    await asyncio.sleep(1.0)
+    assert len(await notifier.mails_to(email)) == 1
