@@ -18,41 +18,19 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 import backbone_fixtures as ledger
 from claims_shared.database import create_pool
 from claims_shared.events import encode, new_envelope
 from claims_shared.kafka import MESSAGES_DEAD_LETTERED, ConsumerRunner, EventPublisher
-from devinfra.testing import eventually
+from devinfra.testing import eventually, read_records
 
 SCRIPT = str(Path(ledger.__file__))
 
 
 def spawn(*args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, SCRIPT, *args])
-
-
-async def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 60.0) -> list:
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        isolation_level="read_committed",
-    )
-    await consumer.start()
-    records: list = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(records) < expected and time.monotonic() < deadline:
-            batches = await consumer.getmany(timeout_ms=500)
-            for batch in batches.values():
-                records.extend(batch)
-    finally:
-        await consumer.stop()
-    return records
 
 
 @pytest.mark.slow
@@ -95,7 +73,7 @@ async def test_relay_killed_at_any_point_publishes_every_event_in_order(
     relay.terminate()
     relay.wait(timeout=30)
 
-    records = await read_topic(bootstrap, topic, written)
+    records = await read_records(bootstrap, topic, written)
     first_seen: dict[str, list[int]] = defaultdict(list)
     event_ids: set[str] = set()
     for record in records:
@@ -227,7 +205,7 @@ async def test_poison_messages_go_to_the_dlq_with_their_reason_and_the_next_is_p
     assert await pool.fetchval("SELECT count(*) FROM ledger_effects") == 2
     await pool.close()
 
-    dead = await read_topic(bootstrap, f"{topic}.dlq", 2)
+    dead = await read_records(bootstrap, f"{topic}.dlq", 2)
     assert [r.value for r in dead] == [b"\xff not json", b'{"event_id": "x"}']
     headers = [dict(r.headers) for r in dead]
     assert [h["dlq.error_type"] for h in headers] == [b"ValidationError", b"ValidationError"]

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from fastapi import FastAPI
 
 T = TypeVar("T")
@@ -43,6 +43,13 @@ async def eventually(
     raise AssertionError(f"not true within {timeout}s (last result: {result!r})")
 
 
+async def read_records(
+    bootstrap: str, topic: str, expected: int, timeout: float = 30.0
+) -> list[ConsumerRecord]:
+    """Read `topic` from the start until `expected` records (or time runs out)."""
+    return await _read(bootstrap, topic, lambda record: True, expected, timeout)
+
+
 async def find_envelopes(
     bootstrap: str,
     topic: str,
@@ -51,6 +58,19 @@ async def find_envelopes(
     timeout: float = 30.0,
 ) -> list[dict[str, Any]]:
     """Read `topic` from the start until `expected` JSON envelopes match (or time runs out)."""
+    records = await _read(
+        bootstrap, topic, lambda record: match(json.loads(record.value)), expected, timeout
+    )
+    return [json.loads(record.value) for record in records]
+
+
+async def _read(
+    bootstrap: str,
+    topic: str,
+    keep: Callable[[ConsumerRecord], bool],
+    expected: int,
+    timeout: float,
+) -> list[ConsumerRecord]:
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -60,15 +80,12 @@ async def find_envelopes(
         isolation_level="read_committed",
     )
     await consumer.start()
-    found: list[dict[str, Any]] = []
+    found: list[ConsumerRecord] = []
     deadline = time.monotonic() + timeout
     try:
         while len(found) < expected and time.monotonic() < deadline:
             for records in (await consumer.getmany(timeout_ms=300)).values():
-                for record in records:
-                    envelope = json.loads(record.value)
-                    if match(envelope):
-                        found.append(envelope)
+                found.extend(record for record in records if keep(record))
     finally:
         await consumer.stop()
     return found

@@ -9,19 +9,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
+from typing import Any, get_args
 
 from eventsourcing.domain import Aggregate, event
 
-STAGES = (
-    "reported",
-    "handler_assigned",
-    "investigating",
-    "negotiating",
-    "payment_processing",
-    "paid",
-    "closed",
-)
+from claims_shared.events.claims import StageCode
+
+STAGES: tuple[str, ...] = get_args(StageCode)  # in order; the contract lists them
 STAGE_LABELS = {
     "reported": ("事故受付", "Accident reported"),
     "handler_assigned": ("担当者決定", "Claims handler assigned"),
