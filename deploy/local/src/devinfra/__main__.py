@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from devinfra.gateway import LocalGateway
 from devinfra.paths import local_dir, repo_root
 from devinfra.stack import SERVICE_PORTS, LocalStack, write_env_file
 
@@ -86,6 +87,14 @@ demo policies (deploy/demo/policies.csv), imported onto policy.records:
 """
 
 
+def _start_gateway(stack: LocalStack) -> LocalGateway:
+    """nginx in front of the services, as in production (deploy/gateway/)."""
+    upstreams = {name: f"127.0.0.1:{port}" for name, port in SERVICE_PORTS.items()}
+    return LocalGateway(
+        stack.root / "gateway", upstreams, port=int(os.environ.get("GATEWAY_PORT", "8080"))
+    ).start()
+
+
 def _import_demo_policies(env: dict[str, str]) -> None:
     """So that a person can register at once with the codes printed in the README."""
     if importlib.util.find_spec("registration") is None:
@@ -119,6 +128,7 @@ def up() -> None:
     stack = _stack()
     stop = threading.Event()
     children: list[subprocess.Popen[bytes]] = []
+    gateway: LocalGateway | None = None
     try:
         env = stack.start()
         _announce(env)
@@ -146,8 +156,12 @@ def up() -> None:
                 args=(service, COLOURS[index % len(COLOURS)], child.stdout),
                 daemon=True,
             ).start()
+        gateway = _start_gateway(stack)
         _import_demo_policies(env)
-        print(f"mail page: {env['MAIL_WEB_URL']} · Ctrl-C stops everything", flush=True)
+        print(
+            f"gateway: {gateway.url} · mail page: {env['MAIL_WEB_URL']} · Ctrl-C stops everything",
+            flush=True,
+        )
         _wait_for_interrupt(children)
     finally:
         print("stopping…", flush=True)
@@ -159,6 +173,8 @@ def up() -> None:
             except subprocess.TimeoutExpired:
                 child.kill()
         stop.set()
+        if gateway is not None:
+            gateway.stop()
         stack.stop()
 
 

@@ -68,6 +68,7 @@ class LocalStack:
         for service, port in SERVICE_PORTS.items():
             env[f"{service.upper()}_URL"] = f"http://127.0.0.1:{port}"
         env["IDENTITY_JWKS_URL"] = f"{env['IDENTITY_URL']}/.well-known/jwks.json"
+        env["GATEWAY_URL"] = f"http://127.0.0.1:{os.environ.get('GATEWAY_PORT', '8080')}"
         return env
 
 

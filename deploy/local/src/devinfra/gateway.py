@@ -1,0 +1,86 @@
+"""nginx as the gateway, configured from deploy/gateway/nginx.conf.template."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devinfra.kafka import _read_pid, _terminate
+from devinfra.paths import free_port, port_answers, repo_root
+
+
+def nginx_binary() -> str:
+    found = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
+    if found is None:
+        raise RuntimeError("nginx is missing: run `make setup` or install Debian's 'nginx-light'")
+    return found
+
+
+def render(values: dict[str, str]) -> str:
+    template = (repo_root() / "deploy" / "gateway" / "nginx.conf.template").read_text()
+    rendered = re.sub(r"\$\{([A-Z_]+)\}", lambda m: values[m.group(1)], template)
+    return rendered
+
+
+@dataclass
+class LocalGateway:
+    state_dir: Path
+    upstreams: dict[str, str]  # identity/registration/claim_status → host:port
+    port: int = 0
+    web_root: Path = field(default_factory=lambda: repo_root() / "web")
+    sensitive_rate: str = "20r/m"
+    sensitive_burst: int = 10
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_file(self) -> Path:
+        return self.state_dir / "error.log"
+
+    def start(self, timeout: float = 15.0) -> LocalGateway:
+        self.port = self.port or free_port()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        config = self.state_dir / "nginx.conf"
+        config.write_text(
+            render(
+                {
+                    "STATE_DIR": str(self.state_dir),
+                    "PORT": str(self.port),
+                    "WEB_ROOT": str(self.web_root),
+                    "SENSITIVE_RATE": self.sensitive_rate,
+                    "SENSITIVE_BURST": str(self.sensitive_burst),
+                    "IDENTITY_UPSTREAM": self.upstreams["identity"],
+                    "REGISTRATION_UPSTREAM": self.upstreams["registration"],
+                    "CLAIM_STATUS_UPSTREAM": self.upstreams["claim_status"],
+                }
+            )
+        )
+        self.process = subprocess.Popen(
+            [nginx_binary(), "-c", str(config), "-p", str(self.state_dir), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL,
+            stderr=(self.state_dir / "stderr.log").open("ab"),
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while not port_answers(self.port):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"nginx did not start; see {self.state_dir}/stderr.log")
+            time.sleep(0.1)
+        return self
+
+    def stop(self) -> None:
+        pid = self.process.pid if self.process else _read_pid(self.state_dir / "nginx.pid")
+        if pid is not None:
+            _terminate(pid, 10.0)
+        if self.process is not None:
+            self.process.wait()
+            self.process = None
