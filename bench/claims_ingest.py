@@ -245,7 +245,7 @@ def serve_jwks(key: Ed25519PrivateKey, port: int) -> subprocess.Popen[bytes]:
     )
 
 
-async def main(claims: int, per_claim: int, requests: int, steady_rate: int) -> None:
+async def main(claims: int, per_claim: int, requests: int, steady_rate: int, split: bool) -> None:
     state = local_dir() / f"bench-{os.getpid()}"
     postgres = LocalPostgres(state / "postgres").start()
     kafka = LocalKafka(state / "kafka").start()
@@ -272,7 +272,25 @@ async def main(claims: int, per_claim: int, requests: int, steady_rate: int) -> 
             "LOG_LEVEL": "WARNING",
             "IDENTITY_JWKS_URL": f"http://127.0.0.1:{jwks_port}/.well-known/jwks.json",
         }
-        children.append(subprocess.Popen([sys.executable, "-m", "claim_status"], env=env))
+        if split:  # the projection and the relay in a second process: a core of their own
+            children.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "claim_status"],
+                    env={**env, "CLAIM_STATUS_WORKERS": "consumer,sweeper"},
+                )
+            )
+            children.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "claim_status"],
+                    env={
+                        **env,
+                        "CLAIM_STATUS_WORKERS": "projection,relay",
+                        "CLAIM_STATUS_HTTP_PORT": str(free_port()),
+                    },
+                )
+            )
+        else:
+            children.append(subprocess.Popen([sys.executable, "-m", "claim_status"], env=env))
         pool = await asyncpg.create_pool(postgres.url(), min_size=1, max_size=2)
 
         async def ready() -> bool:
@@ -335,7 +353,10 @@ async def main(claims: int, per_claim: int, requests: int, steady_rate: int) -> 
         kafka.stop()
         postgres.stop()
         shutil.rmtree(state, ignore_errors=True)
-    print(f"updates: {total} over {claims} claims")
+    print(
+        f"updates: {total} over {claims} claims"
+        f"{' (projection and relay in a second process)' if split else ''}"
+    )
     print(f"  baseline raw aiokafka consume:   {consume:9.0f} messages/s")
     print(f"  baseline raw asyncpg inserts:    {insert:9.0f} rows/s (batches of 200)")
     print(
@@ -363,5 +384,12 @@ if __name__ == "__main__":
     parser.add_argument("--updates-per-claim", type=int, default=10)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--steady-rate", type=int, default=200)
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="run the projection and relay in a second claim-status process",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.claims, args.updates_per_claim, args.requests, args.steady_rate))
+    asyncio.run(
+        main(args.claims, args.updates_per_claim, args.requests, args.steady_rate, args.split)
+    )

@@ -104,3 +104,13 @@ def test_the_demo_feed_tells_a_story_the_rules_accept() -> None:
         )
     assert c.state is not None and c.state["stage"] == "closed"
     assert c.state["payments"]["p1"]["status"] == "made"
+
+
+def test_an_unknown_worker_name_is_refused_at_start() -> None:
+    from pydantic import ValidationError
+
+    from claim_status.settings import ClaimStatusSettings
+
+    assert ClaimStatusSettings(workers="projection,relay").workers == "projection,relay"
+    with pytest.raises(ValidationError, match="unknown workers"):
+        ClaimStatusSettings(workers="projection,relai")

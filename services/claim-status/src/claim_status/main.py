@@ -63,20 +63,23 @@ def build(
                 audience=settings.token_audience,
                 clock=clock,
             )
-            workers: list[Worker] = [
-                projector,
-                OutboxRelay(
+            available: dict[str, Worker] = {
+                "projection": projector,
+                "relay": OutboxRelay(
                     application=claims,
                     translate=translate,
                     publisher=resources.publisher,
                     pool=resources.pool,
                     producer=settings.service_name,
                 ),
-                resources.consumer(
+                "consumer": resources.consumer(
                     [topics.ADJUSTER_UPDATES], handle_batch=intake.handle_batch, max_records=500
                 ),
-                Sweeper(intake, resources.pool, read_model, settings.sweep_interval_seconds),
-            ]
+                "sweeper": Sweeper(
+                    intake, resources.pool, read_model, settings.sweep_interval_seconds
+                ),
+            }
+            workers = [available[name.strip()] for name in settings.workers.split(",") if name]
             async with supervised(workers):
                 yield
             claims.close()

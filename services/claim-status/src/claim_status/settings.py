@@ -1,8 +1,11 @@
 """Settings of the claim-status service; environment variables start with CLAIM_STATUS_."""
 
+from pydantic import field_validator
 from pydantic_settings import SettingsConfigDict
 
 from claims_shared.settings import ServiceSettings
+
+WORKERS = frozenset({"consumer", "projection", "relay", "sweeper"})
 
 
 class ClaimStatusSettings(ServiceSettings):
@@ -15,4 +18,13 @@ class ClaimStatusSettings(ServiceSettings):
     sweep_interval_seconds: float = 10.0
     read_model_version: int = 1
     page_size_max: int = 50
+    workers: str = "consumer,projection,relay,sweeper"  # split across processes to scale out
     claim_cache_size: int = 20000  # claims kept in memory, fast-forwarded from the store
+
+    @field_validator("workers")
+    @classmethod
+    def _known_workers(cls, value: str) -> str:
+        unknown = {n.strip() for n in value.split(",") if n.strip()} - WORKERS
+        if unknown:
+            raise ValueError(f"unknown workers {sorted(unknown)}; choose from {sorted(WORKERS)}")
+        return value
