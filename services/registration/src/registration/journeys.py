@@ -20,7 +20,12 @@ from claims_shared.passwords import (
     verify_password,
 )
 from claims_shared.throttle import FailureLog, LockoutPolicy
-from registration.application import AlreadyRegistered, EmailTaken, Registrations
+from registration.application import (
+    AlreadyRegistered,
+    EmailTaken,
+    RegistrationNotFound,
+    Registrations,
+)
 from registration.domain import Policy, Registration
 from registration.policies import find_policy
 from registration.typing_rules import policy_number
@@ -116,7 +121,7 @@ class Journeys:
     def _registration(self, registration_id: uuid.UUID) -> Registration | None:
         try:
             return self.registrations.registration(registration_id)
-        except Exception:
+        except RegistrationNotFound:
             return None
 
     async def register_with_details(
