@@ -192,9 +192,7 @@ class ConsumerRunner:
             if self._stopping.is_set():
                 break
             if not await self._process(record):
-                # Transient failure: re-read from this record after a pause; nothing is skipped.
-                self.consumer.seek(partition, record.offset)
-                await asyncio.sleep(self._backoff(record))
+                await self._retry_from(partition, record)
                 break
             next_offset = record.offset + 1
         if next_offset is not None:
@@ -207,29 +205,35 @@ class ConsumerRunner:
         try:
             unprocessable = await self.handle_batch(records)
         except Exception as error:  # transient: the whole batch again, from its first record
-            first = records[0]
-            position = (first.topic, first.partition, first.offset)
-            self._failures[position] = self._failures.get(position, 0) + 1
-            HANDLER_RETRIES.labels(self.group_id, partition.topic).inc()
-            log.warning(
-                "batch handler failed; will retry",
-                group=self.group_id,
-                topic=partition.topic,
-                partition=partition.partition,
-                offset=first.offset,
-                error=repr(error),
-            )
-            self.consumer.seek(partition, first.offset)
-            await asyncio.sleep(self._backoff(first))
+            self._count_failure(records[0], error)
+            await self._retry_from(partition, records[0])
             return
         for record, reason in unprocessable:
             await self._dead_letter(record, reason)
         MESSAGES_PROCESSED.labels(self.group_id, partition.topic).inc(len(records))
         await self._commit(partition, records[-1].offset + 1)
 
-    def _backoff(self, record: ConsumerRecord) -> float:
+    def _count_failure(self, record: ConsumerRecord, error: BaseException) -> int:
+        position = (record.topic, record.partition, record.offset)
+        attempts = self._failures[position] = self._failures.get(position, 0) + 1
+        HANDLER_RETRIES.labels(self.group_id, record.topic).inc()
+        log.warning(
+            "handler failed; will retry",
+            group=self.group_id,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            attempts=attempts,
+            error=repr(error),
+        )
+        return attempts
+
+    async def _retry_from(self, partition: TopicPartition, record: ConsumerRecord) -> None:
+        """Re-read from this record after a pause that doubles with each failure of it;
+        nothing after it is handled (or committed) before it."""
         attempts = self._failures.get((record.topic, record.partition, record.offset), 1)
-        return float(min(self.retry_backoff * 2 ** (attempts - 1), self.max_backoff))
+        self.consumer.seek(partition, record.offset)
+        await asyncio.sleep(min(self.retry_backoff * 2 ** (attempts - 1), self.max_backoff))
 
     async def _process(self, record: ConsumerRecord) -> bool:
         position = (record.topic, record.partition, record.offset)
@@ -239,21 +243,11 @@ class ConsumerRunner:
         except DEAD_LETTER_ERRORS as error:
             await self._dead_letter(record, error)
         except Exception as error:
-            attempts = self._failures.get(position, 0) + 1
+            attempts = self._count_failure(record, error)
             if self.max_attempts is not None and attempts >= self.max_attempts:
                 self._failures.pop(position, None)
                 await self._dead_letter(record, error, attempts)
                 return True
-            self._failures[position] = attempts
-            HANDLER_RETRIES.labels(self.group_id, record.topic).inc()
-            log.warning(
-                "handler failed; will retry",
-                group=self.group_id,
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                error=repr(error),
-            )
             return False
         self._failures.pop(position, None)
         MESSAGES_PROCESSED.labels(self.group_id, record.topic).inc()
