@@ -59,7 +59,7 @@ class ServiceSettings(BaseSettings):
         return self
 
 
-def eventsourcing_env(database_url: str, *, schema: str | None = None) -> dict[str, str]:
+def eventsourcing_env(database_url: str) -> dict[str, str]:
     """The environment eventsourcing's PostgreSQL persistence reads, derived from one URL."""
     url = urlsplit(database_url)
     env = {
@@ -72,6 +72,4 @@ def eventsourcing_env(database_url: str, *, schema: str | None = None) -> dict[s
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_LOCK_TIMEOUT": "10",
     }
-    if schema:
-        env["POSTGRES_SCHEMA"] = schema
     return env

@@ -4,6 +4,7 @@ policy number being guessed at)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -59,6 +60,18 @@ class FailureRecord:
         failures = current.failures + 1
         locked_until = now + policy.lock_for if failures >= policy.lock_after else None
         return replace(current, failures=failures, last_failure_at=now, locked_until=locked_until)
+
+
+class TooManyAttempts(Exception):
+    """Refused without looking at the credential: blocked until `until`."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__("too many attempts")
+        self.until = until
+
+    def retry_after(self, now: datetime) -> int:
+        """Whole seconds for the Retry-After header, at least one."""
+        return max(1, math.ceil((self.until - now).total_seconds()))
 
 
 class FailureLog:

@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -67,10 +68,16 @@ def create_service_app(
     return app
 
 
+def request_time(request: Request) -> datetime:
+    """Now, by the app's clock (injectable, so tests can move time)."""
+    now: datetime = request.app.state.clock()
+    return now
+
+
 async def outside_maintenance(request: Request) -> None:
     """Dependency for customer-facing routers: 503 with Retry-After inside the window."""
     schedule: MaintenanceSchedule = request.app.state.maintenance
-    retry_after = schedule.retry_after_seconds(request.app.state.clock())
+    retry_after = schedule.retry_after_seconds(request_time(request))
     if retry_after is not None:
         raise ApiError(503, "maintenance", MAINTENANCE, {"Retry-After": str(retry_after)})
 

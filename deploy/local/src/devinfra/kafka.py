@@ -135,11 +135,11 @@ class LocalKafka:
         )
         return config
 
-    def _java(self, *args: str, heap: str) -> list[str]:
+    def _java(self, *args: str, min_heap: str, max_heap: str) -> list[str]:
         return [
             "java",
-            f"-Xms{heap}" if heap != "256m" else "-Xms64m",
-            f"-Xmx{heap}",
+            f"-Xms{min_heap}",
+            f"-Xmx{max_heap}",
             "-XX:+UseG1GC",
             "-Djava.awt.headless=true",
             f"-Dkafka.logs.dir={self.state_dir / 'logs'}",
@@ -161,7 +161,8 @@ class LocalKafka:
                 "-c",
                 str(config),
                 "-g",
-                heap="256m",
+                min_heap="64m",
+                max_heap="256m",
             ),
             check=True,
             stdout=subprocess.DEVNULL,
@@ -182,7 +183,7 @@ class LocalKafka:
         log = self.log_file.open("ab")
         offset = self.log_file.stat().st_size
         self.process = subprocess.Popen(
-            self._java("kafka.Kafka", str(config), heap=self.heap),
+            self._java("kafka.Kafka", str(config), min_heap=self.heap, max_heap=self.heap),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -17,7 +17,6 @@ class ClaimStatusSettings(ServiceSettings):
     hold_early_updates_seconds: int = 600
     sweep_interval_seconds: float = 10.0
     read_model_version: int = 1
-    page_size_max: int = 50
     workers: str = "consumer,projection,relay,sweeper"  # split across processes to scale out
     claim_cache_size: int = 20000  # claims kept in memory, fast-forwarded from the store
 

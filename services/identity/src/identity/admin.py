@@ -63,7 +63,9 @@ async def create_staff(
 async def rotate_signing_key(settings: IdentitySettings) -> int:
     pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
     try:
-        key = await SigningKeys(pool, settings.key_encryption_key).rotate(datetime.now(UTC))
+        keys = SigningKeys(pool, settings.key_encryption_key)
+        await keys.create_table()
+        key = await keys.rotate(datetime.now(UTC))
     finally:
         await pool.close()
     print(f"new signing key {key.kid}; older keys stay published until their tokens expire")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import math
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -15,7 +14,8 @@ from claims_shared.auth import Principal, current_customer, password_changer
 from claims_shared.errors import ApiError, Message, request_language
 from claims_shared.inputs import EmailAddress
 from claims_shared.passwords import PasswordRefused
-from claims_shared.web import outside_maintenance
+from claims_shared.throttle import TooManyAttempts
+from claims_shared.web import outside_maintenance, request_time
 from identity.application import (
     AccountNotFound,
     CurrentPasswordIncorrect,
@@ -23,7 +23,7 @@ from identity.application import (
     TemporaryPasswordExpired,
 )
 from identity.sessions import RefreshTokenInvalid
-from identity.sign_in import Session, SignIn, TooManyAttempts
+from identity.sign_in import Session, SignIn
 
 INVALID_CREDENTIALS = Message(
     "メールアドレスまたはパスワードが正しくありません。",
@@ -87,12 +87,6 @@ class Accepted(BaseModel):
     message: str
 
 
-def _now(request: Request) -> datetime:
-    clock = request.app.state.clock
-    now: datetime = clock()
-    return now
-
-
 def _sign_in(request: Request) -> SignIn:
     sign_in: SignIn = request.app.state.sign_in
     return sign_in
@@ -108,8 +102,9 @@ def _session_out(session: Session) -> SessionOut:
 
 
 def _too_many(error: TooManyAttempts, now: datetime) -> ApiError:
-    wait = max(1, math.ceil((error.until - now).total_seconds()))
-    return ApiError(429, "too_many_attempts", TOO_MANY_ATTEMPTS, {"Retry-After": str(wait)})
+    return ApiError(
+        429, "too_many_attempts", TOO_MANY_ATTEMPTS, {"Retry-After": str(error.retry_after(now))}
+    )
 
 
 customer_router = APIRouter(
@@ -128,7 +123,7 @@ UNAUTHORISED: dict[int | str, dict[str, Any]] = {
     responses={**UNAUTHORISED, 429: {"description": "throttled or locked"}},
 )
 async def log_in(credentials: Credentials, request: Request) -> SessionOut:
-    now = _now(request)
+    now = request_time(request)
     try:
         session = await _sign_in(request).log_in(credentials.email, credentials.password, now)
     except InvalidCredentials as error:
@@ -143,7 +138,7 @@ async def log_in(credentials: Credentials, request: Request) -> SessionOut:
 @customer_router.post("/sessions/refresh", response_model=SessionOut, responses=UNAUTHORISED)
 async def refresh(body: RefreshRequest, request: Request) -> SessionOut:
     try:
-        session = await _sign_in(request).refresh(body.refresh_token, _now(request))
+        session = await _sign_in(request).refresh(body.refresh_token, request_time(request))
     except (RefreshTokenInvalid, AccountNotFound) as error:
         raise ApiError(401, "invalid_refresh_token", REFRESH_INVALID) from error
     return _session_out(session)
@@ -155,7 +150,7 @@ async def log_out(
 ) -> Response:
     """Ends the session's refresh-token family; the short-lived access token runs out by itself."""
     if principal.session_id:
-        await _sign_in(request).log_out(uuid.UUID(principal.session_id), _now(request))
+        await _sign_in(request).log_out(uuid.UUID(principal.session_id), request_time(request))
     return Response(status_code=204)
 
 
@@ -171,7 +166,10 @@ async def change_password(
 ) -> Response:
     try:
         await _sign_in(request).change_password(
-            uuid.UUID(principal.user_id), body.current_password, body.new_password, _now(request)
+            uuid.UUID(principal.user_id),
+            body.current_password,
+            body.new_password,
+            request_time(request),
         )
     except CurrentPasswordIncorrect as error:
         raise ApiError(401, "current_password_incorrect", CURRENT_INCORRECT) from error
@@ -199,7 +197,7 @@ async def me(request: Request, principal: Annotated[Principal, Depends(current_c
 @customer_router.post("/password-resets", status_code=202, response_model=Accepted)
 async def request_password_reset(body: PasswordResetRequest, request: Request) -> Accepted:
     """Always 202 with the same body; the temporary password goes by mail if the account exists."""
-    await _sign_in(request).reset_password(body.email, _now(request))
+    await _sign_in(request).reset_password(body.email, request_time(request))
     return Accepted(message=RESET_ACCEPTED.in_language(request_language(request)))
 
 

@@ -43,6 +43,7 @@ def build(settings: IdentitySettings, clock: Clock = system_clock) -> FastAPI:
                 Accounts, env=eventsourcing_env(settings.database_url)
             )
             keys = SigningKeys(resources.pool, settings.key_encryption_key)
+            await keys.create_table()
             await keys.ensure_active(clock())
             refresh_tokens = RefreshTokens(
                 resources.pool, timedelta(days=settings.refresh_token_days)

@@ -13,7 +13,7 @@ import asyncpg
 
 from claims_shared.auth import SCOPE_CUSTOMER, SCOPE_PASSWORD_CHANGE, SCOPE_STAFF
 from claims_shared.passwords import hash_password, spend_equal_time
-from claims_shared.throttle import FailureLog, LockoutPolicy
+from claims_shared.throttle import FailureLog, LockoutPolicy, TooManyAttempts
 from identity.application import Accounts, Blocked, InvalidCredentials, LoggedIn
 from identity.domain import Account, normalise_email
 from identity.lookup import find_account
@@ -27,12 +27,6 @@ class Session:
     expires_in: int
     refresh_token: str | None
     password_change_required: bool
-
-
-class TooManyAttempts(Exception):
-    def __init__(self, until: datetime) -> None:
-        super().__init__("too many attempts")
-        self.until = until
 
 
 @dataclass

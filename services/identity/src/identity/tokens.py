@@ -61,14 +61,14 @@ class SigningKeys:
             await self.ensure_active(now)
         return self.active
 
+    async def create_table(self) -> None:
+        await self.pool.execute(SIGNING_KEYS_DDL)
+
     async def ensure_active(self, now: datetime) -> SigningKey:
         """The newest key, made on first start."""
-        async with self.pool.acquire() as conn:
-            await conn.execute(SIGNING_KEYS_DDL)
-            row = await conn.fetchrow(
-                "SELECT * FROM signing_keys WHERE retired_at IS NULL "
-                "ORDER BY created_at DESC LIMIT 1"
-            )
+        row = await self.pool.fetchrow(
+            "SELECT * FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1"
+        )
         self._active = self._load(row) if row else await self.rotate(now)
         self._checked_at = now
         return self._active
@@ -89,7 +89,6 @@ class SigningKeys:
         }
         raw = private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(SIGNING_KEYS_DDL)
             await conn.execute(
                 "UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL", now
             )

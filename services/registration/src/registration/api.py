@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -13,14 +12,14 @@ from pydantic import BaseModel, Field, field_validator
 from claims_shared.errors import ApiError, Message, request_language
 from claims_shared.inputs import EmailAddress, PlainText
 from claims_shared.passwords import PasswordRefused
-from claims_shared.web import outside_maintenance
+from claims_shared.throttle import TooManyAttempts
+from claims_shared.web import outside_maintenance, request_time
 from registration.application import AlreadyRegistered, EmailTaken
 from registration.journeys import (
     ContractNotEligible,
     Journeys,
     ProcedureCodeUnavailable,
     RegistrationTokenInvalid,
-    TooManyAttempts,
     VerificationFailed,
 )
 from registration.typing_rules import UnreadableDate, birth_date
@@ -108,11 +107,6 @@ def _journeys(request: Request) -> Journeys:
     return journeys
 
 
-def _now(request: Request) -> datetime:
-    now: datetime = request.app.state.clock()
-    return now
-
-
 router = APIRouter(
     prefix="/api/v1/registrations",
     tags=["registration"],
@@ -130,14 +124,15 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
 
 @router.post("/procedure-code", status_code=201, response_model=Started, responses=REFUSALS)
 async def start_with_procedure_code(body: ProcedureCodeRequest, request: Request) -> Started:
-    now = _now(request)
+    now = request_time(request)
     try:
         started = await _journeys(request).start_with_procedure_code(
             body.policy_number, body.procedure_code, now, request_language(request)
         )
     except TooManyAttempts as error:
-        wait = max(1, math.ceil((error.until - now).total_seconds()))
-        raise ApiError(429, "too_many_attempts", TOO_MANY, {"Retry-After": str(wait)}) from error
+        raise ApiError(
+            429, "too_many_attempts", TOO_MANY, {"Retry-After": str(error.retry_after(now))}
+        ) from error
     except VerificationFailed as error:
         raise ApiError(401, "verification_failed", VERIFICATION_FAILED) from error
     except ContractNotEligible as error:
@@ -176,7 +171,7 @@ async def set_account(
 ) -> Created:
     try:
         user_id = await _journeys(request).set_account(
-            registration_id, token, body.email, body.password, _now(request)
+            registration_id, token, body.email, body.password, request_time(request)
         )
     except RegistrationTokenInvalid as error:
         raise ApiError(401, "invalid_registration_token", TOKEN_INVALID) from error
@@ -197,7 +192,7 @@ async def register_with_details(body: DetailsRequest, request: Request) -> Accep
         birth_date(body.date_of_birth),
         body.policy_number,
         body.email,
-        _now(request),
+        request_time(request),
         request_language(request),
     )
     return Accepted(message=DETAILS_ACCEPTED.in_language(request_language(request)))

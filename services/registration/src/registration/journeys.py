@@ -19,7 +19,7 @@ from claims_shared.passwords import (
     temporary_password,
     verify_password,
 )
-from claims_shared.throttle import FailureLog, LockoutPolicy
+from claims_shared.throttle import FailureLog, LockoutPolicy, TooManyAttempts
 from registration.application import (
     AlreadyRegistered,
     EmailTaken,
@@ -41,12 +41,6 @@ class ContractNotEligible(Exception):
 
 class ProcedureCodeUnavailable(Exception):
     pass
-
-
-class TooManyAttempts(Exception):
-    def __init__(self, until: datetime) -> None:
-        super().__init__("too many attempts")
-        self.until = until
 
 
 class RegistrationTokenInvalid(Exception):
