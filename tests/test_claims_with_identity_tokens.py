@@ -6,22 +6,25 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from claim_status.main import build as build_claim_status
 from claim_status_harness import ClaimLog, claim_status_settings, opened
 from claims_shared.events import UserRegistered, encode, new_envelope, topics
 from claims_shared.passwords import hash_password
-from devinfra.paths import free_port, port_answers
-from devinfra.testing import ManualClock, eventually, in_process, publish, topic_prefix
+from devinfra.testing import (
+    ManualClock,
+    eventually,
+    in_process,
+    publish,
+    serve_http,
+    topic_prefix,
+)
 from identity.main import build as build_identity
 from identity_harness import identity_settings
 
@@ -31,26 +34,14 @@ def identity_url(
     infrastructure: Any, database_factory: Callable[[], str]
 ) -> Iterator[tuple[str, Any]]:
     """identity served over real HTTP (claim-status fetches its JWKS from it)."""
-    port = free_port()
     settings = identity_settings(
         infrastructure,
         database_factory(),
-        http_port=port,
         maintenance_windows="",
         kafka_topic_prefix=topic_prefix(),
     )
-    server = uvicorn.Server(
-        uvicorn.Config(build_identity(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not port_answers(port):
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}", settings
-    server.should_exit = True
-    thread.join(timeout=15)
+    with serve_http(build_identity(settings)) as url:
+        yield url, settings
 
 
 async def test_identity_tokens_drive_claim_status(

@@ -4,9 +4,8 @@ caps body sizes, serves the web front, and refuses in the services' {code, messa
 
 from __future__ import annotations
 
+import contextlib
 import shutil
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,11 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 
 from devinfra.gateway import LocalGateway
-from devinfra.paths import free_port, local_dir, port_answers
+from devinfra.paths import free_port, local_dir
+from devinfra.testing import serve_http
 
 
 def stub(name: str) -> FastAPI:
@@ -37,23 +36,11 @@ def stub(name: str) -> FastAPI:
 
 @pytest.fixture(scope="module")
 def upstreams() -> Iterator[dict[str, str]]:
-    servers, addresses = [], {}
-    for name in ("identity", "registration", "claim_status"):
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(stub(name), host="127.0.0.1", port=port, log_level="warning")
-        )
-        threading.Thread(target=server.run, daemon=True).start()
-        servers.append(server)
-        addresses[name] = f"127.0.0.1:{port}"
-    for address in addresses.values():
-        deadline = time.monotonic() + 20
-        while not port_answers(int(address.rsplit(":", 1)[1])):
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-    yield addresses
-    for server in servers:
-        server.should_exit = True
+    with contextlib.ExitStack() as stack:
+        yield {
+            name: stack.enter_context(serve_http(stub(name))).removeprefix("http://")
+            for name in ("identity", "registration", "claim_status")
+        }
 
 
 def gateway_dir() -> Path:

@@ -3,18 +3,15 @@
 import os
 import subprocess
 import sys
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 
-from devinfra.paths import free_port, port_answers
+from devinfra.testing import serve_http
 from identity.main import build
 from identity_harness import Identity, identity_settings
 
@@ -69,25 +66,9 @@ def test_operator_command_refuses_a_weak_staff_password(database_url: str) -> No
 @pytest.fixture
 def live_identity(infrastructure: Any, database_url: str) -> Iterator[str]:
     """identity served by uvicorn on a free port, the way `make up` runs it."""
-    port = free_port()
-    service_settings = identity_settings(
-        infrastructure,
-        database_url,
-        maintenance_windows="",
-        http_port=port,
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(build(service_settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not port_answers(port):
-        assert time.monotonic() < deadline, "identity did not start"
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=15)
+    settings = identity_settings(infrastructure, database_url, maintenance_windows="")
+    with serve_http(build(settings)) as url:
+        yield url
 
 
 def test_generated_requests_never_get_a_server_error(live_identity: str) -> None:

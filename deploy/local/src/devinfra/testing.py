@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
+import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from fastapi import FastAPI
+
+from devinfra.paths import free_port, port_answers
 
 T = TypeVar("T")
 
@@ -119,3 +123,23 @@ async def in_process(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             yield client
+
+
+@contextmanager
+def serve_http(app: FastAPI, timeout: float = 30.0) -> Iterator[str]:
+    """Serve `app` with uvicorn on a free 127.0.0.1 port, in a thread, the way `make up` runs
+    it; yields the base URL. For tests that need a real HTTP peer (JWKS, the gateway)."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not port_answers(port):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the app did not answer on port {port}")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
