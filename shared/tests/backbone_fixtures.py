@@ -11,6 +11,8 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -130,13 +132,35 @@ async def run_relay(database_url: str, bootstrap: str, topic: str) -> None:
         await pool.close()
 
 
+@asynccontextmanager
+async def consuming(
+    bootstrap: str, topic: str, group: str, handle: Any, **options: Any
+) -> AsyncIterator[ConsumerRunner]:
+    """A ConsumerRunner (with its DLQ publisher) running until the block ends."""
+    publisher = EventPublisher(bootstrap, group)
+    await publisher.start()
+    runner = ConsumerRunner(
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        topics=[topic],
+        handle=handle,
+        publisher=publisher,
+        **options,
+    )
+    task = asyncio.create_task(runner.run())
+    try:
+        yield runner
+    finally:
+        runner.stop()
+        await task
+        await publisher.stop()
+
+
 async def run_consumer(
     database_url: str, bootstrap: str, topic: str, group: str, crash_after: int | None
 ) -> None:
     pool = await create_pool(database_url, 2)
     await prepare_consumer_tables(pool)
-    publisher = EventPublisher(bootstrap, group)
-    await publisher.start()
     effects = 0
 
     async def handle(record: ConsumerRecord) -> None:
@@ -146,19 +170,12 @@ async def run_consumer(
             if crash_after is not None and effects >= crash_after:
                 os._exit(137)  # killed after the effect committed, before the offset commit
 
-    runner = ConsumerRunner(
-        bootstrap_servers=bootstrap,
-        group_id=group,
-        topics=[topic],
-        handle=handle,
-        publisher=publisher,
-        session_timeout_ms=6000,
-    )
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, runner.stop)
+    stopped = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
     try:
-        await runner.run()
+        async with consuming(bootstrap, topic, group, handle, session_timeout_ms=6000):
+            await stopped.wait()
     finally:
-        await publisher.stop()
         await pool.close()
 
 

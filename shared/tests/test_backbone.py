@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaProducer
 import backbone_fixtures as ledger
 from claims_shared.database import create_pool
 from claims_shared.events import encode, new_envelope
-from claims_shared.kafka import MESSAGES_DEAD_LETTERED, ConsumerRunner, EventPublisher
+from claims_shared.kafka import MESSAGES_DEAD_LETTERED
 from devinfra.testing import eventually, read_records
 
 SCRIPT = str(Path(ledger.__file__))
@@ -91,28 +91,15 @@ async def test_relay_killed_at_any_point_publishes_every_event_in_order(
 
     # Consumers see each effect exactly once, whatever the relay republished.
     await ledger.prepare_consumer_tables(pool)
-    publisher = EventPublisher(bootstrap, "ledger-consumer")
-    await publisher.start()
 
     async def handle(record) -> None:  # type: ignore[no-untyped-def]
         await ledger.record_effect(pool, "ledger-consumer", record)
 
-    runner = ConsumerRunner(
-        bootstrap_servers=bootstrap,
-        group_id=f"g-{uuid.uuid4().hex[:6]}",
-        topics=[topic],
-        handle=handle,
-        publisher=publisher,
-    )
-    task = asyncio.create_task(runner.run())
-
     async def all_delivered() -> bool:
         return await pool.fetchval("SELECT count(*) FROM ledger_deliveries") >= len(records)
 
-    await eventually(all_delivered)
-    runner.stop()
-    await task
-    await publisher.stop()
+    async with ledger.consuming(bootstrap, topic, f"g-{uuid.uuid4().hex[:6]}", handle):
+        await eventually(all_delivered)
     effects = await pool.fetchval("SELECT count(*) FROM ledger_effects")
     distinct = await pool.fetchval("SELECT count(DISTINCT event_id) FROM ledger_effects")
     await pool.close()
@@ -180,28 +167,15 @@ async def test_poison_messages_go_to_the_dlq_with_their_reason_and_the_next_is_p
 
     pool = await create_pool(database_url, 2)
     await ledger.prepare_consumer_tables(pool)
-    publisher = EventPublisher(bootstrap, group)
-    await publisher.start()
 
     async def handle(record) -> None:  # type: ignore[no-untyped-def]
         await ledger.record_effect(pool, group, record)
 
-    runner = ConsumerRunner(
-        bootstrap_servers=bootstrap,
-        group_id=group,
-        topics=[topic],
-        handle=handle,
-        publisher=publisher,
-    )
-    task = asyncio.create_task(runner.run())
-
     async def second_applied() -> bool:
         return await pool.fetchval("SELECT count(*) FROM ledger_effects WHERE sequence = 2") == 1
 
-    await eventually(second_applied)
-    runner.stop()
-    await task
-    await publisher.stop()
+    async with ledger.consuming(bootstrap, topic, group, handle):
+        await eventually(second_applied)
     assert await pool.fetchval("SELECT count(*) FROM ledger_effects") == 2
     await pool.close()
 
@@ -223,8 +197,6 @@ async def test_a_transient_failure_is_retried_not_dead_lettered(
     await _produce_entries(bootstrap, topic, 3)
     pool = await create_pool(database_url, 2)
     await ledger.prepare_consumer_tables(pool)
-    publisher = EventPublisher(bootstrap, group)
-    await publisher.start()
     failures = 2
 
     async def flaky(record) -> None:  # type: ignore[no-untyped-def]
@@ -234,23 +206,11 @@ async def test_a_transient_failure_is_retried_not_dead_lettered(
             raise ConnectionResetError("database went away")
         await ledger.record_effect(pool, group, record)
 
-    runner = ConsumerRunner(
-        bootstrap_servers=bootstrap,
-        group_id=group,
-        topics=[topic],
-        handle=flaky,
-        publisher=publisher,
-        retry_backoff=0.05,
-    )
-    task = asyncio.create_task(runner.run())
-
     async def all_applied() -> bool:
         return await pool.fetchval("SELECT count(*) FROM ledger_effects") == 3
 
-    await eventually(all_applied)
-    runner.stop()
-    await task
-    await publisher.stop()
+    async with ledger.consuming(bootstrap, topic, group, flaky, retry_backoff=0.05):
+        await eventually(all_applied)
     sequences = [r["sequence"] for r in await pool.fetch("SELECT sequence FROM ledger_effects")]
     await pool.close()
     assert sorted(sequences) == [1, 2, 3]
