@@ -69,6 +69,7 @@ def gateway(upstreams: dict[str, str]) -> Iterator[str]:
     [
         ("POST", "/api/v1/sessions/refresh", "identity"),
         ("GET", "/api/v1/me", "identity"),
+        ("GET", "/api/v1/service-status", "identity"),
         ("PUT", "/api/v1/me/password", "identity"),
         ("GET", "/.well-known/jwks.json", "identity"),
         ("GET", "/api/v1/me/accidents", "claim_status"),

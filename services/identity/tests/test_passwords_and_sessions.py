@@ -3,7 +3,9 @@ password reset, and what happens to tokens that are not what identity issued."""
 
 import base64
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+
+import httpx
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -97,6 +99,69 @@ async def test_log_out_ends_the_session(identity: Identity) -> None:
         "/api/v1/sessions/refresh", json={"refresh_token": session["refresh_token"]}
     )
     assert after.status_code == 401
+
+
+WEB = {"X-Session-Transport": "cookie"}
+
+
+def _session_cookie(response: httpx.Response) -> str | None:
+    """The cookie's value, after checking page scripts can never read it."""
+    header = response.headers.get("set-cookie", "")
+    if not header:
+        return None
+    attributes = {part.strip().split("=")[0].lower() for part in header.split(";")}
+    assert {"httponly", "secure", "samesite", "path"} <= attributes, header
+    assert "Path=/api/v1/sessions" in header and "SameSite=strict" in header
+    value = header.split(";")[0].split("=", 1)[1]
+    return value.strip('"') or None
+
+
+async def test_the_web_front_keeps_its_refresh_token_in_an_http_only_cookie(
+    identity: Identity,
+) -> None:
+    event = await identity.register()
+    logged_in = await identity.client.post(
+        "/api/v1/sessions",
+        json={"email": event.email, "password": "correct horse battery"},
+        headers=WEB,
+    )
+    assert logged_in.status_code == 200 and logged_in.json()["refresh_token"] is None
+    first = _session_cookie(logged_in)
+    assert first
+
+    async def refresh(cookie: str, headers: dict[str, str] = WEB) -> httpx.Response:
+        return await identity.client.post(
+            "/api/v1/sessions/refresh", headers={**headers, "Cookie": f"claims_session={cookie}"}
+        )
+
+    without_header = await refresh(first, headers={})
+    assert (without_header.status_code, without_header.json()["code"]) == (
+        401,
+        "invalid_refresh_token",
+    ), "the cookie alone (as a cross-site form would send it) does not refresh"
+    reloaded = await refresh(first)
+    assert reloaded.status_code == 200 and reloaded.json()["refresh_token"] is None
+    second = _session_cookie(reloaded)
+    assert second and second != first
+    me = await identity.client.get("/api/v1/me", headers=bearer(reloaded.json()["access_token"]))
+    assert me.json()["email"] == event.email
+
+    out = await identity.client.delete(
+        "/api/v1/sessions", headers=bearer(reloaded.json()["access_token"])
+    )
+    assert out.status_code == 204 and _session_cookie(out) is None
+    assert "Max-Age=0" in out.headers["set-cookie"]
+    assert (await refresh(second)).status_code == 401
+
+
+async def test_the_service_status_answers_503_inside_the_maintenance_window(
+    identity: Identity,
+) -> None:
+    assert (await identity.client.get("/api/v1/service-status")).json() == {"status": "open"}
+    identity.clock.now = datetime(2026, 11, 29, 18, 30, tzinfo=UTC)  # Monday 03:30 in Japan
+    inside = await identity.client.get("/api/v1/service-status")
+    assert (inside.status_code, inside.json()["code"]) == (503, "maintenance")
+    assert int(inside.headers["Retry-After"]) == 30 * 60
 
 
 def _forged(token: str) -> str:

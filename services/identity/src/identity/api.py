@@ -56,7 +56,7 @@ class Credentials(BaseModel):
 
 
 class RefreshRequest(BaseModel):
-    refresh_token: str = Field(min_length=1, max_length=256)
+    refresh_token: str | None = Field(default=None, min_length=1, max_length=256)
 
 
 class PasswordChange(BaseModel):
@@ -87,17 +87,55 @@ class Accepted(BaseModel):
     message: str
 
 
+class ServiceStatus(BaseModel):
+    status: str = "open"
+
+
+# The web front asks for the refresh token as a cookie that page scripts cannot read (HttpOnly,
+# scoped to the session routes, SameSite=Strict); the app keeps taking it in the body. Using the
+# cookie needs this header too, which a foreign site cannot send without a CORS preflight.
+SESSION_COOKIE = "claims_session"
+SESSION_COOKIE_PATH = "/api/v1/sessions"
+COOKIE_TRANSPORT_HEADER = "x-session-transport"
+
+
+def _wants_cookie(request: Request) -> bool:
+    return request.headers.get(COOKIE_TRANSPORT_HEADER, "").lower() == "cookie"
+
+
 def _sign_in(request: Request) -> SignIn:
     sign_in: SignIn = request.app.state.sign_in
     return sign_in
 
 
-def _session_out(session: Session) -> SessionOut:
+def _session_out(session: Session, request: Request, response: Response) -> SessionOut:
+    """The refresh token in the body, or only in the HttpOnly cookie for the web front."""
+    refresh_token = session.refresh_token
+    if _wants_cookie(request):
+        if refresh_token is None:
+            _end_cookie(response)
+        else:
+            response.set_cookie(
+                SESSION_COOKIE,
+                refresh_token,
+                max_age=int(_sign_in(request).refresh_tokens.lifetime.total_seconds()),
+                path=SESSION_COOKIE_PATH,
+                secure=True,
+                httponly=True,
+                samesite="strict",
+            )
+        refresh_token = None
     return SessionOut(
         access_token=session.access_token,
         expires_in=session.expires_in,
-        refresh_token=session.refresh_token,
+        refresh_token=refresh_token,
         password_change_required=session.password_change_required,
+    )
+
+
+def _end_cookie(response: Response) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, path=SESSION_COOKIE_PATH, secure=True, httponly=True, samesite="strict"
     )
 
 
@@ -122,7 +160,7 @@ UNAUTHORISED: dict[int | str, dict[str, Any]] = {
     response_model=SessionOut,
     responses={**UNAUTHORISED, 429: {"description": "throttled or locked"}},
 )
-async def log_in(credentials: Credentials, request: Request) -> SessionOut:
+async def log_in(credentials: Credentials, request: Request, response: Response) -> SessionOut:
     now = request_time(request)
     try:
         session = await _sign_in(request).log_in(credentials.email, credentials.password, now)
@@ -132,16 +170,34 @@ async def log_in(credentials: Credentials, request: Request) -> SessionOut:
         raise ApiError(401, "temporary_password_expired", TEMPORARY_EXPIRED) from error
     except TooManyAttempts as error:
         raise _too_many(error, now) from error
-    return _session_out(session)
+    return _session_out(session, request, response)
 
 
 @customer_router.post("/sessions/refresh", response_model=SessionOut, responses=UNAUTHORISED)
-async def refresh(body: RefreshRequest, request: Request) -> SessionOut:
+async def refresh(
+    request: Request, response: Response, body: RefreshRequest | None = None
+) -> SessionOut:
+    """Rotates the refresh token given in the body, or the session cookie for the web front."""
+    token = body.refresh_token if body else None
+    if token is None and _wants_cookie(request):
+        token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise ApiError(401, "invalid_refresh_token", REFRESH_INVALID)
     try:
-        session = await _sign_in(request).refresh(body.refresh_token, request_time(request))
+        session = await _sign_in(request).refresh(token, request_time(request))
     except (RefreshTokenInvalid, AccountNotFound) as error:
+        if _wants_cookie(request):
+            raise ApiError(
+                401, "invalid_refresh_token", REFRESH_INVALID, _expired_cookie_headers()
+            ) from error
         raise ApiError(401, "invalid_refresh_token", REFRESH_INVALID) from error
-    return _session_out(session)
+    return _session_out(session, request, response)
+
+
+def _expired_cookie_headers() -> dict[str, str]:
+    cleared = Response()
+    _end_cookie(cleared)
+    return {"set-cookie": cleared.headers["set-cookie"]}
 
 
 @customer_router.delete("/sessions", status_code=204, responses=UNAUTHORISED)
@@ -151,7 +207,9 @@ async def log_out(
     """Ends the session's refresh-token family; the short-lived access token runs out by itself."""
     if principal.session_id:
         await _sign_in(request).log_out(uuid.UUID(principal.session_id), request_time(request))
-    return Response(status_code=204)
+    response = Response(status_code=204)
+    _end_cookie(response)
+    return response
 
 
 @customer_router.put(
@@ -192,6 +250,13 @@ async def me(request: Request, principal: Annotated[Principal, Depends(current_c
         customer_id=account.customer_id or "",
         policy_numbers=account.policy_numbers,
     )
+
+
+@customer_router.get("/service-status", response_model=ServiceStatus)
+async def service_status() -> ServiceStatus:
+    """Lets the web front show the maintenance page before anyone types: inside the weekly
+    window this route, like every customer route, answers 503 `maintenance`."""
+    return ServiceStatus()
 
 
 @customer_router.post("/password-resets", status_code=202, response_model=Accepted)
