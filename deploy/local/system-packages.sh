@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the system programs the local runners need are here: a JDK (17+), Maven, the
-# PostgreSQL server binaries and nginx. On Debian as root, missing ones are installed with apt-get;
+# PostgreSQL server binaries, nginx, and Chromium for the browser tests. On Debian as root,
+# missing ones are installed with apt-get;
 # elsewhere this says exactly what is missing and stops.
 set -euo pipefail
 
@@ -10,6 +11,10 @@ command -v mvn >/dev/null || missing+=(maven)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing+=(postgresql)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 command -v python3 >/dev/null || missing+=(python3 python3-venv)
+# The browser tests drive Debian's Chromium (Playwright downloads no browser); CJK fonts so the
+# screenshots show Japanese.
+command -v chromium >/dev/null || missing+=(chromium)
+[ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -24,6 +29,6 @@ if [ -r /etc/debian_version ] && [ "$(id -u)" -eq 0 ]; then
   fi
 else
   echo "missing system packages: ${missing[*]}" >&2
-  echo "install them with your system's package manager (a JDK 17+, Maven, the PostgreSQL server, nginx), then run make again" >&2
+  echo "install them with your system's package manager (a JDK 17+, Maven, the PostgreSQL server, nginx, Chromium), then run make again" >&2
   exit 1
 fi

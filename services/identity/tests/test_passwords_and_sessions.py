@@ -6,7 +6,6 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
-
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nacl.public import PrivateKey, SealedBox

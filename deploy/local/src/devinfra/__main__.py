@@ -159,7 +159,9 @@ def up() -> None:
         gateway = _start_gateway(stack)
         _import_demo_policies(env)
         print(
-            f"gateway: {gateway.url} · mail page: {env['MAIL_WEB_URL']} · Ctrl-C stops everything",
+            f"\nthe web front (open it in a browser): {gateway.url}/\n"
+            f"the mail page (temporary passwords, notices): {env['MAIL_WEB_URL']}\n"
+            "watch a status move: `make demo-feed` in a second terminal · Ctrl-C stops everything",
             flush=True,
         )
         _wait_for_interrupt(children)

@@ -1,0 +1,117 @@
+// The accident list and an accident's detail: the stage as a progress indicator, what the
+// customer must do next, coverages, payments, the timeline, and the handler to call.
+import * as api from "./api.js";
+import { h, link } from "./dom.js";
+import { STAGES, formatDate, formatDateTime, formatYen, stageLabel, t } from "./i18n.js";
+
+function listItem(accident) {
+  return h("li", {},
+    h("a", { href: `/accidents/${encodeURIComponent(accident.claim_id)}`, "data-link": true },
+      h("article", { class: "card", "aria-labelledby": `acc-${accident.claim_id}` },
+        h("div", { class: "accident-head" },
+          h("h2", { id: `acc-${accident.claim_id}` }, `${formatDate(accident.accident_date)} ${accident.summary}`),
+          h("span", { class: "stage-badge" }, accident.stage.label)),
+        h("dl", { class: "facts" },
+          h("dt", {}, t("vehicle")), h("dd", {}, accident.vehicle),
+          h("dt", {}, t("handler")), h("dd", {}, accident.handler?.name ?? "—"),
+          h("dt", {}, t("updatedAt")), h("dd", {}, formatDateTime(accident.updated_at))))));
+}
+
+export async function accidentList({ page }) {
+  const list = h("ul", { class: "accidents", id: "accidents" });
+  const more = h("button", { type: "button", class: "secondary", hidden: true }, t("more"));
+  let cursor = null;
+  async function load() {
+    const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";
+    const answer = await api.customerCall("GET", `/api/v1/me/accidents${query}`);
+    list.append(...answer.items.map(listItem));
+    cursor = answer.next_cursor;
+    more.hidden = !cursor;
+    return answer.items.length;
+  }
+  more.addEventListener("click", async () => {
+    const before = list.children.length;
+    await load();
+    list.children[before]?.querySelector("a")?.focus();
+  });
+  const shown = await load();
+  page(
+    t("listTitle"),
+    shown ? h("p", { class: "lead" }, t("listLead")) : h("p", { class: "card", id: "no-accidents" }, t("noAccidents")),
+    list,
+    more,
+  );
+}
+
+function progress(current) {
+  const index = STAGES.findIndex(([code]) => code === current);
+  return h("ol", { class: "progress", "aria-label": t("progress") },
+    STAGES.map(([code], i) => {
+      const state = i < index ? "done" : i === index ? "current" : "todo";
+      return h("li", { class: state, "aria-current": state === "current" ? "step" : null },
+        stageLabel(code),
+        state === "todo" ? null : h("span", { class: "visually-hidden" }, ` (${t(state === "done" ? "stepDone" : "stepCurrent")})`));
+    }));
+}
+
+function section(id, title, ...content) {
+  return h("section", { class: "card", id, "aria-labelledby": `${id}-title` }, h("h2", { id: `${id}-title` }, title), ...content);
+}
+
+function table(headers, rows) {
+  return h("table", {},
+    h("thead", {}, h("tr", {}, headers.map((text) => h("th", { scope: "col" }, text)))),
+    h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((cell) => h("td", {}, cell))))));
+}
+
+function handlerCard(handler) {
+  if (!handler) return section("handler", t("handlerTitle"), h("p", {}, t("notAssigned")), h("p", { class: "note" }, t("handlerNote")));
+  return section("handler", t("handlerTitle"),
+    h("dl", { class: "facts" },
+      h("dt", {}, t("handler")), h("dd", {}, handler.name),
+      h("dt", {}, t("office")), h("dd", {}, handler.office),
+      h("dt", {}, t("phone")), h("dd", {}, h("a", { class: "tel", href: `tel:${handler.phone.replace(/[^\d+]/g, "")}` }, handler.phone))),
+    h("p", { class: "note" }, t("handlerNote")));
+}
+
+export async function accidentDetail({ page, params: [claimId] }) {
+  let accident;
+  try {
+    accident = await api.customerCall("GET", `/api/v1/me/accidents/${encodeURIComponent(claimId)}`);
+  } catch (error) {
+    if (error instanceof api.ApiFailure && error.status === 404) {
+      return page(t("notFoundTitle"), h("p", { class: "alert", id: "not-found" }, t("notFound")), link("/accidents", t("back")));
+    }
+    throw error;
+  }
+  const payments = t("paymentStatus");
+  page(
+    t("detailTitle"),
+    h("div", { class: "card" },
+      h("p", { class: "accident-head" },
+        h("strong", {}, `${formatDate(accident.accident_date)} ${accident.summary}`),
+        h("span", { class: "stage-badge", id: "stage" }, accident.stage.label)),
+      h("dl", { class: "facts" },
+        h("dt", {}, t("vehicle")), h("dd", {}, accident.vehicle),
+        h("dt", {}, t("location")), h("dd", {}, accident.location ?? "—"),
+        h("dt", {}, t("updatedAt")), h("dd", {}, formatDateTime(accident.updated_at)))),
+    section("progress", t("currentStage"), progress(accident.stage.code)),
+    section("actions", t("yourActions"),
+      accident.customer_actions.length
+        ? h("ul", { class: "actions" }, accident.customer_actions.map((action) =>
+          h("li", {}, action.description, action.due_date ? t("dueOn", { date: formatDate(action.due_date) }) : "")))
+        : h("p", {}, t("noActions"))),
+    handlerCard(accident.handler),
+    accident.coverages.length
+      ? section("coverages", t("coverages"), table([t("coverage"), t("status")], accident.coverages.map((c) => [c.label, c.status.label])))
+      : null,
+    accident.payments.length
+      ? section("payments", t("payments"), table([t("coverage"), t("amount"), t("status"), t("date")],
+        accident.payments.map((p) => [p.coverage_label, formatYen(p.amount), payments[p.status] ?? p.status, formatDate(p.date)])))
+      : null,
+    section("timeline", t("timeline"),
+      h("ol", { class: "timeline" }, accident.timeline.map((entry) =>
+        h("li", {}, h("time", { datetime: entry.at }, formatDateTime(entry.at)), entry.text)))),
+    h("p", {}, link("/accidents", t("back"))),
+  );
+}

@@ -1,0 +1,162 @@
+// The web front's entry: the page chrome, the router (plain paths, the gateway serves index.html
+// for each), and what every page shares: the maintenance page, "not found", a lost session.
+import * as api from "./api.js";
+import { h, link } from "./dom.js";
+import { language, setLanguage, t } from "./i18n.js";
+import { accidentDetail, accidentList } from "./accidents.js";
+import * as pages from "./pages.js";
+
+const ROUTES = [
+  [/^\/$/, pages.start, "public"],
+  [/^\/login$/, pages.start, "public"],
+  [/^\/register$/, pages.chooseRegistration, "public"],
+  [/^\/register\/simple$/, pages.simpleRegistration, "public"],
+  [/^\/register\/new$/, pages.newRegistration, "public"],
+  [/^\/register\/sent$/, pages.checkYourMail, "public"],
+  [/^\/password-reset$/, pages.passwordReset, "public"],
+  [/^\/password\/change$/, pages.passwordChange, "customer"],
+  [/^\/accidents$/, accidentList, "customer"],
+  [/^\/accidents\/([^/]+)$/, accidentDetail, "customer"],
+  [/^\/maintenance$/, maintenancePage, "public"],
+];
+
+let flash = null; // one message carried to the next page ("registered", "logged out", ...)
+
+export function navigate(path, message = null) {
+  flash = message;
+  history.pushState({}, "", path);
+  render();
+}
+
+function takeFlash() {
+  const message = flash;
+  flash = null;
+  return message ? h("p", { class: "flash", role: "status" }, message) : null;
+}
+
+function page(title, ...content) {
+  document.title = `${title} | ${t("service")}`;
+  const main = document.getElementById("main");
+  const parts = [takeFlash(), h("h1", {}, title), ...content];
+  main.replaceChildren(...parts.filter((part) => part !== null && part !== undefined));
+  main.focus();
+}
+
+function chrome() {
+  document.documentElement.lang = language();
+  document.querySelector(".skip").textContent = t("skip");
+  document.querySelector("header .brand").textContent = t("service");
+  document.getElementById("site-footer").replaceChildren(h("p", {}, t("footer")));
+  const nav = document.getElementById("site-nav");
+  nav.setAttribute("aria-label", t("siteNav"));
+  const items = [];
+  if (api.signedIn() && !api.mustChangePassword()) {
+    items.push(link("/accidents", t("accidents")), link("/password/change", t("changePassword")));
+  }
+  if (api.signedIn()) {
+    items.push(h("button", { type: "button", id: "log-out", onclick: logOut }, t("logOut")));
+  }
+  const other = language() === "en" ? "ja" : "en";
+  items.push(
+    h(
+      "button",
+      { type: "button", id: "language", lang: other, "aria-label": t("switchLanguageLabel"), onclick: () => {
+        setLanguage(other);
+        render();
+      } },
+      t("switchLanguage"),
+    ),
+  );
+  nav.replaceChildren(...items);
+}
+
+async function logOut() {
+  await api.logOut().catch(() => {});
+  navigate("/", t("loggedOut"));
+}
+
+function maintenancePage(retryAfterSeconds = null) {
+  const until = Number.isFinite(retryAfterSeconds) && retryAfterSeconds > 0
+    ? new Intl.DateTimeFormat(language() === "en" ? "en-GB" : "ja-JP", {
+      timeZone: "Asia/Tokyo", hour: "2-digit", minute: "2-digit",
+    }).format(new Date(Date.now() + retryAfterSeconds * 1000))
+    : null;
+  page(
+    t("maintenanceTitle"),
+    h("div", { class: "card warn", id: "maintenance" },
+      h("p", {}, t("maintenanceLead")),
+      until ? h("p", {}, t("maintenanceUntil", { time: until })) : null,
+      h("p", {}, t("maintenanceRetry"))),
+    h("button", { type: "button", class: "secondary", onclick: () => location.reload() }, t("reload")),
+  );
+}
+
+function notFoundPage() {
+  page(t("pageNotFound"), h("p", {}, link("/", t("service"))));
+}
+
+function routeOf(path) {
+  for (const [pattern, view, audience] of ROUTES) {
+    const match = pattern.exec(path);
+    if (match) return { view, audience, params: match.slice(1).map(decodeURIComponent) };
+  }
+  return null;
+}
+
+/** Whatever a page throws that is about the whole session or service, shown the same way. */
+async function show(view, params) {
+  try {
+    await view({ page, navigate, params });
+  } catch (error) {
+    if (error instanceof api.Maintenance) return maintenancePage(error.retryAfterSeconds);
+    if (error instanceof api.SessionEnded) {
+      api.forget();
+      return navigate("/login", t("sessionEnded"));
+    }
+    if (error instanceof api.NetworkFailure) {
+      return page(t("service"), h("p", { class: "alert", role: "alert" }, t("network")));
+    }
+    throw error;
+  }
+}
+
+export async function render() {
+  chrome();
+  const route = routeOf(location.pathname);
+  if (!route) return notFoundPage();
+  if (route.audience === "customer" && !api.signedIn()) {
+    let restored = false;
+    try {
+      restored = await api.restoreSession();
+    } catch (error) {
+      return show(() => { throw error; }, []);
+    }
+    if (!restored) return navigate("/login");
+    chrome();
+  }
+  if (api.signedIn() && api.mustChangePassword() && route.view !== pages.passwordChange) {
+    return navigate("/password/change");
+  }
+  return show(route.view, route.params);
+}
+
+async function boot() {
+  document.addEventListener("click", (event) => {
+    const anchor = event.target.closest?.("a[data-link]");
+    if (!anchor || event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    navigate(anchor.getAttribute("href"));
+  });
+  window.addEventListener("popstate", render);
+  try {
+    await api.publicCall("GET", "/api/v1/service-status");
+  } catch (error) {
+    if (error instanceof api.Maintenance) {
+      chrome();
+      return maintenancePage(error.retryAfterSeconds);
+    }
+  }
+  await render();
+}
+
+boot();

@@ -1,0 +1,330 @@
+// The words of the screens, in the customer guide's wording: Japanese first, English beside it.
+// Messages about what went wrong come from the API itself (it answers in the same language).
+
+const TEXT = {
+  ja: {
+    service: "お客さまWebサービス",
+    skip: "本文へ移動",
+    siteNav: "サイト",
+    switchLanguage: "English",
+    switchLanguageLabel: "Switch to English",
+    logOut: "ログアウト",
+    changePassword: "パスワード変更",
+    accidents: "事故一覧",
+    footer: "毎週月曜日 2:00〜4:00（日本時間）はメンテナンスのためご利用いただけません。",
+
+    startTitle: "自動車事故の対応状況の確認",
+    startLead: "ご契約のお車の事故について、対応状況をパソコンやスマートフォンからご確認いただけます。",
+    logInTitle: "ログイン",
+    email: "ユーザーID（メールアドレス）",
+    password: "パスワード",
+    logIn: "ログイン",
+    firstTime: "初めてご利用の方",
+    firstTimeLead: "ご利用には「お客さまWebサービス」への利用登録が必要です。",
+    register: "利用登録へ進む",
+    forgot: "パスワードをお忘れの方",
+    individualOnly: "お客さまWebサービスは個人のご契約者さま向けのインターネットサービスです。団体契約など一部のご契約はご利用いただけません。",
+
+    chooseTitle: "利用登録の方法を選ぶ",
+    chooseLead: "お手元の書類によって、登録の方法が異なります。",
+    simpleTitle: "手続コードをお持ちの方（簡単登録）",
+    simpleLead: "保険証券または当社からのハガキに「初回ユーザーID／証券番号」と「初回パスワード／手続コード」が記載されている方。",
+    maskedNote: "初回パスワード／手続コードが「*****」と表示されている場合はご利用いただけません。「新規登録」からご登録ください。",
+    simpleGo: "簡単登録へ進む",
+    newTitle: "手続コードをお持ちでない方（新規登録）",
+    newLead: "保険証券やハガキがお手元にない方。お名前、生年月日、証券番号、メールアドレスなどを入力して送信すると、仮パスワードをメールでお送りします。",
+    newGo: "新規登録へ進む",
+
+    simpleStep1: "簡単登録（1/2）：初回ユーザーID・初回パスワードの入力",
+    policyNumberInitial: "初回ユーザーID（証券番号）",
+    policyNumberHint: "保険証券またはハガキに記載の番号（例：A-2026-000001）",
+    procedureCode: "初回パスワード（手続コード）",
+    procedureCodeHint: "保険証券またはハガキに記載の手続コード",
+    next: "次へ",
+    simpleStep2: "簡単登録（2/2）：メールアドレスとパスワードの設定",
+    simpleStep2Lead: "ここで設定するメールアドレスが、今後ログインに使うユーザーIDになります。",
+    newEmail: "メールアドレス（今後のユーザーID）",
+    newPassword: "新しいパスワード",
+    passwordHint: "8文字以上。推測されやすいもの（password、メールアドレスと同じ など）は使えません。スペースを含む長い合言葉もおすすめです。",
+    confirmPassword: "新しいパスワード（確認のためもう一度）",
+    registerDone: "登録する",
+    registered: "ご登録が完了しました。設定したメールアドレスとパスワードでログインしてください。",
+
+    newFormTitle: "新規登録：ご契約内容の入力",
+    fullName: "ご契約者さまのお名前",
+    fullNameHint: "保険証券と同じお名前（例：山田 太郎）",
+    dateOfBirth: "生年月日",
+    dateOfBirthHint: "例：1980年5月17日、昭和55年5月17日、1980/05/17",
+    policyNumber: "証券番号",
+    policyNumberNewHint: "例：A-2026-000001",
+    emailForMail: "メールアドレス",
+    emailForMailHint: "仮パスワードをお送りします。今後ログインに使うユーザーIDになります。",
+    send: "送信する",
+    sentTitle: "メールをご確認ください",
+    sentNext: "メールに記載の仮パスワードでログインしてください。ログインすると、パスワード変更の画面が表示されます。",
+    toLogIn: "ログイン画面へ",
+
+    changeTitle: "パスワードの変更",
+    forcedLead: "仮パスワードでログインしました。ご利用を始めるには、お好きなパスワードに変更してください。",
+    currentPassword: "現在のパスワード",
+    temporaryPassword: "仮パスワード（メールに記載のもの）",
+    change: "変更する",
+    changed: "パスワードを変更しました。",
+    mismatch: "確認のためのパスワードが一致しません。",
+
+    resetTitle: "パスワードの再発行",
+    resetLead: "ご登録のメールアドレスを入力してください。仮パスワードをメールでお送りします。",
+    resetSend: "仮パスワードを送る",
+
+    listTitle: "事故一覧",
+    listLead: "確認したい事故を選んでください。",
+    noAccidents: "現在、表示できる事故はありません。事故のご連絡から表示まで少し時間がかかることがあります。",
+    more: "さらに表示",
+    accidentDate: "事故日",
+    vehicle: "お車",
+    updatedAt: "最終更新",
+    handler: "担当者",
+    location: "事故の場所",
+
+    detailTitle: "事故の対応状況",
+    back: "事故一覧へ戻る",
+    progress: "対応の進み具合",
+    currentStage: "現在の状況",
+    stepDone: "完了",
+    stepCurrent: "現在",
+    yourActions: "お客さまにお願いしたいこと",
+    dueDate: "期限",
+    dueOn: "（期限：{date}）",
+    noActions: "現在、お客さまにお願いしていることはありません。",
+    coverages: "補償ごとの状況",
+    coverage: "補償",
+    status: "状況",
+    payments: "保険金のお支払い",
+    amount: "金額",
+    date: "日付",
+    paymentStatus: { scheduled: "お支払い予定", made: "お支払い済" },
+    timeline: "これまでの経過",
+    handlerTitle: "事故担当者",
+    handlerNote: "対応状況の詳細については、事故担当者にお問い合わせください。",
+    phone: "電話",
+    office: "担当部署",
+    notAssigned: "担当者が決まり次第、表示します。",
+    notFoundTitle: "事故が見つかりません",
+    notFound: "お探しの事故は見つかりませんでした。事故一覧からお選びください。",
+    pageNotFound: "ページが見つかりません",
+
+    maintenanceTitle: "ただいまメンテナンス中です",
+    maintenanceLead: "毎週月曜日 2:00〜4:00（日本時間）は、システムメンテナンスのためお客さまWebサービスを停止しています。",
+    maintenanceUntil: "再開予定：{time}ごろ",
+    maintenanceRetry: "時間をおいて、もう一度お試しください。",
+    reload: "再読み込み",
+
+    required: "入力してください。",
+    checkInput: "入力内容をご確認ください。",
+    network: "通信できませんでした。通信環境をご確認のうえ、もう一度お試しください。",
+    sessionEnded: "ログインの有効期限が切れました。もう一度ログインしてください。",
+    loggedOut: "ログアウトしました。",
+    loading: "読み込み中…",
+    restart: "最初からやり直す",
+    fieldInvalid: {
+      email: "メールアドレスの形式をご確認ください（例：taro@example.jp）。",
+      full_name: "お名前をご確認ください。",
+      date_of_birth: "生年月日をご確認ください（例：1980年5月17日）。",
+      policy_number: "証券番号をご確認ください。",
+      procedure_code: "手続コードをご確認ください。",
+      password: "パスワードをご確認ください。",
+      new_password: "パスワードをご確認ください。",
+      current_password: "パスワードをご確認ください。",
+    },
+  },
+  en: {
+    service: "Customer Web Service",
+    skip: "Skip to content",
+    siteNav: "Site",
+    switchLanguage: "日本語",
+    switchLanguageLabel: "日本語に切り替える",
+    logOut: "Log out",
+    changePassword: "Change password",
+    accidents: "Accidents",
+    footer: "The service stops for maintenance every Monday 02:00–04:00 (Japan time).",
+
+    startTitle: "Check how your car accident is being handled",
+    startLead: "See the handling status of your car accident from a PC or a smartphone.",
+    logInTitle: "Log in",
+    email: "User ID (email address)",
+    password: "Password",
+    logIn: "Log in",
+    firstTime: "First time here?",
+    firstTimeLead: "You need to register for the customer web service first.",
+    register: "Register",
+    forgot: "Forgot your password?",
+    individualOnly: "The customer web service is for individual policyholders. Group contracts and some others cannot use it.",
+
+    chooseTitle: "Choose how to register",
+    chooseLead: "The way to register depends on the documents you have.",
+    simpleTitle: "I have a procedure code (simple registration)",
+    simpleLead: "Your policy document or our postcard shows an \"initial user ID / policy number\" and an \"initial password / procedure code\".",
+    maskedNote: "If the initial password / procedure code is shown as \"*****\", it cannot be used: please use new registration.",
+    simpleGo: "Simple registration",
+    newTitle: "I don't have a procedure code (new registration)",
+    newLead: "You don't have the policy document or postcard at hand. Enter your name, date of birth, policy number and email address; we email you a temporary password.",
+    newGo: "New registration",
+
+    simpleStep1: "Simple registration (1/2): initial user ID and initial password",
+    policyNumberInitial: "Initial user ID (policy number)",
+    policyNumberHint: "The number on your policy document or postcard (e.g. A-2026-000001)",
+    procedureCode: "Initial password (procedure code)",
+    procedureCodeHint: "The procedure code on your policy document or postcard",
+    next: "Next",
+    simpleStep2: "Simple registration (2/2): your email address and password",
+    simpleStep2Lead: "The email address you set here becomes the user ID you log in with.",
+    newEmail: "Email address (your user ID from now on)",
+    newPassword: "New password",
+    passwordHint: "At least 8 characters; easily guessed ones (password, your email address, ...) are refused. A long passphrase with spaces works well.",
+    confirmPassword: "New password (again, to confirm)",
+    registerDone: "Register",
+    registered: "You are registered. Please log in with the email address and password you set.",
+
+    newFormTitle: "New registration: your contract details",
+    fullName: "Policyholder's name",
+    fullNameHint: "As on your policy (e.g. 山田 太郎)",
+    dateOfBirth: "Date of birth",
+    dateOfBirthHint: "e.g. 1980-05-17, 1980/05/17, 昭和55年5月17日",
+    policyNumber: "Policy number",
+    policyNumberNewHint: "e.g. A-2026-000001",
+    emailForMail: "Email address",
+    emailForMailHint: "We send the temporary password here; it becomes the user ID you log in with.",
+    send: "Send",
+    sentTitle: "Please check your mail",
+    sentNext: "Log in with the temporary password in the email. You will then be asked to change it.",
+    toLogIn: "Go to log-in",
+
+    changeTitle: "Change your password",
+    forcedLead: "You logged in with a temporary password. Please change it to one of your own to start using the service.",
+    currentPassword: "Current password",
+    temporaryPassword: "Temporary password (from the email)",
+    change: "Change",
+    changed: "Your password has been changed.",
+    mismatch: "The two new passwords do not match.",
+
+    resetTitle: "Reset your password",
+    resetLead: "Enter your registered email address and we will email you a temporary password.",
+    resetSend: "Send a temporary password",
+
+    listTitle: "Your accidents",
+    listLead: "Choose an accident to see how it is being handled.",
+    noAccidents: "There is no accident to show yet. It can take a little while after you report one.",
+    more: "Show more",
+    accidentDate: "Date",
+    vehicle: "Vehicle",
+    updatedAt: "Last updated",
+    handler: "Handler",
+    location: "Place",
+
+    detailTitle: "Accident status",
+    back: "Back to your accidents",
+    progress: "Progress",
+    currentStage: "Current status",
+    stepDone: "done",
+    stepCurrent: "current",
+    yourActions: "What we need from you",
+    dueDate: "Due",
+    dueOn: " (by {date})",
+    noActions: "We need nothing from you at the moment.",
+    coverages: "Status per coverage",
+    coverage: "Coverage",
+    status: "Status",
+    payments: "Payments",
+    amount: "Amount",
+    date: "Date",
+    paymentStatus: { scheduled: "Scheduled", made: "Paid" },
+    timeline: "What has happened",
+    handlerTitle: "Your claims handler",
+    handlerNote: "For details of the status, please contact your claims handler.",
+    phone: "Phone",
+    office: "Office",
+    notAssigned: "Shown here once a handler is assigned.",
+    notFoundTitle: "Accident not found",
+    notFound: "We could not find this accident. Please choose one from your accidents.",
+    pageNotFound: "Page not found",
+
+    maintenanceTitle: "The service is under maintenance",
+    maintenanceLead: "Every Monday from 02:00 to 04:00 (Japan time) the customer web service stops for maintenance.",
+    maintenanceUntil: "Expected back around {time}",
+    maintenanceRetry: "Please try again later.",
+    reload: "Reload",
+
+    required: "Please fill this in.",
+    checkInput: "Please check what you entered.",
+    network: "We could not connect. Please check your connection and try again.",
+    sessionEnded: "Your session has ended. Please log in again.",
+    loggedOut: "You have logged out.",
+    loading: "Loading…",
+    restart: "Start again",
+    fieldInvalid: {
+      email: "Please check the email address (e.g. taro@example.jp).",
+      full_name: "Please check the name.",
+      date_of_birth: "Please check the date of birth (e.g. 1980-05-17).",
+      policy_number: "Please check the policy number.",
+      procedure_code: "Please check the procedure code.",
+      password: "Please check the password.",
+      new_password: "Please check the password.",
+      current_password: "Please check the password.",
+    },
+  },
+};
+
+// Stages in the contract's order (DESIGN.md); labels match claim-status's.
+export const STAGES = [
+  ["reported", "事故受付", "Accident reported"],
+  ["handler_assigned", "担当者決定", "Claims handler assigned"],
+  ["investigating", "損害調査中", "Investigating the damage"],
+  ["negotiating", "示談交渉中", "Negotiating the settlement"],
+  ["payment_processing", "保険金お支払い手続中", "Preparing the payment"],
+  ["paid", "保険金お支払い済", "Paid"],
+  ["closed", "解決", "Resolved"],
+];
+
+const STORED = "language";
+
+export function language() {
+  const chosen = localStorage.getItem(STORED);
+  return chosen === "en" ? "en" : "ja";
+}
+
+export function setLanguage(lang) {
+  localStorage.setItem(STORED, lang === "en" ? "en" : "ja");
+}
+
+export function t(key, values = {}) {
+  const text = TEXT[language()][key] ?? TEXT.ja[key] ?? key;
+  if (typeof text !== "string") return text;
+  return text.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "");
+}
+
+export function stageLabel(code) {
+  const stage = STAGES.find(([c]) => c === code);
+  if (!stage) return code;
+  return language() === "en" ? stage[2] : stage[1];
+}
+
+const TOKYO = "Asia/Tokyo";
+
+export function formatDate(iso) {
+  if (!iso) return "";
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(iso) ? new Date(`${iso}T00:00:00+09:00`) : new Date(iso);
+  return new Intl.DateTimeFormat(language() === "en" ? "en-GB" : "ja-JP", {
+    timeZone: TOKYO, year: "numeric", month: "long", day: "numeric",
+  }).format(date);
+}
+
+export function formatDateTime(iso) {
+  if (!iso) return "";
+  return new Intl.DateTimeFormat(language() === "en" ? "en-GB" : "ja-JP", {
+    timeZone: TOKYO, year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+  }).format(new Date(iso));
+}
+
+export function formatYen(amount) {
+  return new Intl.NumberFormat("ja-JP", { style: "currency", currency: "JPY" }).format(amount);
+}
