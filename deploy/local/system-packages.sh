@@ -14,6 +14,8 @@ command -v python3 >/dev/null || missing+=(python3 python3-venv)
 # The browser tests drive Debian's Chromium (Playwright downloads no browser); CJK fonts so the
 # screenshots show Japanese.
 command -v chromium >/dev/null || missing+=(chromium)
+# promtool (Prometheus's config and rule checker) for the deployment tests, and Prometheus for make up.
+command -v promtool >/dev/null || missing+=(prometheus)
 [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
@@ -26,6 +28,10 @@ if [ -r /etc/debian_version ] && [ "$(id -u)" -eq 0 ]; then
   # Debian's postgresql package starts a system cluster on 5432; the project runs its own.
   if [[ " ${missing[*]} " == *" postgresql "* ]]; then
     systemctl disable --now postgresql >/dev/null 2>&1 || service postgresql stop >/dev/null 2>&1 || true
+  fi
+  # Likewise Prometheus: `make up` runs its own against the local services.
+  if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+    systemctl disable --now prometheus >/dev/null 2>&1 || service prometheus stop >/dev/null 2>&1 || true
   fi
 else
   echo "missing system packages: ${missing[*]}" >&2

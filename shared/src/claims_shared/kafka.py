@@ -21,7 +21,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import RecordMetadata
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
 
 from claims_shared.events import Envelope, encode, topics
@@ -37,6 +37,11 @@ MESSAGES_PROCESSED = Counter(
 )
 MESSAGES_DEAD_LETTERED = Counter(
     "kafka_messages_dead_lettered_total", "Messages sent to a DLQ", ["group", "topic"]
+)
+CONSUMER_LAG = Gauge(
+    "kafka_consumer_lag",
+    "Messages behind the partition's end, after the last batch handled",
+    ["group", "topic", "partition"],
 )
 HANDLER_RETRIES = Counter(
     "kafka_handler_retries_total", "Transient handler failures retried", ["group", "topic"]
@@ -149,6 +154,7 @@ class ConsumerRunner:
         self.max_backoff = max_backoff
         self.max_attempts = max_attempts
         self._failures: dict[tuple[str, int, int], int] = {}
+        self._committed: dict[TopicPartition, int] = {}
         self._consumer_options: dict[str, Any] = {
             "bootstrap_servers": bootstrap_servers,
             "group_id": group_id,
@@ -172,9 +178,19 @@ class ConsumerRunner:
                 batches = await self.consumer.getmany(timeout_ms=500, max_records=self.max_records)
                 for partition, records in batches.items():
                     await self._process_partition(partition, records)
+                    self._report_lag(partition)
         finally:
             await self.consumer.stop()
             log.info("consumer stopped", group=self.group_id)
+
+    def _report_lag(self, partition: TopicPartition) -> None:
+        """End of the partition (as of the last fetch) minus what this group has committed."""
+        end = self.consumer.last_stable_offset(partition) or self.consumer.highwater(partition)
+        committed = self._committed.get(partition)
+        if end is not None and committed is not None:
+            CONSUMER_LAG.labels(self.group_id, partition.topic, str(partition.partition)).set(
+                max(0, end - committed)
+            )
 
     def stop(self) -> None:
         """Finish the message in hand, commit, leave the group."""
@@ -286,6 +302,7 @@ class ConsumerRunner:
         message and the handler's idempotency makes that harmless."""
         try:
             await self.consumer.commit({partition: next_offset})
+            self._committed[partition] = next_offset
         except (CommitFailedError, IllegalStateError, KafkaError) as error:
             log.warning(
                 "commit failed; the message may be redelivered",

@@ -5,12 +5,14 @@ update, and a projection can be rebuilt from the event store at any time."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import asyncpg
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Notification
+from prometheus_client import Histogram
 
 from claims_shared.follow import NotificationFollower
 
@@ -21,6 +23,14 @@ CREATE TABLE IF NOT EXISTS projection_positions (
     updated_at      timestamptz NOT NULL DEFAULT now()
 )
 """
+
+
+PROJECTION_DELAY = Histogram(
+    "projection_delay_seconds",
+    "From an event recorded in the event store to visible in the read model",
+    ["projection"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
 
 
 class ReadModel(Protocol):
@@ -71,3 +81,9 @@ class Projector(NotificationFollower):
                 self.read_model.name,
                 notifications[-1].id,
             )
+        visible_at = datetime.now(UTC)
+        delay = PROJECTION_DELAY.labels(self.read_model.name)
+        for event in events:
+            recorded_at: datetime | None = getattr(event, "timestamp", None)
+            if recorded_at is not None:
+                delay.observe((visible_at - recorded_at).total_seconds())

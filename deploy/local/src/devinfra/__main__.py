@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -95,6 +96,30 @@ def _start_gateway(stack: LocalStack) -> LocalGateway:
     ).start()
 
 
+PROMETHEUS_URL = f"http://127.0.0.1:{os.environ.get('PROMETHEUS_PORT', '9090')}"
+
+
+def _start_prometheus(stack: LocalStack) -> subprocess.Popen[bytes] | None:
+    """Debian's Prometheus with deploy/prometheus/local.yml and its alert rules."""
+    binary = shutil.which("prometheus")
+    if binary is None:
+        print("prometheus is not installed (Debian's 'prometheus'): skipping it", flush=True)
+        return None
+    data = stack.root / "prometheus"
+    data.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [
+            binary,
+            f"--config.file={repo_root() / 'deploy' / 'prometheus' / 'local.yml'}",
+            f"--storage.tsdb.path={data}",
+            f"--web.listen-address={PROMETHEUS_URL.removeprefix('http://')}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=(data / "prometheus.log").open("ab"),
+        start_new_session=True,
+    )
+
+
 def _import_demo_policies(env: dict[str, str]) -> None:
     """So that a person can register at once with the codes printed in the README."""
     if importlib.util.find_spec("registration") is None:
@@ -157,10 +182,14 @@ def up() -> None:
                 daemon=True,
             ).start()
         gateway = _start_gateway(stack)
+        prometheus = _start_prometheus(stack)
+        if prometheus is not None:
+            children.append(prometheus)
         _import_demo_policies(env)
         print(
             f"\nthe web front (open it in a browser): {gateway.url}/\n"
             f"the mail page (temporary passwords, notices): {env['MAIL_WEB_URL']}\n"
+            f"Prometheus (scrapes the services, evaluates the alerts): {PROMETHEUS_URL}\n"
             "watch a status move: `make demo-feed` in a second terminal · Ctrl-C stops everything",
             flush=True,
         )

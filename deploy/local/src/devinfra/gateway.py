@@ -54,6 +54,7 @@ class LocalGateway:
             render(
                 {
                     "STATE_DIR": str(self.state_dir),
+                    "LISTEN_ADDRESS": "127.0.0.1",
                     "PORT": str(self.port),
                     "WEB_ROOT": str(self.web_root),
                     "SENSITIVE_RATE": self.sensitive_rate,

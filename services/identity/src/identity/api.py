@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from prometheus_client import Counter
 from pydantic import BaseModel, Field
 
 from claims_shared.auth import Principal, current_customer, password_changer
@@ -24,6 +25,13 @@ from identity.application import (
 )
 from identity.sessions import RefreshTokenInvalid
 from identity.sign_in import Session, SignIn
+
+LOG_INS = Counter(
+    "identity_log_ins_total",
+    "Customer log-ins by outcome (success, password_change_required, invalid_credentials, "
+    "temporary_password_expired, throttled)",
+    ["outcome"],
+)
 
 INVALID_CREDENTIALS = Message(
     "メールアドレスまたはパスワードが正しくありません。",
@@ -165,11 +173,17 @@ async def log_in(credentials: Credentials, request: Request, response: Response)
     try:
         session = await _sign_in(request).log_in(credentials.email, credentials.password, now)
     except InvalidCredentials as error:
+        LOG_INS.labels("invalid_credentials").inc()
         raise ApiError(401, "invalid_credentials", INVALID_CREDENTIALS) from error
     except TemporaryPasswordExpired as error:
+        LOG_INS.labels("temporary_password_expired").inc()
         raise ApiError(401, "temporary_password_expired", TEMPORARY_EXPIRED) from error
     except TooManyAttempts as error:
+        LOG_INS.labels("throttled").inc()
         raise _too_many(error, now) from error
+    LOG_INS.labels(
+        "password_change_required" if session.password_change_required else "success"
+    ).inc()
     return _session_out(session, request, response)
 
 

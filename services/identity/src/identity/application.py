@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
+from prometheus_client import Counter
 
 from claims_shared.passwords import (
     PasswordRefused,
@@ -25,6 +26,8 @@ from claims_shared.throttle import LockoutPolicy
 from identity.domain import Account
 
 T = TypeVar("T")
+
+ACCOUNTS_LOCKED = Counter("identity_accounts_locked_total", "Accounts locked after failed log-ins")
 
 
 @dataclass(frozen=True)
@@ -80,8 +83,11 @@ class Accounts(Application[uuid.UUID]):
             if blocked_until is not None:
                 return Blocked(blocked_until)
             if not verify_password(account.password_hash, password):
+                locked_before = account.failures.locked_until
                 account.record_failed_log_in(now, policy)
                 self.save(account)
+                if account.failures.locked_until not in (None, locked_before):
+                    ACCOUNTS_LOCKED.inc()
                 raise InvalidCredentials
             if account.temporary_password_expired(now):
                 raise TemporaryPasswordExpired

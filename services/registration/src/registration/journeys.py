@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import asyncpg
+from prometheus_client import Counter
 
 from claims_shared.passwords import (
     hash_password,
@@ -47,6 +48,22 @@ class RegistrationTokenInvalid(Exception):
     pass
 
 
+# The registration funnel for operations: each journey's steps and refusals, by reason.
+OUTCOMES = Counter(
+    "registration_outcomes_total",
+    "Registration steps by journey (procedure_code, details) and outcome",
+    ["journey", "outcome"],
+)
+REFUSED: dict[type[Exception], str] = {
+    TooManyAttempts: "throttled",
+    VerificationFailed: "verification_failed",
+    ContractNotEligible: "contract_not_eligible",
+    ProcedureCodeUnavailable: "procedure_code_unavailable",
+    AlreadyRegistered: "already_registered",
+    EmailTaken: "email_taken",
+}
+
+
 @dataclass(frozen=True)
 class Started:
     registration_id: uuid.UUID
@@ -69,6 +86,17 @@ class Journeys:
     notifier_public_key: str
 
     async def start_with_procedure_code(
+        self, typed_policy: str, code: str, now: datetime, language: str
+    ) -> Started:
+        try:
+            started = await self._start_with_procedure_code(typed_policy, code, now, language)
+        except tuple(REFUSED) as error:
+            OUTCOMES.labels("procedure_code", REFUSED[type(error)]).inc()
+            raise
+        OUTCOMES.labels("procedure_code", "started").inc()
+        return started
+
+    async def _start_with_procedure_code(
         self, typed_policy: str, code: str, now: datetime, language: str
     ) -> Started:
         """簡単登録, step one. The order of checks follows the guide: group contracts and
@@ -108,9 +136,15 @@ class Journeys:
         registration = await asyncio.to_thread(self._registration, registration_id)
         if registration is None or not registration.token_valid(token_digest(token), now):
             raise RegistrationTokenInvalid
-        return await asyncio.to_thread(
-            self.registrations.set_account, registration, email, password
-        )
+        try:
+            user_id = await asyncio.to_thread(
+                self.registrations.set_account, registration, email, password
+            )
+        except (EmailTaken, AlreadyRegistered) as error:
+            OUTCOMES.labels("procedure_code", REFUSED[type(error)]).inc()
+            raise
+        OUTCOMES.labels("procedure_code", "registered").inc()
+        return user_id
 
     def _registration(self, registration_id: uuid.UUID) -> Registration | None:
         try:
@@ -134,6 +168,7 @@ class Journeys:
         record = await self.failures.load(subject)
         if record.blocked_until(now, self.code_policy) is not None:
             await asyncio.to_thread(spend_equal_time, full_name)
+            OUTCOMES.labels("details", "throttled").inc()
             return
         policy = await find_policy(self.pool, number)
         reason = await asyncio.to_thread(self._refusal, policy, full_name, born, email)
@@ -142,6 +177,7 @@ class Journeys:
             if reason in ("no_matching_policy", "details_mismatch"):
                 await self.failures.save(subject, record.after_failure(now, self.code_policy))
             await asyncio.to_thread(self.registrations.reject, "details", number, reason)
+            OUTCOMES.labels("details", reason).inc()
             return
         assert policy is not None
         password = temporary_password()
@@ -159,6 +195,9 @@ class Journeys:
             await asyncio.to_thread(
                 self.registrations.reject, "details", number, "already_registered"
             )
+            OUTCOMES.labels("details", "already_registered").inc()
+            return
+        OUTCOMES.labels("details", "registered").inc()
 
     def _refusal(self, policy: Policy | None, full_name: str, born: date, email: str) -> str | None:
         if policy is None:

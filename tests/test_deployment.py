@@ -1,0 +1,239 @@
+"""What deploy/ says must match what the code reads: every env var in compose and Kubernetes is
+one a service's settings know, ports and health checks are the services' own, secrets are only
+referenced, every topic exists with its DLQ, and Prometheus's config and alerts pass promtool.
+Nothing here can start containers (no Docker engine on this machine); it checks what can be."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from typing import Any
+
+import pytest
+import yaml
+from pydantic_settings import BaseSettings
+
+from claim_status.settings import ClaimStatusSettings
+from claims_shared.events import topics
+from devinfra.paths import repo_root
+from identity.settings import IdentitySettings
+from notifier.settings import NotifierSettings
+from registration.settings import RegistrationSettings
+
+DEPLOY = repo_root() / "deploy"
+SETTINGS: dict[str, type[BaseSettings]] = {
+    "identity": IdentitySettings,
+    "registration": RegistrationSettings,
+    "claim-status": ClaimStatusSettings,
+    "notifier": NotifierSettings,
+}
+SECRET = re.compile(r"(DATABASE_URL|_KEY$|PASSWORD)")
+
+
+def env_names(settings: type[BaseSettings]) -> set[str]:
+    """The environment variables a settings class reads (its prefix, or a field's alias)."""
+    prefix = str(settings.model_config.get("env_prefix", ""))
+    names = set()
+    for name, field in settings.model_fields.items():
+        alias = field.validation_alias
+        names.add(alias if isinstance(alias, str) else f"{prefix}{name}".upper())
+    return names
+
+
+def default(settings: type[BaseSettings], field: str) -> Any:
+    return settings.model_fields[field].default
+
+
+def tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise RuntimeError(f"{name} is missing: run `make setup` (system packages)")
+    return found
+
+
+# --- docker compose -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    return loaded["services"]
+
+
+def test_compose_runs_the_whole_product(compose: dict[str, Any]) -> None:
+    assert set(compose) >= {
+        *SETTINGS,
+        "kafka",
+        "postgres",
+        "mail",
+        "gateway",
+        "prometheus",
+        "grafana",
+    }
+
+
+@pytest.mark.parametrize("service", list(SETTINGS))
+def test_compose_service_env_ports_and_health_match_the_settings(
+    compose: dict[str, Any], service: str
+) -> None:
+    settings = SETTINGS[service]
+    spec = compose[service]
+    env = spec["environment"]
+    unknown = set(env) - env_names(settings)
+    assert not unknown, f"{service}: settings do not read {sorted(unknown)}"
+    prefix = str(settings.model_config["env_prefix"])
+    port = default(settings, "http_port")
+    assert int(env[f"{prefix}HTTP_PORT"]) == port and env[f"{prefix}HTTP_HOST"] == "0.0.0.0"
+    assert spec["expose"] == [str(port)]
+    assert f"http://127.0.0.1:{port}/readyz" in " ".join(spec["healthcheck"]["test"])
+    database = env[f"{prefix}DATABASE_URL"].rsplit("/", 1)[1]
+    assert database == service.replace("-", "_")
+    assert database in (DEPLOY / "postgres" / "init-databases.sql").read_text()
+    assert spec["build"]["args"]["SERVICE"] == service
+    assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+    assert env["IDENTITY_JWKS_URL"].startswith(
+        f"http://identity:{default(IdentitySettings, 'http_port')}/"
+    )
+
+
+def test_compose_gateway_fills_every_placeholder_of_the_nginx_template(
+    compose: dict[str, Any],
+) -> None:
+    template = (DEPLOY / "gateway" / "nginx.conf.template").read_text()
+    placeholders = set(re.findall(r"\$\{([A-Z_]+)\}", template))
+    dockerfile = (DEPLOY / "docker" / "gateway.Dockerfile").read_text()
+    from_image = set(re.findall(r"\b([A-Z_]+)=", dockerfile))
+    given = from_image | set(compose["gateway"]["environment"])
+    assert placeholders - given == set()
+    upstreams = compose["gateway"]["environment"]
+    for service, settings in SETTINGS.items():
+        if service == "notifier":
+            continue
+        key = f"{service.replace('-', '_').upper()}_UPSTREAM"
+        assert upstreams[key] == f"{service}:{default(settings, 'http_port')}"
+
+
+def test_compose_creates_every_topic_with_its_dlq(compose: dict[str, Any]) -> None:
+    script = compose["kafka-topics"]["command"][0]
+    for topic in topics.ALL:
+        assert topic in script
+    assert "$$topic.dlq" in script
+
+
+def test_prometheus_scrapes_each_service_where_it_listens() -> None:
+    for config, host in (("local.yml", "127.0.0.1"), ("compose.yml", None)):
+        loaded = yaml.safe_load((DEPLOY / "prometheus" / config).read_text())
+        targets = loaded["scrape_configs"][0]["static_configs"][0]["targets"]
+        expected = [
+            f"{host or service}:{default(settings, 'http_port')}"
+            for service, settings in SETTINGS.items()
+        ]
+        assert targets == expected, config
+
+
+# --- Kubernetes -----------------------------------------------------------------------------
+
+
+def render(overlay: str) -> list[dict[str, Any]]:
+    rendered = subprocess.run(
+        [tool("kubectl"), "kustomize", str(DEPLOY / "k8s" / "overlays" / overlay)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    return [doc for doc in yaml.safe_load_all(rendered) if doc]
+
+
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def overlay(request: pytest.FixtureRequest) -> tuple[str, list[dict[str, Any]]]:
+    return request.param, render(request.param)
+
+
+def of_kind(objects: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {o["metadata"]["name"]: o for o in objects if o["kind"] == kind}
+
+
+def test_every_deployment_has_probes_resources_an_autoscaler_and_a_disruption_budget(
+    overlay: tuple[str, list[dict[str, Any]]],
+) -> None:
+    name, objects = overlay
+    deployments = of_kind(objects, "Deployment")
+    assert set(deployments) == {*SETTINGS, "gateway"}
+    autoscalers, budgets = (
+        of_kind(objects, "HorizontalPodAutoscaler"),
+        of_kind(objects, "PodDisruptionBudget"),
+    )
+    for deployment, spec in deployments.items():
+        container = spec["spec"]["template"]["spec"]["containers"][0]
+        assert container["resources"]["requests"] and container["resources"]["limits"]
+        assert container["image"].endswith(":dev" if name == "dev" else ":1.0.0")
+        assert autoscalers[deployment]["spec"]["scaleTargetRef"]["name"] == deployment
+        assert (
+            budgets[deployment]["spec"]["selector"]["matchLabels"]
+            == (spec["spec"]["selector"]["matchLabels"])
+        )
+        if deployment == "gateway":
+            continue
+        port = default(SETTINGS[deployment], "http_port")
+        assert container["ports"] == [{"name": "http", "containerPort": port}]
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    if name == "prod":
+        assert all(a["spec"]["minReplicas"] >= 2 for a in autoscalers.values())
+        assert all(b["spec"].get("minAvailable", 0) >= 1 for b in budgets.values())
+
+
+def test_secrets_are_referenced_never_inlined_and_every_env_var_is_read(
+    overlay: tuple[str, list[dict[str, Any]]],
+) -> None:
+    _, objects = overlay
+    assert not of_kind(objects, "Secret"), "secrets come from the platform, not this repo"
+    config = of_kind(objects, "ConfigMap")["claims-config"]["data"]
+    assert not [key for key in config if SECRET.search(key)]
+    for deployment, settings in SETTINGS.items():
+        spec = of_kind(objects, "Deployment")[deployment]
+        env = spec["spec"]["template"]["spec"]["containers"][0]["env"]
+        for variable in env:
+            assert variable["name"] in env_names(settings), (deployment, variable["name"])
+            if SECRET.search(variable["name"]) and "PUBLIC" not in variable["name"]:
+                assert "secretKeyRef" in variable.get("valueFrom", {}), variable
+    read_by_some_service = set().union(*(env_names(s) for s in SETTINGS.values()))
+    assert set(config) <= read_by_some_service, set(config) - read_by_some_service
+
+
+def test_every_topic_and_its_dlq_is_a_strimzi_topic(
+    overlay: tuple[str, list[dict[str, Any]]],
+) -> None:
+    name, objects = overlay
+    declared = {o["spec"]["topicName"]: o["spec"] for o in objects if o["kind"] == "KafkaTopic"}
+    assert set(declared) == {*topics.ALL, *(topics.dlq(t) for t in topics.ALL)}
+    if name == "prod":
+        for spec in declared.values():
+            assert spec["replicas"] >= 3 and int(spec["config"]["min.insync.replicas"]) >= 2
+        assert declared[topics.ADJUSTER_UPDATES]["partitions"] >= 12
+
+
+# --- Prometheus -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check", "config", "local.yml"],
+        ["check", "config", "compose.yml"],
+        ["check", "rules", "alerts.yml"],
+        ["test", "rules", "alerts.test.yml"],
+    ],
+    ids=["local config", "compose config", "alert rules", "alert unit tests"],
+)
+def test_promtool_accepts_the_prometheus_files(command: list[str]) -> None:
+    checked = subprocess.run(
+        [tool("promtool"), *command],
+        cwd=DEPLOY / "prometheus",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
