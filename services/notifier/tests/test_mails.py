@@ -14,9 +14,10 @@ from claims_shared.events import (
     UserRegistered,
 )
 from claims_shared.passwords import hash_password, seal_for_notifier
-from claims_shared.settings import DEVELOPMENT_SEALING_PUBLIC_KEY
+from claims_shared.settings import DEVELOPMENT_SEALING_PRIVATE_KEY, DEVELOPMENT_SEALING_PUBLIC_KEY
 from devinfra.paths import free_port
-from devinfra.testing import eventually, find_envelopes, in_process
+from devinfra.testing import ManualClock, eventually, find_envelopes, in_process
+from notifier.admin import generate_sealing_key
 from notifier.main import build
 from notifier_harness import NotifierService, notifier_settings, unique_email
 
@@ -207,3 +208,29 @@ async def test_minor_claim_changes_send_no_mail(notifier: NotifierService) -> No
     assert "対応状況が更新されました" in mail["subject"]
     await asyncio.sleep(1.0)
     assert len(await notifier.mails_to(email)) == 1
+
+
+async def test_during_a_sealing_key_rotation_both_keys_open(
+    infrastructure: Any, database_url: str
+) -> None:
+    """The notifier moved to a new key first; passwords sealed to the old one are in flight."""
+    new_private, new_public = generate_sealing_key()
+    settings = notifier_settings(
+        infrastructure,
+        database_url,
+        sealing_private_key=new_private,
+        previous_sealing_private_keys=DEVELOPMENT_SEALING_PRIVATE_KEY,
+    )
+    app = build(settings, clock=ManualClock())
+    rotated = NotifierService(
+        app, settings, infrastructure.kafka_bootstrap_servers, infrastructure.mail_web_url
+    )
+    async with in_process(app):
+        old_sealed = registered(unique_email(), "OldKey7kQ2xZ")
+        new_sealed = registered(unique_email(), "NewKey7kQ2xZ").model_copy(
+            update={"sealed_temporary_password": seal_for_notifier("NewKey7kQ2xZ", new_public)}
+        )
+        for event in (old_sealed, new_sealed):
+            await rotated.publish(event, event.customer_id)
+        assert "仮パスワード：OldKey7kQ2xZ" in (await one_mail(rotated, old_sealed.email))["text"]
+        assert "仮パスワード：NewKey7kQ2xZ" in (await one_mail(rotated, new_sealed.email))["text"]

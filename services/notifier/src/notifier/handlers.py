@@ -53,6 +53,7 @@ class Notifications:
     sender: MailSender
     sealing_private_key: str
     web_url: str
+    previous_sealing_private_keys: tuple[str, ...] = ()
 
     async def handle(self, record: ConsumerRecord) -> None:
         envelope = decode(record.value)
@@ -73,12 +74,14 @@ class Notifications:
         }
 
     def _unseal(self, sealed: str) -> str:
-        try:
-            return open_sealed(sealed, self.sealing_private_key)
-        except (CryptoError, ValueError) as error:
-            raise UnprocessableMessage(
-                "the temporary password does not open with our key"
-            ) from error
+        """With the current key, or (during a key rotation) one of the previous ones: passwords
+        sealed before identity and registration switched keys are still in flight."""
+        for key in (self.sealing_private_key, *self.previous_sealing_private_keys):
+            try:
+                return open_sealed(sealed, key)
+            except (CryptoError, ValueError):
+                continue
+        raise UnprocessableMessage("the temporary password does not open with our keys")
 
     async def _user_registered(self, envelope: Envelope[UserRegistered]) -> Mail | None:
         data = envelope.data

@@ -30,6 +30,11 @@ def build(settings: NotifierSettings, clock: Clock = system_clock) -> FastAPI:
                 pool=resources.pool,
                 sender=MailSender(resources.pool, settings),
                 sealing_private_key=settings.sealing_private_key,
+                previous_sealing_private_keys=tuple(
+                    key.strip()
+                    for key in settings.previous_sealing_private_keys.split(",")
+                    if key.strip()
+                ),
                 web_url=settings.customer_web_url,
             )
             consumer = resources.consumer(

@@ -22,6 +22,8 @@ class NotifierSettings(ServiceSettings):
     mail_from: str = "お客さまWebサービス <noreply@claims-status.example.jp>"
     customer_web_url: str = "http://127.0.0.1:8080"
     sealing_private_key: str = DEVELOPMENT_SEALING_PRIVATE_KEY
+    # Comma-separated keys still accepted while a rotation drains (docs/operations.md).
+    previous_sealing_private_keys: str = ""
     max_send_attempts: int = 6
     send_retry_seconds: float = 2.0
 

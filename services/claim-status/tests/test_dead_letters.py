@@ -1,0 +1,69 @@
+"""The operators' DLQ tool on a real case: an adjuster update waited for a sequence that never
+came and went to the DLQ; once the missing update is sent, replaying puts the stranded one in
+place, and replaying again changes nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from claim_status_harness import ClaimLog, ClaimStatusService, opened
+from devinfra.testing import eventually
+
+
+def dlq_tool(claim_status: ClaimStatusService, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "claims_shared.dlq", *arguments],
+        env={
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": claim_status.bootstrap,
+            "KAFKA_TOPIC_PREFIX": claim_status.settings.kafka_topic_prefix,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+
+async def test_list_show_and_replay_after_the_fix_once(claim_status: ClaimStatusService) -> None:
+    clock, log = claim_status.clock, ClaimLog()
+    await claim_status.send(opened(log, clock, "C-DLQ"))
+    missing = log.next("handler_assigned", clock, name="佐藤", office="東京", phone="03-0000-0000")
+    stranded = log.next("note_added", clock, text="レッカー移動済み")
+    await claim_status.send(stranded)
+    intake = claim_status.app.state.intake
+    await eventually(
+        lambda: intake.pool.fetchval(
+            "SELECT count(*) FROM held_updates WHERE claim_id = $1", log.claim_id
+        )
+    )
+    clock.advance(seconds=claim_status.settings.hold_early_updates_seconds + 1)
+
+    async def dead_lettered() -> str | None:
+        listed = dlq_tool(claim_status, "list", "claims.adjuster-updates").stdout
+        return listed if str(stranded.update_id) in listed else None
+
+    listed = await eventually(dead_lettered)
+    assert "an earlier update never arrived" in listed
+    position = next(line for line in listed.splitlines() if str(stranded.update_id) in line)
+    shown = dlq_tool(claim_status, "show", "claims.adjuster-updates", position.split("\t")[0])
+    assert "レッカー移動済み" in shown.stdout
+
+    await claim_status.send(missing)  # the fix: the adjusters' system sends what was missing
+    await claim_status.accident_at("C-DLQ", log.claim_id, 2)
+    first = dlq_tool(claim_status, "replay", "claims.adjuster-updates")
+    assert str(stranded.update_id) in first.stdout
+    detail = await claim_status.accident_at("C-DLQ", log.claim_id, 3)
+    assert [entry["text"] for entry in detail["timeline"]][0] == "レッカー移動済み"
+
+    again = dlq_tool(claim_status, "replay", "claims.adjuster-updates")
+    assert "0 message(s) replayed" in again.stderr
+    forced = dlq_tool(
+        claim_status, "replay", "claims.adjuster-updates", "--only", position.split("\t")[0]
+    )
+    assert "1 message(s) replayed" in forced.stderr
+    await claim_status.send(log.next("note_added", clock, text="最後"))
+    final = await claim_status.accident_at("C-DLQ", log.claim_id, 4)
+    assert len(final["timeline"]) == 4, "the twice-replayed update was applied once"

@@ -1,0 +1,86 @@
+"""Setting a consumer group back to a moment, as a restore from backup needs, on a real broker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from claims_shared.events import topics
+from claims_shared.kafka_tools import KafkaSettings
+from claims_shared.offsets import committed, reset_to
+from devinfra.testing import topic_prefix
+
+MOMENTS = [datetime(2026, 11, 25, hour, tzinfo=UTC) for hour in (1, 2, 3)]
+
+
+async def test_reset_moves_the_group_to_the_first_message_at_or_after_the_moment(
+    infrastructure: Any,
+) -> None:
+    settings = KafkaSettings(
+        bootstrap_servers=infrastructure.kafka_bootstrap_servers, topic_prefix=topic_prefix()
+    )
+    topic = settings.topic_prefix + topics.ADJUSTER_UPDATES
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    await admin.start()
+    await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
+    await admin.close()
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers)
+    await producer.start()
+    for moment in MOMENTS:
+        await producer.send_and_wait(topic, b"{}", timestamp_ms=int(moment.timestamp() * 1000))
+    await producer.stop()
+
+    after_all = await reset_to(settings, "claim-status", topic, datetime(2030, 1, 1, tzinfo=UTC))
+    assert list(after_all.values()) == [3]
+    back = await reset_to(
+        settings, "claim-status", topic, datetime(2026, 11, 25, 1, 30, tzinfo=UTC)
+    )
+    assert list(back.values()) == [1]
+    assert list((await committed(settings, "claim-status", topic)).values()) == [1]
+
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "claims_shared.offsets",
+            "show",
+            "--group",
+            "claim-status",
+            "--topic",
+            topics.ADJUSTER_UPDATES,
+        ],
+        env={
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+            "KAFKA_TOPIC_PREFIX": settings.topic_prefix,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert shown.stdout.split() == ["claim-status", topic, "0", "1"]
+    naive = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "claims_shared.offsets",
+            "reset",
+            "--group",
+            "claim-status",
+            "--topic",
+            topics.ADJUSTER_UPDATES,
+            "--to-datetime",
+            "2026-11-25T01:00:00",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert naive.returncode == 2 and "UTC offset" in naive.stderr
