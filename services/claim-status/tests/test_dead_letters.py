@@ -56,7 +56,7 @@ async def test_list_show_and_replay_after_the_fix_once(claim_status: ClaimStatus
     first = dlq_tool(claim_status, "replay", "claims.adjuster-updates")
     assert str(stranded.update_id) in first.stdout
     detail = await claim_status.accident_at("C-DLQ", log.claim_id, 3)
-    assert [entry["text"] for entry in detail["timeline"]][0] == "レッカー移動済み"
+    assert detail["timeline"][0]["text"] == "レッカー移動済み"
 
     again = dlq_tool(claim_status, "replay", "claims.adjuster-updates")
     assert "0 message(s) replayed" in again.stderr
