@@ -2,8 +2,8 @@
 request rate, each next to a baseline measured in the same run (the machine is shared and noisy:
 read the ratios).
 
-    python bench/claims_ingest.py [--claims 1000] [--updates-per-claim 10] [--requests 2000]
-                                  [--steady-rate 200]
+    python bench/claims_ingest.py [--claims 10000] [--updates-per-claim 10] [--requests 2000]
+                                  [--steady-rate 1000] [--split]
 
 Baselines: the raw aiokafka consume rate of the same messages; raw asyncpg batched inserts of the
 same number of rows; a bare FastAPI endpoint served by uvicorn in the same way.
@@ -21,6 +21,7 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -208,6 +209,14 @@ async def freshness(
     return delays[len(delays) // 2], delays[int(len(delays) * 0.99)], len(delays)
 
 
+def busy_cpu_seconds() -> float:
+    """CPU time the whole machine spent not idle (every process: broker, database, service,
+    this client), from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def customer_token(key: Ed25519PrivateKey, customer_id: str) -> str:
     now = int(time.time())
     return jwt.encode(
@@ -310,10 +319,11 @@ async def main(claims: int, per_claim: int, requests: int, steady_rate: int, spl
                 return False
             return bool(done == total)
 
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), busy_cpu_seconds()
         await produce(kafka.bootstrap_servers, "claims.adjuster-updates", items)
         await eventually(all_visible, timeout=3600, interval=0.5)
         ingest = total / (time.perf_counter() - started)
+        cpu_per_update = (busy_cpu_seconds() - cpu_before) / total
 
         async def relay_caught_up() -> bool:
             return bool(
@@ -363,6 +373,12 @@ async def main(claims: int, per_claim: int, requests: int, steady_rate: int, spl
         f"  claim-status Kafka → read model: {ingest:9.0f} updates/s "
         f"({ingest / consume:.3f} of consume, {ingest / insert:.3f} of inserts)"
     )
+    cores = os.cpu_count() or 1
+    print(
+        f"  machine CPU per update (broker, database, service, client): "
+        f"{cpu_per_update * 1e6:.0f} µs → ceiling on {cores} cores at 100 % busy: "
+        f"{cores / cpu_per_update:.0f} updates/s"
+    )
     print(
         f"freshness, publish -> visible, steady {steady_rate} updates/s for 10 s: "
         f"p50 {fresh[0] * 1000:.0f} ms, p99 {fresh[1] * 1000:.0f} ms ({fresh[2]} updates, "
@@ -380,10 +396,10 @@ async def main(claims: int, per_claim: int, requests: int, steady_rate: int, spl
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--claims", type=int, default=1000)
+    parser.add_argument("--claims", type=int, default=10000)
     parser.add_argument("--updates-per-claim", type=int, default=10)
     parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--steady-rate", type=int, default=200)
+    parser.add_argument("--steady-rate", type=int, default=1000)
     parser.add_argument(
         "--split",
         action="store_true",

@@ -42,7 +42,7 @@ class NotificationFollower:
     ) -> None:
         self.application = application
         self.pool = pool
-        self.batch_size = min(batch_size, application.notification_log.section_size)
+        self.batch_size = batch_size
         self.idle_wait = idle_wait
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
@@ -76,8 +76,10 @@ class NotificationFollower:
 
     async def step(self, position: int) -> int:
         """Process the next batch after `position`; returns the new position."""
+        # From the recorder itself: the notification log caps a read at its section size
+        # (10 by default), which made every follower take ten events per round trip.
         notifications = await asyncio.to_thread(
-            self.application.notification_log.select,
+            self.application.recorder.select_notifications,
             position,
             self.batch_size,
             inclusive_of_start=False,

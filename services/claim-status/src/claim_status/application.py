@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import threading
 import uuid
+from collections.abc import Mapping
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
@@ -20,11 +23,20 @@ class Outcome(enum.Enum):
 
 
 class Claims(Application[uuid.UUID]):
+    """Claims are written by one process at a time per claim (the Kafka partition's owner, and
+    the adjuster API beside it): cached claims are used as they are, without re-reading the
+    store or copying them. Another writer's save shows up as a version conflict on ours; the
+    batch's claims are then dropped from the cache and the batch decides again from the store."""
+
     name = "Claims"
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env={"AGGREGATE_CACHE_FASTFORWARD": "n", **(env or {})})
+        self._writing = threading.Lock()  # the API's thread and the consumer's share the cache
 
     def claim(self, claim_id: str) -> Claim | None:
         try:
-            claim: Claim = self.repository.get(claim_key(claim_id))
+            claim: Claim = self.repository.get(claim_key(claim_id), deepcopy_from_cache=False)
         except AggregateNotFoundError:
             return None
         return claim
@@ -43,11 +55,20 @@ class Claims(Application[uuid.UUID]):
         second writer on one of the claims makes the whole batch decide again."""
         for attempt in range(3):
             try:
-                return self._apply_many(updates)
+                with self._writing:
+                    return self._apply_many(updates)
             except IntegrityError:
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+    def _forget(self, claim_ids: set[str]) -> None:
+        """Drop claims changed in memory but not saved: the next read is from the store."""
+        if self.repository.cache is None:
+            return
+        for claim_id in claim_ids:
+            with contextlib.suppress(KeyError):
+                self.repository.cache.get(claim_key(claim_id), evict=True)
 
     def _apply_many(self, updates: list[AdjusterUpdate]) -> list[Outcome | InvalidUpdate]:
         loaded: dict[str, Claim | None] = {}
@@ -58,6 +79,12 @@ class Claims(Application[uuid.UUID]):
                 loaded[update.claim_id] = self.claim(update.claim_id)
             try:
                 outcome, claim = _apply(loaded[update.claim_id], update)
+                if outcome is Outcome.EARLY and update.claim_id not in changed:
+                    # A gap, or a cached claim another process moved on since (a partition that
+                    # came back after a rebalance): decide again from the store before holding.
+                    self._forget({update.claim_id})
+                    loaded[update.claim_id] = self.claim(update.claim_id)
+                    outcome, claim = _apply(loaded[update.claim_id], update)
             except InvalidUpdate as error:
                 outcomes.append(error)
                 continue
@@ -65,7 +92,11 @@ class Claims(Application[uuid.UUID]):
                 loaded[update.claim_id] = changed[update.claim_id] = claim
             outcomes.append(outcome)
         if changed:
-            self.save(*changed.values())
+            try:
+                self.save(*changed.values())
+            except BaseException:
+                self._forget(set(changed))
+                raise
         return outcomes
 
 

@@ -4,19 +4,27 @@ transaction). `version` names the tables, so a rebuild can fill new ones while t
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
+from eventsourcing.application import LRUCache
 from eventsourcing.domain import DomainEventProtocol
 
 from claim_status.domain import Claim, evolve
 
 
 class Accidents:
-    def __init__(self, version: int = 1) -> None:
+    """Keeps the documents it last wrote in memory (up to `cache_size` claims): a batch reads
+    only the rows' sequence numbers, and the full document only of a claim it does not hold at
+    that sequence (first sight, evicted, or written by another process). A claim's document
+    grows with its timeline; decoding it for every update was a fifth of the projection's time."""
+
+    def __init__(self, version: int = 1, cache_size: int = 20000) -> None:
         self.version = version
+        self._documents: LRUCache[str, dict[str, Any]] = LRUCache(maxsize=cache_size)
         self.table = f"accidents_v{version}"
         self.name = f"accidents:v{version}"
         self.ddl = f"""
@@ -40,11 +48,17 @@ class Accidents:
         applied = [e for e in domain_events if isinstance(e, Claim.UpdateApplied)]
         if not applied:
             return
-        rows = await conn.fetch(
-            f"SELECT claim_id, detail FROM {self.table} WHERE claim_id = ANY($1) FOR UPDATE",
-            list({e.claim_id for e in applied}),
-        )
-        claims: dict[str, dict[str, Any]] = {r["claim_id"]: json.loads(r["detail"]) for r in rows}
+        touched = {e.claim_id for e in applied}
+        try:
+            await self._fold_and_write(conn, applied, touched)
+        except BaseException:
+            self._forget(touched)  # folded in memory, not written
+            raise
+
+    async def _fold_and_write(
+        self, conn: asyncpg.Connection, applied: list[Any], touched: set[str]
+    ) -> None:
+        claims = await self._current(conn, touched)
         for event in applied:
             state = claims.get(event.claim_id)
             if state is not None and state["sequence"] >= event.sequence:
@@ -56,7 +70,6 @@ class Accidents:
                 sequence=event.sequence,
                 occurred_at=event.occurred_at,
             )
-        touched = {e.claim_id for e in applied}
         await conn.executemany(
             f"INSERT INTO {self.table} VALUES ($1, $2, $3::text::date, $4, "
             "$5, $6::text::timestamptz, $7) ON CONFLICT (claim_id) DO UPDATE SET "
@@ -76,3 +89,40 @@ class Accidents:
                 if claim_id in touched
             ],
         )
+        for claim_id in touched:
+            self._documents.put(claim_id, claims[claim_id])
+
+    async def _current(
+        self, conn: asyncpg.Connection, claim_ids: set[str]
+    ) -> dict[str, dict[str, Any]]:
+        """The stored documents of these claims (locked for this transaction), from memory
+        where the one held is at the stored sequence."""
+        rows = await conn.fetch(
+            f"SELECT claim_id, sequence FROM {self.table} WHERE claim_id = ANY($1) FOR UPDATE",
+            list(claim_ids),
+        )
+        claims: dict[str, dict[str, Any]] = {}
+        stale = []
+        for row in rows:
+            held = self._held(row["claim_id"])
+            if held is not None and held["sequence"] == row["sequence"]:
+                claims[row["claim_id"]] = held
+            else:
+                stale.append(row["claim_id"])
+        if stale:
+            for row in await conn.fetch(
+                f"SELECT claim_id, detail FROM {self.table} WHERE claim_id = ANY($1)", stale
+            ):
+                claims[row["claim_id"]] = json.loads(row["detail"])
+        return claims
+
+    def _held(self, claim_id: str) -> dict[str, Any] | None:
+        try:
+            return self._documents.get(claim_id)
+        except KeyError:
+            return None
+
+    def _forget(self, claim_ids: set[str]) -> None:
+        for claim_id in claim_ids:
+            with contextlib.suppress(KeyError):
+                self._documents.get(claim_id, evict=True)

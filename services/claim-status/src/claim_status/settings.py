@@ -18,7 +18,7 @@ class ClaimStatusSettings(ServiceSettings):
     sweep_interval_seconds: float = 10.0
     read_model_version: int = 1
     workers: str = "consumer,projection,relay,sweeper"  # split across processes to scale out
-    claim_cache_size: int = 20000  # claims kept in memory, fast-forwarded from the store
+    claim_cache_size: int = 20000  # claims kept in memory (this process writes them)
 
     @field_validator("workers")
     @classmethod

@@ -1,0 +1,26 @@
+"""Two claim-status processes on one event store, as after a Kafka rebalance: each trusts its
+cached claims, and still neither holds an update it could apply nor applies one twice."""
+
+from __future__ import annotations
+
+from claim_status.application import Claims, Outcome
+from claim_status_harness import ClaimLog, opened
+from claims_shared.settings import eventsourcing_env
+from devinfra.testing import ManualClock
+
+
+def test_a_cached_claim_another_process_moved_on_is_read_again(database_url: str) -> None:
+    env = eventsourcing_env(database_url)
+    first, second = Claims(env={**env, "CREATE_TABLE": "y"}), Claims(env=env)
+    clock, log = ManualClock(), ClaimLog()
+    one = opened(log, clock, "C-TWO")
+    two = log.next("note_added", clock, text="二")
+    three = log.next("note_added", clock, text="三")
+
+    assert first.try_apply(one) is Outcome.APPLIED  # first caches the claim at sequence 1
+    assert second.try_apply(two) is Outcome.APPLIED  # the partition moved to the second
+    assert first.try_apply(three) is Outcome.APPLIED, "not held as early: the store has 2"
+    assert first.try_apply(two) is Outcome.DUPLICATE
+    assert second.try_apply(three) is Outcome.DUPLICATE, "a stale cache conflicts, then re-reads"
+    claim = Claims(env=env).claim(log.claim_id)
+    assert claim is not None and claim.last_sequence == 3
