@@ -209,6 +209,31 @@ async def freshness(
     return delays[len(delays) // 2], delays[int(len(delays) * 0.99)], len(delays)
 
 
+async def histogram(url: str, name: str) -> dict[float, float]:
+    """Cumulative bucket counts of one histogram (summed over its label sets) from /metrics."""
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(url)).text
+    buckets: dict[float, float] = {}
+    for line in text.splitlines():
+        if line.startswith(f"{name}_bucket{{"):
+            bound = line.split('le="')[1].split('"')[0]
+            upper = float("inf") if bound == "+Inf" else float(bound)
+            buckets[upper] = buckets.get(upper, 0.0) + float(line.rsplit(" ", 1)[1])
+    return buckets
+
+
+def quantile(before: dict[float, float], after: dict[float, float], q: float) -> str:
+    """The bucket bound the q-quantile of what was observed between two scrapes falls under."""
+    counts = {upper: after[upper] - before.get(upper, 0.0) for upper in sorted(after)}
+    total = counts.get(float("inf"), 0.0)
+    if not total:
+        return "n/a"
+    for upper, count in counts.items():
+        if count >= q * total:
+            return f"≤{upper * 1000:.0f} ms" if upper != float("inf") else "> last bucket"
+    return "n/a"
+
+
 def busy_cpu_seconds() -> float:
     """CPU time the whole machine spent not idle (every process: broker, database, service,
     this client), from /proc/stat."""
@@ -265,12 +290,11 @@ async def main(claims: int, per_claim: int, requests: int, steady_rate: int, spl
         await produce(kafka.bootstrap_servers, "warm-up", items[:10])
         insert = await raw_insert_rate(postgres.url(), total)
 
-        key, jwks_port, port, bare_port = (
-            Ed25519PrivateKey.generate(),
-            free_port(),
-            free_port(),
-            free_port(),
-        )
+        key = Ed25519PrivateKey.generate()
+        ports: set[int] = set()
+        while len(ports) < 4:  # distinct: a port picked but not yet bound can come back
+            ports.add(free_port())
+        jwks_port, port, bare_port, second_port = sorted(ports)
         children.append(serve_jwks(key, jwks_port))
         env = {
             **os.environ,
@@ -294,13 +318,18 @@ async def main(claims: int, per_claim: int, requests: int, steady_rate: int, spl
                     env={
                         **env,
                         "CLAIM_STATUS_WORKERS": "projection,relay",
-                        "CLAIM_STATUS_HTTP_PORT": str(free_port()),
+                        "CLAIM_STATUS_HTTP_PORT": str(second_port),
                     },
                 )
             )
         else:
             children.append(subprocess.Popen([sys.executable, "-m", "claim_status"], env=env))
         pool = await asyncpg.create_pool(postgres.url(), min_size=1, max_size=2)
+
+        def all_running() -> None:
+            for child in children:
+                if child.poll() is not None:
+                    raise RuntimeError(f"{child.args} exited with {child.returncode}")
 
         async def ready() -> bool:
             async with httpx.AsyncClient() as client:
@@ -313,6 +342,7 @@ async def main(claims: int, per_claim: int, requests: int, steady_rate: int, spl
         await asyncio.sleep(3)  # the consumer has joined its group
 
         async def all_visible() -> bool:
+            all_running()
             try:
                 done = await pool.fetchval("SELECT coalesce(sum(sequence), 0) FROM accidents_v1")
             except asyncpg.UndefinedTableError:
@@ -334,9 +364,23 @@ async def main(claims: int, per_claim: int, requests: int, steady_rate: int, spl
             )
 
         await eventually(relay_caught_up, timeout=600, interval=0.5)
+        intake_url = f"http://127.0.0.1:{port}/metrics"
+        projection_url = f"http://127.0.0.1:{second_port if split else port}/metrics"
+        stages_before = (
+            await histogram(intake_url, "claim_update_intake_seconds"),
+            await histogram(projection_url, "projection_delay_seconds"),
+        )
         fresh = await freshness(
             kafka.bootstrap_servers, pool, min(claims, 200), per_claim, steady_rate, 10
         )
+        stages_after = (
+            await histogram(intake_url, "claim_update_intake_seconds"),
+            await histogram(projection_url, "projection_delay_seconds"),
+        )
+        stages = [
+            (quantile(b, a, 0.5), quantile(b, a, 0.99))
+            for b, a in zip(stages_before, stages_after, strict=True)
+        ]
         consume = await raw_consume_rate(kafka.bootstrap_servers, "claims.adjuster-updates", total)
 
         children.append(
@@ -383,6 +427,10 @@ async def main(claims: int, per_claim: int, requests: int, steady_rate: int, spl
         f"freshness, publish -> visible, steady {steady_rate} updates/s for 10 s: "
         f"p50 {fresh[0] * 1000:.0f} ms, p99 {fresh[1] * 1000:.0f} ms ({fresh[2]} updates, "
         "polled every 20 ms)"
+    )
+    print(
+        f"  of which Kafka publish → claim saved: p50 {stages[0][0]}, p99 {stages[0][1]}; "
+        f"saved → visible: p50 {stages[1][0]}, p99 {stages[1][1]} (service histograms)"
     )
     print(
         f"GET /api/v1/me/accidents: {listing[0]:.0f} req/s, p50 {listing[1] * 1000:.1f} ms, "

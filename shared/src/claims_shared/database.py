@@ -23,3 +23,15 @@ def pool_ready(pool: asyncpg.Pool) -> ReadyCheck:
             await conn.fetchval("SELECT 1")
 
     return check
+
+
+SCHEMA_LOCK = 72026_1125  # any constant: the advisory lock every service's schema set-up takes
+
+
+async def create_schema(pool: asyncpg.Pool, *ddl: str) -> None:
+    """Run `CREATE ... IF NOT EXISTS` statements one instance at a time: two instances starting
+    together otherwise race in the catalogue and one fails (duplicate key in pg_type)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", SCHEMA_LOCK)
+        for statement in ddl:
+            await conn.execute(statement)

@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
+from claims_shared.database import create_schema
+
 PROCESSED_EVENTS_DDL = """
 CREATE TABLE IF NOT EXISTS processed_events (
     consumer     text        NOT NULL,
@@ -20,8 +22,7 @@ Effect = Callable[[asyncpg.Connection], Awaitable[None]]
 
 
 async def ensure_processed_events_table(pool: asyncpg.Pool) -> None:
-    async with pool.acquire() as conn:
-        await conn.execute(PROCESSED_EVENTS_DDL)
+    await create_schema(pool, PROCESSED_EVENTS_DDL)
 
 
 async def apply_once(pool: asyncpg.Pool, consumer: str, event_id: str, effect: Effect) -> bool:

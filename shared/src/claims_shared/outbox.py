@@ -20,6 +20,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Notification
 from prometheus_client import Counter
 
+from claims_shared.database import create_schema
 from claims_shared.events import EventData, encode, new_envelope
 from claims_shared.follow import NotificationFollower
 from claims_shared.kafka import EventPublisher, OutgoingMessage
@@ -67,11 +68,10 @@ class OutboxRelay(NotificationFollower):
         self.name = f"relay:{producer}:{application.name}"
 
     async def load_position(self) -> int:
-        async with self.pool.acquire() as conn:
-            await conn.execute(RELAY_POSITIONS_DDL)
-            value = await conn.fetchval(
-                "SELECT notification_id FROM relay_positions WHERE relay = $1", self.name
-            )
+        await create_schema(self.pool, RELAY_POSITIONS_DDL)
+        value = await self.pool.fetchval(
+            "SELECT notification_id FROM relay_positions WHERE relay = $1", self.name
+        )
         return int(value or 0)
 
     async def process(self, notifications: Sequence[Notification]) -> None:

@@ -14,6 +14,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Notification
 from prometheus_client import Histogram
 
+from claims_shared.database import create_schema
 from claims_shared.follow import NotificationFollower
 
 PROJECTION_POSITIONS_DDL = """
@@ -61,13 +62,11 @@ class Projector(NotificationFollower):
         self.name = f"projection:{read_model.name}"
 
     async def load_position(self) -> int:
-        async with self.pool.acquire() as conn:
-            await conn.execute(PROJECTION_POSITIONS_DDL)
-            await conn.execute(self.read_model.ddl)
-            value = await conn.fetchval(
-                "SELECT notification_id FROM projection_positions WHERE projection = $1",
-                self.read_model.name,
-            )
+        await create_schema(self.pool, PROJECTION_POSITIONS_DDL, self.read_model.ddl)
+        value = await self.pool.fetchval(
+            "SELECT notification_id FROM projection_positions WHERE projection = $1",
+            self.read_model.name,
+        )
         return int(value or 0)
 
     async def process(self, notifications: Sequence[Notification]) -> None:

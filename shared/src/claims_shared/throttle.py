@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+from claims_shared.database import create_schema
+
 FAILURE_RECORDS_DDL = """
 CREATE TABLE IF NOT EXISTS failure_records (
     subject         text        PRIMARY KEY,
@@ -81,7 +83,7 @@ class FailureLog:
         self.pool = pool
 
     async def create_table(self) -> None:
-        await self.pool.execute(FAILURE_RECORDS_DDL)
+        await create_schema(self.pool, FAILURE_RECORDS_DDL)
 
     async def load(self, subject: str) -> FailureRecord:
         row = await self.pool.fetchrow(

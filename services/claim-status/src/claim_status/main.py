@@ -18,6 +18,7 @@ from claim_status.queries import AccidentQueries
 from claim_status.read_model import Accidents
 from claim_status.settings import ClaimStatusSettings
 from claims_shared.auth import KeyFetcher, TokenVerifier, jwks_fetcher
+from claims_shared.database import create_schema
 from claims_shared.events import topics
 from claims_shared.maintenance import Clock, system_clock
 from claims_shared.outbox import OutboxRelay
@@ -42,7 +43,7 @@ def build(
                     "AGGREGATE_CACHE_MAXSIZE": str(settings.claim_cache_size),
                 },
             )
-            await resources.pool.execute(HELD_DDL)
+            await create_schema(resources.pool, HELD_DDL)
             read_model = Accidents(settings.read_model_version)
             projector = Projector(
                 application=claims, read_model=read_model, pool=resources.pool, idle_wait=0.2

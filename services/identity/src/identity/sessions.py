@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+from claims_shared.database import create_schema
+
 REFRESH_TOKENS_DDL = """
 CREATE TABLE IF NOT EXISTS refresh_tokens (
     token_hash text        PRIMARY KEY,
@@ -48,7 +50,7 @@ class RefreshTokens:
         self.lifetime = lifetime
 
     async def create_table(self) -> None:
-        await self.pool.execute(REFRESH_TOKENS_DDL)
+        await create_schema(self.pool, REFRESH_TOKENS_DDL)
 
     async def issue(
         self,

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.serialization import (
 from nacl.secret import SecretBox
 
 from claims_shared.auth import ALGORITHM
+from claims_shared.database import create_schema
 
 SIGNING_KEYS_DDL = """
 CREATE TABLE IF NOT EXISTS signing_keys (
@@ -62,7 +63,7 @@ class SigningKeys:
         return self.active
 
     async def create_table(self) -> None:
-        await self.pool.execute(SIGNING_KEYS_DDL)
+        await create_schema(self.pool, SIGNING_KEYS_DDL)
 
     async def ensure_active(self, now: datetime) -> SigningKey:
         """The newest key, made on first start."""

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from claims_shared.database import create_schema
 from claims_shared.events import topics
 from claims_shared.idempotency import ensure_processed_events_table
 from claims_shared.maintenance import Clock, system_clock
@@ -24,8 +25,7 @@ def build(settings: NotifierSettings, clock: Clock = system_clock) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_resources(settings, app) as resources:
             await ensure_processed_events_table(resources.pool)
-            await resources.pool.execute(SENT_MAILS_DDL)
-            await resources.pool.execute(CUSTOMERS_DDL)
+            await create_schema(resources.pool, SENT_MAILS_DDL, CUSTOMERS_DDL)
             notifications = Notifications(
                 pool=resources.pool,
                 sender=MailSender(resources.pool, settings),

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from claims_shared.database import create_schema
 from claims_shared.events import topics
 from claims_shared.idempotency import ensure_processed_events_table
 from claims_shared.maintenance import Clock, system_clock
@@ -32,7 +33,7 @@ def build(settings: RegistrationSettings, clock: Clock = system_clock) -> FastAP
             registrations = await asyncio.to_thread(
                 Registrations, env=eventsourcing_env(settings.database_url)
             )
-            await resources.pool.execute(POLICIES_DDL)
+            await create_schema(resources.pool, POLICIES_DDL)
             await ensure_processed_events_table(resources.pool)
             failures = FailureLog(resources.pool)
             await failures.create_table()
