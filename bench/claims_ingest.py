@@ -279,7 +279,9 @@ def serve_jwks(key: Ed25519PrivateKey, port: int) -> subprocess.Popen[bytes]:
     )
 
 
-async def main(claims: int, per_claim: int, requests: int, steady_rate: int, split: bool) -> None:
+async def main(
+    claims: int, per_claim: int, requests: int, steady_rate: int, steady_seconds: int, split: bool
+) -> None:
     state = local_dir() / f"bench-{os.getpid()}"
     postgres = LocalPostgres(state / "postgres").start()
     kafka = LocalKafka(state / "kafka").start()
@@ -371,7 +373,7 @@ async def main(claims: int, per_claim: int, requests: int, steady_rate: int, spl
             await histogram(projection_url, "projection_delay_seconds"),
         )
         fresh = await freshness(
-            kafka.bootstrap_servers, pool, min(claims, 200), per_claim, steady_rate, 10
+            kafka.bootstrap_servers, pool, min(claims, 200), per_claim, steady_rate, steady_seconds
         )
         stages_after = (
             await histogram(intake_url, "claim_update_intake_seconds"),
@@ -424,7 +426,7 @@ async def main(claims: int, per_claim: int, requests: int, steady_rate: int, spl
         f"{cores / cpu_per_update:.0f} updates/s"
     )
     print(
-        f"freshness, publish -> visible, steady {steady_rate} updates/s for 10 s: "
+        f"freshness, publish -> visible, steady {steady_rate} updates/s for {steady_seconds} s: "
         f"p50 {fresh[0] * 1000:.0f} ms, p99 {fresh[1] * 1000:.0f} ms ({fresh[2]} updates, "
         "polled every 20 ms)"
     )
@@ -448,6 +450,7 @@ if __name__ == "__main__":
     parser.add_argument("--updates-per-claim", type=int, default=10)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--steady-rate", type=int, default=1000)
+    parser.add_argument("--steady-seconds", type=int, default=10)
     parser.add_argument(
         "--split",
         action="store_true",
@@ -455,5 +458,12 @@ if __name__ == "__main__":
     )
     args = parser.parse_args()
     asyncio.run(
-        main(args.claims, args.updates_per_claim, args.requests, args.steady_rate, args.split)
+        main(
+            args.claims,
+            args.updates_per_claim,
+            args.requests,
+            args.steady_rate,
+            args.steady_seconds,
+            args.split,
+        )
     )

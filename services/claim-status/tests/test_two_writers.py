@@ -3,8 +3,11 @@ cached claims, and still neither holds an update it could apply nor applies one 
 
 from __future__ import annotations
 
+import asyncio
+
 from claim_status.application import Claims, Outcome
 from claim_status_harness import ClaimLog, opened
+from claims_shared.database import create_pool, start_application
 from claims_shared.settings import eventsourcing_env
 from devinfra.testing import ManualClock
 
@@ -24,3 +27,16 @@ def test_a_cached_claim_another_process_moved_on_is_read_again(database_url: str
     assert second.try_apply(three) is Outcome.DUPLICATE, "a stale cache conflicts, then re-reads"
     claim = Claims(env=env).claim(log.claim_id)
     assert claim is not None and claim.last_sequence == 3
+
+
+async def test_instances_starting_together_all_create_the_event_store(database_url: str) -> None:
+    """Without the schema lock one of them fails on its CREATE TABLE (duplicate pg_type)."""
+    env = eventsourcing_env(database_url)
+    pools = [await create_pool(database_url, max_size=1) for _ in range(4)]
+    try:
+        started = await asyncio.gather(
+            *(start_application(pool, lambda: Claims(env=env)) for pool in pools)
+        )
+        assert len(started) == 4
+    finally:
+        await asyncio.gather(*(pool.close() for pool in pools))

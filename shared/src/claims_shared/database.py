@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import asyncpg
 
 ReadyCheck = Callable[[], Awaitable[None]]
+A = TypeVar("A")
 
 
 async def create_pool(database_url: str, max_size: int = 10) -> asyncpg.Pool:
@@ -35,3 +38,14 @@ async def create_schema(pool: asyncpg.Pool, *ddl: str) -> None:
         await conn.execute("SELECT pg_advisory_xact_lock($1)", SCHEMA_LOCK)
         for statement in ddl:
             await conn.execute(statement)
+
+
+async def start_application(pool: asyncpg.Pool, make: Callable[[], A]) -> A:
+    """Construct an eventsourcing application (which creates its event-store tables) under the
+    same lock, for the same reason as `create_schema`."""
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT pg_advisory_lock($1)", SCHEMA_LOCK)
+        try:
+            return await asyncio.to_thread(make)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", SCHEMA_LOCK)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -18,7 +17,7 @@ from claim_status.queries import AccidentQueries
 from claim_status.read_model import Accidents
 from claim_status.settings import ClaimStatusSettings
 from claims_shared.auth import KeyFetcher, TokenVerifier, jwks_fetcher
-from claims_shared.database import create_schema
+from claims_shared.database import create_schema, start_application
 from claims_shared.events import topics
 from claims_shared.maintenance import Clock, system_clock
 from claims_shared.outbox import OutboxRelay
@@ -36,12 +35,14 @@ def build(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_resources(settings, app) as resources:
-            claims = await asyncio.to_thread(
-                Claims,
-                env={
-                    **eventsourcing_env(settings.database_url),
-                    "AGGREGATE_CACHE_MAXSIZE": str(settings.claim_cache_size),
-                },
+            claims = await start_application(
+                resources.pool,
+                lambda: Claims(
+                    env={
+                        **eventsourcing_env(settings.database_url),
+                        "AGGREGATE_CACHE_MAXSIZE": str(settings.claim_cache_size),
+                    }
+                ),
             )
             await create_schema(resources.pool, HELD_DDL)
             read_model = Accidents(settings.read_model_version)

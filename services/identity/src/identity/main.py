@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -11,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from claims_shared.auth import TokenVerifier
+from claims_shared.database import start_application
 from claims_shared.events import topics
 from claims_shared.maintenance import Clock, system_clock
 from claims_shared.outbox import OutboxRelay
@@ -39,8 +39,8 @@ def build(settings: IdentitySettings, clock: Clock = system_clock) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_resources(settings, app) as resources:
-            accounts = await asyncio.to_thread(
-                Accounts, env=eventsourcing_env(settings.database_url)
+            accounts = await start_application(
+                resources.pool, lambda: Accounts(env=eventsourcing_env(settings.database_url))
             )
             keys = SigningKeys(resources.pool, settings.key_encryption_key)
             await keys.create_table()

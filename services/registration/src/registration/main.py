@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
 
-from claims_shared.database import create_schema
+from claims_shared.database import create_schema, start_application
 from claims_shared.events import topics
 from claims_shared.idempotency import ensure_processed_events_table
 from claims_shared.maintenance import Clock, system_clock
@@ -30,8 +29,9 @@ def build(settings: RegistrationSettings, clock: Clock = system_clock) -> FastAP
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_resources(settings, app) as resources:
-            registrations = await asyncio.to_thread(
-                Registrations, env=eventsourcing_env(settings.database_url)
+            registrations = await start_application(
+                resources.pool,
+                lambda: Registrations(env=eventsourcing_env(settings.database_url)),
             )
             await create_schema(resources.pool, POLICIES_DDL)
             await ensure_processed_events_table(resources.pool)
