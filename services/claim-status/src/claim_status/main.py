@@ -41,15 +41,17 @@ def build(
                     env={
                         **eventsourcing_env(settings.database_url),
                         "AGGREGATE_CACHE_MAXSIZE": str(settings.claim_cache_size),
+                        "CREATE_TABLE": "n" if settings.read_only else "y",
                     }
                 ),
             )
-            await create_schema(resources.pool, HELD_DDL)
             read_model = Accidents(settings.read_model_version)
             projector = Projector(
                 application=claims, read_model=read_model, pool=resources.pool, idle_wait=0.2
             )
-            await projector.load_position()
+            if not settings.read_only:  # a replica refuses DDL, even IF NOT EXISTS
+                await create_schema(resources.pool, HELD_DDL)
+                await projector.load_position()
             intake = UpdateIntake(
                 claims,
                 resources.pool,

@@ -1,6 +1,6 @@
 """Settings of the claim-status service; environment variables start with CLAIM_STATUS_."""
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from claims_shared.settings import ServiceSettings
@@ -19,6 +19,8 @@ class ClaimStatusSettings(ServiceSettings):
     read_model_version: int = 1
     workers: str = "consumer,projection,relay,sweeper"  # split across processes to scale out
     claim_cache_size: int = 20000  # claims kept in memory (this process writes them)
+    # Serve the customer API from a PostgreSQL read replica: no workers, no schema set-up.
+    read_only: bool = False
 
     @field_validator("workers")
     @classmethod
@@ -27,3 +29,9 @@ class ClaimStatusSettings(ServiceSettings):
         if unknown:
             raise ValueError(f"unknown workers {sorted(unknown)}; choose from {sorted(WORKERS)}")
         return value
+
+    @model_validator(mode="after")
+    def _read_only_runs_no_workers(self) -> "ClaimStatusSettings":
+        if self.read_only and self.workers.strip():
+            raise ValueError("a read-only instance runs no workers: set CLAIM_STATUS_WORKERS=''")
+        return self
