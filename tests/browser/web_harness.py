@@ -44,7 +44,7 @@ from notifier.main import build as build_notifier
 from notifier_harness import notifier_settings
 from registration.main import build as build_registration
 from registration.typing_rules import policy_number as canonical_policy_number
-from registration_harness import registration_settings
+from registration_harness import policy_record, registration_settings
 
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
@@ -103,20 +103,14 @@ class Product:
     ) -> PolicyRecorded:
         """As the policy system publishes it; registration's view has it a moment later."""
         number = f"B-2026-{uuid.uuid4().int % 10**6:06d}"
-        policy = PolicyRecorded.model_validate(
-            {
-                "policy_number": number,
-                "contract_type": contract_type,
-                "customer_id": f"C{uuid.uuid4().hex[:8]}",
-                "holder": {"full_name": full_name, "full_name_kana": kana, "date_of_birth": born},
-                "procedure_code": {
-                    "state": state,
-                    "hash": hash_password(code) if code else None,
-                    "expires_on": date(2027, 3, 31),
-                },
-                "valid_from": date(2026, 4, 1),
-                "valid_to": date(2027, 3, 31),
-            }
+        policy = policy_record(
+            number,
+            contract_type=contract_type,
+            code=code,
+            state=state,
+            full_name=full_name,
+            kana=kana,
+            born=born,
         )
         self.run(
             publish(

@@ -108,6 +108,17 @@ class ClaimStatusService:
             headers={**self.as_customer(customer_id), "Accept-Language": language},
         )
 
+    async def strand(self, update: AdjusterUpdate) -> None:
+        """Send an update whose earlier sequence has not come, and let its hold time pass."""
+        await self.send(update)
+        intake = self.app.state.intake
+        await eventually(
+            lambda: intake.pool.fetchval(
+                "SELECT count(*) FROM held_updates WHERE update_id = $1", str(update.update_id)
+            )
+        )
+        self.clock.advance(seconds=self.settings.hold_early_updates_seconds + 1)
+
     async def accident_at(self, customer_id: str, claim_id: str, sequence: int) -> dict[str, Any]:
         """The detail once the read model has folded `sequence` of this claim."""
 

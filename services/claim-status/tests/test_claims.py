@@ -125,14 +125,7 @@ async def test_an_update_whose_gap_never_fills_goes_to_the_dlq(
     await claim_status.send(opened(log, clock, "C-C"))
     log.sequence += 1  # sequence 2 never comes
     stranded = log.next("note_added", clock, text="x")
-    await claim_status.send(stranded)
-    intake = claim_status.app.state.intake
-    await eventually(
-        lambda: intake.pool.fetchval(
-            "SELECT count(*) FROM held_updates WHERE claim_id = $1", log.claim_id
-        )
-    )
-    clock.advance(seconds=claim_status.settings.hold_early_updates_seconds + 1)
+    await claim_status.strand(stranded)
     dead = await find_envelopes(
         claim_status.bootstrap,
         claim_status.topic("claims.adjuster-updates.dlq"),

@@ -32,14 +32,7 @@ async def test_list_show_and_replay_after_the_fix_once(claim_status: ClaimStatus
     await claim_status.send(opened(log, clock, "C-DLQ"))
     missing = log.next("handler_assigned", clock, name="佐藤", office="東京", phone="03-0000-0000")
     stranded = log.next("note_added", clock, text="レッカー移動済み")
-    await claim_status.send(stranded)
-    intake = claim_status.app.state.intake
-    await eventually(
-        lambda: intake.pool.fetchval(
-            "SELECT count(*) FROM held_updates WHERE claim_id = $1", log.claim_id
-        )
-    )
-    clock.advance(seconds=claim_status.settings.hold_early_updates_seconds + 1)
+    await claim_status.strand(stranded)
 
     async def dead_lettered() -> str | None:
         listed = dlq_tool(claim_status, "list", "claims.adjuster-updates").stdout

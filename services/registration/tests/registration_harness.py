@@ -20,6 +20,35 @@ from registration.main import build
 from registration.settings import RegistrationSettings
 
 
+def policy_record(
+    number: str,
+    *,
+    contract_type: str = "individual",
+    code: str | None = "483921",
+    state: str = "issued",
+    expires_on: date | None = date(2027, 3, 31),
+    full_name: str = "山田 太郎",
+    kana: str = "ヤマダ タロウ",
+    born: date = date(1980, 5, 17),
+) -> PolicyRecorded:
+    """A policy as the policy system records it, with a new customer id."""
+    return PolicyRecorded.model_validate(
+        {
+            "policy_number": number,
+            "contract_type": contract_type,
+            "customer_id": f"C{uuid.uuid4().hex[:8]}",
+            "holder": {"full_name": full_name, "full_name_kana": kana, "date_of_birth": born},
+            "procedure_code": {
+                "state": state,
+                "hash": hash_password(code) if code else None,
+                "expires_on": expires_on,
+            },
+            "valid_from": date(2026, 4, 1),
+            "valid_to": date(2027, 3, 31),
+        }
+    )
+
+
 @dataclass
 class RegistrationService:
     app: FastAPI
@@ -44,20 +73,15 @@ class RegistrationService:
     ) -> PolicyRecorded:
         """Publish a PolicyRecorded as the policy system does; wait until the view has it."""
         number = f"A{uuid.uuid4().int % 10**9:09d}"
-        policy = PolicyRecorded.model_validate(
-            {
-                "policy_number": number,
-                "contract_type": contract_type,
-                "customer_id": f"C{uuid.uuid4().hex[:8]}",
-                "holder": {"full_name": full_name, "full_name_kana": kana, "date_of_birth": born},
-                "procedure_code": {
-                    "state": state,
-                    "hash": hash_password(code) if code else None,
-                    "expires_on": expires_on,
-                },
-                "valid_from": date(2026, 4, 1),
-                "valid_to": date(2027, 3, 31),
-            }
+        policy = policy_record(
+            number,
+            contract_type=contract_type,
+            code=code,
+            state=state,
+            expires_on=expires_on,
+            full_name=full_name,
+            kana=kana,
+            born=born,
         )
         await publish(
             self.bootstrap,

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -23,7 +24,11 @@ from claims_shared.events import topics
 from claims_shared.kafka_tools import KafkaSettings, partitions_of
 
 
-async def committed(settings: KafkaSettings, group: str, topic: str) -> dict[TopicPartition, int]:
+@asynccontextmanager
+async def assigned(
+    settings: KafkaSettings, group: str, topic: str
+) -> AsyncIterator[tuple[AIOKafkaConsumer, list[TopicPartition]]]:
+    """A consumer of `group` assigned every partition of `topic` (no group membership)."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers, group_id=group, enable_auto_commit=False
     )
@@ -31,30 +36,27 @@ async def committed(settings: KafkaSettings, group: str, topic: str) -> dict[Top
     try:
         partitions = await partitions_of(settings.bootstrap_servers, topic)
         consumer.assign(partitions)
-        return {tp: (await consumer.committed(tp)) or 0 for tp in partitions}
+        yield consumer, partitions
     finally:
         await consumer.stop()
+
+
+async def committed(settings: KafkaSettings, group: str, topic: str) -> dict[TopicPartition, int]:
+    async with assigned(settings, group, topic) as (consumer, partitions):
+        return {tp: (await consumer.committed(tp)) or 0 for tp in partitions}
 
 
 async def reset_to(
     settings: KafkaSettings, group: str, topic: str, moment: datetime
 ) -> dict[TopicPartition, int]:
     """Commit, per partition, the first offset at or after `moment` (the end if none)."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, group_id=group, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        partitions = await partitions_of(settings.bootstrap_servers, topic)
-        consumer.assign(partitions)
+    async with assigned(settings, group, topic) as (consumer, partitions):
         stamp = int(moment.timestamp() * 1000)
         found = await consumer.offsets_for_times({tp: stamp for tp in partitions})
         ends = await consumer.end_offsets(partitions)
         offsets = {tp: (found[tp].offset if found[tp] else ends[tp]) for tp in partitions}
         await consumer.commit(offsets)
         return offsets
-    finally:
-        await consumer.stop()
 
 
 async def run(command: str, group: str, topic: str, moment: datetime | None) -> None:
