@@ -7,7 +7,7 @@ PACKAGES := shared deploy/local services/identity services/registration services
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 KAFKA_LIBS := .local/kafka/libs/.complete
 
-.PHONY: setup system-packages up infra down test test-fast lint bench clean demo-feed
+.PHONY: setup system-packages up infra down test test-fast faults lint bench clean demo-feed
 
 setup: system-packages $(STAMP) $(KAFKA_LIBS)
 
@@ -36,6 +36,11 @@ down:
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The fault suite (tests/faults): kill -9 each service, restart the broker and the database under
+# load, then check nothing was lost or doubled. `make test` runs its first case only.
+faults: setup
+	$(PY) -m pytest tests/faults -m "" $(PYTEST_ARGS)
 
 test-fast: setup
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
