@@ -74,6 +74,7 @@ class Product:
     mail_web_url: str
     clock: ManualClock
     databases: dict[str, str] = field(repr=False)
+    services: dict[str, str] = field(default_factory=dict)  # each service's own URL
 
     def wait_for(self, service: str, query: str, *args: Any, timeout: float = 30.0) -> Any:
         """The first row `query` finds in a service's database: what was published has arrived."""
@@ -313,6 +314,7 @@ def product(infrastructure: Any) -> Iterator[Product]:
                 "registration": registration_db,
                 "claim_status": claims_db,
             },
+            {"identity": identity, "registration": registration, "claim_status": claims},
         )
 
 

@@ -1,0 +1,3 @@
+from web_harness import product
+
+__all__ = ["product"]

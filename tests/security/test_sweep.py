@@ -1,0 +1,168 @@
+"""The security sweep, through the gateway, against the real services: every API fuzzed from its
+own OpenAPI (no 5xx, no answer that breaks its schema); every customer route with another
+customer's ids and with tokens identity never issued; staff routes with a customer's token;
+password guessing and credential stuffing throttled. (Passwords in logs and topics: the fault
+suite and the registration journeys scan them; the gateway's headers: tests/test_gateway.py.)"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from typing import Any
+
+import httpx
+import jwt
+import schemathesis
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+from web_harness import Product
+
+PASSWORD = "a good passphrase"
+
+
+def test_every_api_fuzzed_through_the_gateway_answers_without_5xx_or_schema_breaks(
+    product: Product,
+) -> None:
+    failures: dict[str, str] = {}
+    fuzzed: list[str] = []
+    for service, url in product.services.items():
+        schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
+        for result in schema.get_all_operations():
+            operation = result.ok()
+            if not operation.path.startswith("/api/") and "jwks" not in operation.path:
+                continue  # health and metrics are not behind the gateway
+            fuzzed.append(f"{service} {operation.label}")
+
+            @given(case=operation.as_strategy())
+            @settings(
+                max_examples=20,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
+            def call(case: Any) -> None:
+                response = case.call(base_url=product.url, timeout=15)
+                if response.status_code == 429:
+                    return  # the gateway's or a service's throttle: an answer, by design
+                case.validate_response(
+                    response, checks=[not_a_server_error, response_schema_conformance]
+                )
+
+            try:
+                call()
+            except BaseExceptionGroup as error:
+                failures[f"{service} {operation.label}"] = str(error)[:1500]
+            except AssertionError as error:
+                failures[f"{service} {operation.label}"] = str(error)[:1500]
+    assert len(fuzzed) >= 12, fuzzed
+    assert not failures, "\n\n".join(f"{k}: {v}" for k, v in failures.items())
+
+
+def _forged(token: str) -> dict[str, str]:
+    header, payload, _ = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    kid = jwt.get_unverified_header(token)["kid"]
+    none = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
+    changed = {**claims, "customer_id": "someone-else"}
+    tampered = base64.urlsafe_b64encode(json.dumps(changed).encode()).rstrip(b"=").decode()
+    expired = {**claims, "exp": claims["iat"] - 60, "nbf": claims["iat"] - 120}
+    return {
+        "tampered": f"{header}.{tampered}.{token.split('.')[2]}",
+        "alg none": f"{none}.{payload}.",
+        "foreign key": jwt.encode(
+            claims, Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": kid}
+        ),
+        "expired": jwt.encode(
+            expired, Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": kid}
+        ),
+        "no signature": f"{header}.{payload}",
+    }
+
+
+def test_every_customer_route_refuses_other_customers_and_tokens_identity_never_issued(
+    product: Product,
+) -> None:
+    me, other = product.customer(PASSWORD), product.customer(PASSWORD)
+    mine = product.accident_for(me.customer_id, me.policy_numbers[0])
+    theirs = product.accident_for(other.customer_id, other.policy_numbers[0])
+    with httpx.Client(base_url=product.url, timeout=15) as client:
+        token = client.post(
+            "/api/v1/sessions", json={"email": me.email, "password": PASSWORD}
+        ).json()["access_token"]
+        bearer = {"Authorization": f"Bearer {token}"}
+
+        listed = client.get("/api/v1/me/accidents", headers=bearer).json()["items"]
+        assert [item["claim_id"] for item in listed] == [mine.claim_id]
+        foreign = client.get(f"/api/v1/me/accidents/{theirs.claim_id}", headers=bearer)
+        missing = client.get("/api/v1/me/accidents/CL-none", headers=bearer)
+        assert (foreign.status_code, foreign.json()) == (missing.status_code, missing.json())
+        assert foreign.status_code == 404
+        assert client.get("/api/v1/me", headers=bearer).json()["email"] == me.email
+
+        adjuster = client.post(
+            f"/api/v1/adjuster/claims/{mine.claim_id}/updates",
+            headers=bearer,
+            json=mine.next("note_added", product.clock, text="x").model_dump(mode="json"),
+        )
+        assert adjuster.status_code == 403, "a customer is not an adjuster"
+
+        routes = [
+            ("GET", "/api/v1/me"),
+            ("GET", "/api/v1/me/accidents"),
+            ("GET", f"/api/v1/me/accidents/{mine.claim_id}"),
+            ("PUT", "/api/v1/me/password"),
+            ("DELETE", "/api/v1/sessions"),
+            ("POST", f"/api/v1/adjuster/claims/{mine.claim_id}/updates"),
+        ]
+        for name, forged in _forged(token).items():
+            for method, path in routes:
+                answer = client.request(
+                    method,
+                    path,
+                    headers={"Authorization": f"Bearer {forged}"},
+                    json={"current_password": PASSWORD, "new_password": "x" * 20}
+                    if method == "PUT"
+                    else None,
+                )
+                assert answer.status_code == 401, (name, method, path, answer.text)
+
+
+def test_password_guessing_and_credential_stuffing_are_throttled(product: Product) -> None:
+    victim = product.customer(PASSWORD)
+    with httpx.Client(base_url=product.url, timeout=15) as client:
+        guesses = [
+            client.post(
+                "/api/v1/sessions", json={"email": victim.email, "password": f"guess-{n}"}
+            ).status_code
+            for n in range(25)
+        ]
+        assert guesses[0] == 401 and 429 in guesses, guesses
+        locked_out = client.post(
+            "/api/v1/sessions", json={"email": victim.email, "password": PASSWORD}
+        )
+        assert locked_out.status_code == 429, "even the right password waits out the throttle"
+
+        policy = product.record_policy(code="483921")
+        codes = [
+            client.post(
+                "/api/v1/registrations/procedure-code",
+                json={"policy_number": policy.policy_number, "procedure_code": f"{n:06d}"},
+            ).status_code
+            for n in range(8)
+        ]
+        assert codes[0] == 401 and codes[-1] == 429, codes
+
+        started = time.monotonic()
+        stuffing = [
+            client.post(
+                "/api/v1/sessions",
+                json={"email": f"leaked.{uuid.uuid4().hex[:6]}@example.jp", "password": "x"},
+            ).status_code
+            for _ in range(160)
+        ]
+        assert 429 in stuffing, "the gateway limits one client's log-in attempts"
+        assert time.monotonic() - started < 120
