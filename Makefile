@@ -7,7 +7,7 @@ PACKAGES := shared deploy/local services/identity services/registration services
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 KAFKA_LIBS := .local/kafka/libs/.complete
 
-.PHONY: setup system-packages up infra down test test-fast faults lint bench clean demo-feed
+.PHONY: setup system-packages up infra down test test-fast faults audit lint bench clean demo-feed
 
 setup: system-packages $(STAMP) $(KAFKA_LIBS)
 
@@ -41,6 +41,11 @@ test: setup
 # load, then check nothing was lost or doubled. `make test` runs its first case only.
 faults: setup
 	$(PY) -m pytest tests/faults -m "" $(PYTEST_ARGS)
+
+# Known vulnerabilities in the pinned Python packages. Needs the vulnerability services (PyPI's
+# JSON API or OSV); this development machine reaches neither (docs/reliability.md).
+audit: setup
+	$(VENV)/bin/pip-audit -r constraints.txt --strict --progress-spinner off
 
 test-fast: setup
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)

@@ -22,6 +22,7 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 from fault_harness import (
+    PASSWORD,
     SERVICES,
     Load,
     Product,
@@ -250,7 +251,9 @@ async def _every_registration_once(product: Product, load: Load) -> None:
         await asyncio.sleep(1)
     assert {e: mails.get(e, 0) for e in load.requested} == {e: 1 for e in load.requested}
     assert not any(mails.get(e) for e in load.registered), "a simple registration sends no mail"
-    assert "仮パスワード" not in log_lines(product)
+    logs = log_lines(product)
+    for secret in ("仮パスワード", PASSWORD, "$argon2"):
+        assert secret not in logs, f"{secret!r} in a service's log"
 
 
 _rebuilds = iter(range(100, 200))
