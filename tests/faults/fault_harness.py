@@ -180,9 +180,10 @@ class Load:
             await producer.stop()
         async with httpx.AsyncClient(base_url=self.product.url("registration"), timeout=10) as c:
             for _ in range(customers):
-                email = await self._register_simple(c, record=False)
-                if email:
-                    self.customers.append(email)  # type: ignore[arg-type]
+                registered = await self._register_simple(c)
+                if registered:
+                    number, email = registered
+                    self.customers.append((await self._customer_of(number), email, number))
 
     async def _producer(self) -> AIOKafkaProducer:
         producer = AIOKafkaProducer(
@@ -209,7 +210,8 @@ class Load:
         self._record(started, route, response.status_code)
         return response
 
-    async def _register_simple(self, client: httpx.AsyncClient, record: bool = True) -> Any:
+    async def _register_simple(self, client: httpx.AsyncClient) -> tuple[str, str] | None:
+        """Simple registration of the next policy; (policy number, email) once accepted."""
         number = self._next_policy("code")
         if number is None:
             return None
@@ -234,25 +236,22 @@ class Load:
         )
         if created is None or created.status_code != 201:
             return None
-        if record:
-            self.registered.append(email)
-            return email
-        return (await self._customer_of(number), email, number)
+        return number, email
 
     async def _customer_of(self, number: str) -> str:
-        for _ in range(100):
-            with contextlib.suppress(Exception):
-                conn = await asyncpg.connect(self.product.stack.postgres.url("registration"))
-                try:
-                    found = await conn.fetchval(
-                        "SELECT customer_id FROM policies WHERE policy_number = $1",
-                        number.replace("-", ""),
-                    )
-                finally:
-                    await conn.close()
+        """The customer registration's view gives the policy (its copy of policy.records)."""
+        conn = await asyncpg.connect(self.product.stack.postgres.url("registration"))
+        try:
+            for _ in range(100):
+                found = await conn.fetchval(
+                    "SELECT customer_id FROM policies WHERE policy_number = $1",
+                    number.replace("-", ""),
+                )
                 if found:
                     return str(found)
-            await asyncio.sleep(0.1)
+                await asyncio.sleep(0.1)
+        finally:
+            await conn.close()
         raise AssertionError(f"no customer for {number}")
 
     def _next_policy(self, kind: str) -> str | None:
@@ -317,7 +316,8 @@ class Load:
     async def _registrations(self, deadline: float) -> None:
         async with httpx.AsyncClient(base_url=self.product.url("registration"), timeout=10) as c:
             while time.monotonic() < deadline:
-                await self._register_simple(c)
+                if registered := await self._register_simple(c):
+                    self.registered.append(registered[1])
                 number = self._next_policy("details")
                 if number is not None:
                     email = f"mail.{uuid.uuid4().hex[:10]}@example.jp"
