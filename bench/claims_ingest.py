@@ -242,6 +242,30 @@ def busy_cpu_seconds() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_by_role(service_pids: set[int]) -> dict[str, float]:
+    """CPU seconds spent so far by the broker (java), the database (postgres processes), the
+    service's processes and this client, from /proc/<pid>/stat: where an update's cost goes."""
+    roles = {"broker": 0.0, "database": 0.0, "service": 0.0, "client": 0.0}
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # exited meanwhile
+        pid, name = int(text.split(" ", 1)[0]), text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        if pid == os.getpid():
+            roles["client"] += seconds
+        elif pid in service_pids:
+            roles["service"] += seconds
+        elif name == "java":
+            roles["broker"] += seconds
+        elif name == "postgres":
+            roles["database"] += seconds
+    return roles
+
+
 def customer_token(key: Ed25519PrivateKey, customer_id: str) -> str:
     now = int(time.time())
     return jwt.encode(
@@ -351,11 +375,17 @@ async def main(
                 return False
             return bool(done == total)
 
+        service_pids = {child.pid for child in children[1:]}
         started, cpu_before = time.perf_counter(), busy_cpu_seconds()
+        roles_before = cpu_by_role(service_pids)
         await produce(kafka.bootstrap_servers, "claims.adjuster-updates", items)
         await eventually(all_visible, timeout=3600, interval=0.5)
         ingest = total / (time.perf_counter() - started)
         cpu_per_update = (busy_cpu_seconds() - cpu_before) / total
+        roles_after = cpu_by_role(service_pids)
+        role_cost = {
+            role: (roles_after[role] - roles_before[role]) / total * 1e6 for role in roles_after
+        }
 
         async def relay_caught_up() -> bool:
             return bool(
@@ -425,6 +455,7 @@ async def main(
         f"{cpu_per_update * 1e6:.0f} µs → ceiling on {cores} cores at 100 % busy: "
         f"{cores / cpu_per_update:.0f} updates/s"
     )
+    print("    of which " + ", ".join(f"{role} {cost:.0f} µs" for role, cost in role_cost.items()))
     print(
         f"freshness, publish -> visible, steady {steady_rate} updates/s for {steady_seconds} s: "
         f"p50 {fresh[0] * 1000:.0f} ms, p99 {fresh[1] * 1000:.0f} ms ({fresh[2]} updates, "

@@ -71,5 +71,6 @@ def eventsourcing_env(database_url: str) -> dict[str, str]:
         "POSTGRES_PASSWORD": unquote(url.password or ""),
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_LOCK_TIMEOUT": "10",
+        "APPLICATION_RECORDER_TOPIC": "claims_shared.event_store:EventStoreRecorder",
     }
     return env

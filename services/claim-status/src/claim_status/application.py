@@ -8,6 +8,7 @@ import enum
 import threading
 import uuid
 from collections.abc import Mapping
+from typing import cast
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
@@ -52,11 +53,15 @@ class Claims(Application[uuid.UUID]):
     def try_apply_many(self, updates: list[AdjusterUpdate]) -> list[Outcome | InvalidUpdate]:
         """Apply a batch in order and save every changed claim in one transaction (the event
         store serialises writers, so throughput comes from doing more per transaction). A
-        second writer on one of the claims makes the whole batch decide again."""
+        second writer on one of the claims makes the whole batch decide again.
+
+        The first attempt takes claim_opened of a claim not in the cache as new without asking
+        the store (a tenth of all updates, each a round trip): if the claim does exist, saving
+        version 1 again fails on the store's unique key and the batch decides again, asking."""
         for attempt in range(3):
             try:
                 with self._writing:
-                    return self._apply_many(updates)
+                    return self._apply_many(updates, trust_openings=attempt == 0)
             except IntegrityError:
                 if attempt == 2:
                     raise
@@ -70,13 +75,26 @@ class Claims(Application[uuid.UUID]):
             with contextlib.suppress(KeyError):
                 self.repository.cache.get(claim_key(claim_id), evict=True)
 
-    def _apply_many(self, updates: list[AdjusterUpdate]) -> list[Outcome | InvalidUpdate]:
+    def _cached(self, claim_id: str) -> Claim | None:
+        if self.repository.cache is None:
+            return None
+        try:
+            return cast(Claim, self.repository.cache.get(claim_key(claim_id)))
+        except KeyError:
+            return None
+
+    def _apply_many(
+        self, updates: list[AdjusterUpdate], trust_openings: bool
+    ) -> list[Outcome | InvalidUpdate]:
         loaded: dict[str, Claim | None] = {}
         changed: dict[str, Claim] = {}
         outcomes: list[Outcome | InvalidUpdate] = []
         for update in updates:
             if update.claim_id not in loaded:
-                loaded[update.claim_id] = self.claim(update.claim_id)
+                opening = trust_openings and update.type == "claim_opened"
+                loaded[update.claim_id] = (
+                    self._cached(update.claim_id) if opening else self.claim(update.claim_id)
+                )
             try:
                 outcome, claim = _apply(loaded[update.claim_id], update)
                 if outcome is Outcome.EARLY and update.claim_id not in changed:
