@@ -8,12 +8,15 @@ become visible in order and reading `> position` never skips an event committed 
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
 from eventsourcing.application import Application
-from eventsourcing.persistence import Notification
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Notification, Recording
 from prometheus_client import Gauge
 
 from claims_shared.logging import get_logger
@@ -24,6 +27,32 @@ FOLLOWER_POSITION = Gauge("event_follower_position", "Last notification id proce
 FOLLOWER_HEAD = Gauge(
     "event_follower_head", "Newest notification id in the followed event store", ["follower"]
 )
+
+
+class RecentlyRecorded:
+    """The domain events this process recorded last, by notification id. An application that
+    mixes it in lets the followers in the same process (projection, relay) use the events it
+    just saved instead of decoding them again from the store, each follower once; an event
+    not remembered (another process wrote it, or it was forgotten) is decoded as before."""
+
+    remember_last = 20000
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._recent: OrderedDict[int, DomainEventProtocol[Any]] = OrderedDict()
+        self._recent_lock = threading.Lock()  # saves happen in worker threads
+        super().__init__(*args, **kwargs)
+
+    def _notify(self, recordings: list[Recording[Any]]) -> None:
+        super()._notify(recordings)  # type: ignore[misc]
+        with self._recent_lock:
+            for recording in recordings:
+                self._recent[recording.notification.id] = recording.domain_event
+            while len(self._recent) > self.remember_last:
+                self._recent.popitem(last=False)
+
+    def recorded(self, notification_id: int) -> DomainEventProtocol[Any] | None:
+        with self._recent_lock:
+            return self._recent.get(notification_id)
 
 
 class NotificationFollower:
@@ -107,6 +136,17 @@ class NotificationFollower:
             )
             for row in rows
         ]
+
+    def domain_events(
+        self, notifications: Sequence[Notification]
+    ) -> list[DomainEventProtocol[Any]]:
+        recorded = getattr(self.application, "recorded", None)
+        mapper = self.application.mapper
+        events = []
+        for notification in notifications:
+            event = recorded(notification.id) if recorded is not None else None
+            events.append(event if event is not None else mapper.to_domain_event(notification))
+        return events
 
     async def catch_up(self) -> int:
         """Process everything recorded so far (for commands and tests); returns the position."""

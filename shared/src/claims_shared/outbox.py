@@ -75,7 +75,13 @@ class OutboxRelay(NotificationFollower):
         return int(value or 0)
 
     async def process(self, notifications: Sequence[Notification]) -> None:
-        messages = [m for n in notifications for m in self._messages_for(n)]
+        messages = [
+            message
+            for notification, domain_event in zip(
+                notifications, self.domain_events(notifications), strict=True
+            )
+            for message in self._messages_for(notification, domain_event)
+        ]
         if messages:
             await self.publisher.publish_all(messages)
         async with self.pool.acquire() as conn:
@@ -88,8 +94,9 @@ class OutboxRelay(NotificationFollower):
             )
         RELAY_PUBLISHED.labels(self.name).inc(len(messages))
 
-    def _messages_for(self, notification: Notification) -> list[OutgoingMessage]:
-        domain_event = self.application.mapper.to_domain_event(notification)
+    def _messages_for(
+        self, notification: Notification, domain_event: DomainEventProtocol[Any]
+    ) -> list[OutgoingMessage]:
         occurred_at = getattr(domain_event, "timestamp", None)
         messages = []
         for index, (key, data) in enumerate(self.translate(domain_event)):

@@ -70,7 +70,7 @@ class Projector(NotificationFollower):
         return int(value or 0)
 
     async def process(self, notifications: Sequence[Notification]) -> None:
-        events = [self.application.mapper.to_domain_event(n) for n in notifications]
+        events = self.domain_events(notifications)
         async with self.pool.acquire() as conn, conn.transaction():
             await self.read_model.apply_all(conn, events)
             await conn.execute(

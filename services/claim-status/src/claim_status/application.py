@@ -15,6 +15,7 @@ from eventsourcing.persistence import IntegrityError
 
 from claim_status.domain import Claim, InvalidUpdate, claim_key
 from claims_shared.events import AdjusterUpdate
+from claims_shared.follow import RecentlyRecorded
 
 
 class Outcome(enum.Enum):
@@ -23,7 +24,7 @@ class Outcome(enum.Enum):
     EARLY = "early"  # a gap before it: hold it until the gap is filled
 
 
-class Claims(Application[uuid.UUID]):
+class Claims(RecentlyRecorded, Application[uuid.UUID]):
     """Claims are written by one process at a time per claim (the Kafka partition's owner, and
     the adjuster API beside it): cached claims are used as they are, without re-reading the
     store or copying them. Another writer's save shows up as a version conflict on ours; the

@@ -272,7 +272,8 @@ class Claim(Aggregate):
 
     class UpdateApplied(Aggregate.Event):
         """Carries the claim id, customer and resulting stage too, so that projections and the
-        relay need not load the claim."""
+        relay need not load the claim. Triggered directly rather than through eventsourcing's
+        @event decorator, whose argument matching was a tenth of the intake's CPU."""
 
         claim_id: str
         customer_id: str
@@ -282,6 +283,16 @@ class Claim(Aggregate):
         kind: str
         data: dict[str, Any]
         occurred_at: str
+
+        def apply(self, aggregate: Claim) -> None:
+            aggregate.state = evolve(
+                aggregate.state,
+                self.kind,
+                self.data,
+                sequence=self.sequence,
+                occurred_at=self.occurred_at,
+            )
+            aggregate.applied.add(self.update_id)
 
     @staticmethod
     def create_id(claim_id: str) -> uuid.UUID:
@@ -304,7 +315,8 @@ class Claim(Aggregate):
             raise InvalidUpdate(f"sequence {sequence} is not next ({self.last_sequence + 1})")
         check(self.state, kind, data)
         customer_id = data["customer_id"] if self.state is None else self.state["customer_id"]
-        self._applied(
+        self.trigger_event(
+            self.UpdateApplied,
             claim_id=self.claim_id,
             customer_id=customer_id,
             stage=stage_after(self.state, kind, data),
@@ -314,18 +326,3 @@ class Claim(Aggregate):
             data=data,
             occurred_at=occurred_at,
         )
-
-    @event(UpdateApplied)
-    def _applied(
-        self,
-        claim_id: str,
-        customer_id: str,
-        stage: str,
-        update_id: str,
-        sequence: int,
-        kind: str,
-        data: dict[str, Any],
-        occurred_at: str,
-    ) -> None:
-        self.state = evolve(self.state, kind, data, sequence=sequence, occurred_at=occurred_at)
-        self.applied.add(update_id)
