@@ -116,8 +116,9 @@ Handler = Callable[[ConsumerRecord], Awaitable[None]]
 BatchHandler = Callable[
     [list[ConsumerRecord]], Awaitable[list[tuple[ConsumerRecord, BaseException]]]
 ]
-"""Handles a partition's batch at once (throughput: one transaction for many messages) and
-returns the messages that can never be processed, with why; those go to the DLQ."""
+"""Handles a fetch's records at once, every partition's, each partition's in order (throughput:
+one transaction for many messages), and returns the messages that can never be processed, with
+why; those go to the DLQ."""
 
 
 class ConsumerRunner:
@@ -176,8 +177,13 @@ class ConsumerRunner:
         try:
             while not self._stopping.is_set():
                 batches = await self.consumer.getmany(timeout_ms=500, max_records=self.max_records)
-                for partition, records in batches.items():
-                    await self._process_partition(partition, records)
+                if self.handle_batch is not None:
+                    if batches:
+                        await self._process_batches(batches)
+                else:
+                    for partition, records in batches.items():
+                        await self._process_partition(partition, records)
+                for partition in batches:
                     self._report_lag(partition)
         finally:
             await self.consumer.stop()
@@ -200,9 +206,6 @@ class ConsumerRunner:
         self, partition: TopicPartition, records: list[ConsumerRecord]
     ) -> None:
         """Handle records in order and commit once for the batch, after the effects."""
-        if self.handle_batch is not None:
-            await self._process_batch(partition, records)
-            return
         next_offset: int | None = None
         for record in records:
             if self._stopping.is_set():
@@ -212,22 +215,29 @@ class ConsumerRunner:
                 break
             next_offset = record.offset + 1
         if next_offset is not None:
-            await self._commit(partition, next_offset)
+            await self._commit({partition: next_offset})
 
-    async def _process_batch(
-        self, partition: TopicPartition, records: list[ConsumerRecord]
-    ) -> None:
+    async def _process_batches(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        """Every partition's records in one handler call and one commit: the fixed cost of a
+        transaction and a commit is paid once per fetch, not once per partition (records keep
+        their order within a partition, the only order Kafka gives)."""
         assert self.handle_batch is not None
+        records = [record for partition_records in batches.values() for record in partition_records]
         try:
             unprocessable = await self.handle_batch(records)
-        except Exception as error:  # transient: the whole batch again, from its first record
-            self._count_failure(records[0], error)
-            await self._retry_from(partition, records[0])
+        except Exception as error:  # transient: every partition again, from its first record
+            for partition, partition_records in batches.items():
+                self._count_failure(partition_records[0], error)
+                self.consumer.seek(partition, partition_records[0].offset)
+            await self._back_off(records[0])
             return
         for record, reason in unprocessable:
             await self._dead_letter(record, reason)
-        MESSAGES_PROCESSED.labels(self.group_id, partition.topic).inc(len(records))
-        await self._commit(partition, records[-1].offset + 1)
+        for partition, partition_records in batches.items():
+            MESSAGES_PROCESSED.labels(self.group_id, partition.topic).inc(len(partition_records))
+        await self._commit(
+            {partition: records[-1].offset + 1 for partition, records in batches.items()}
+        )
 
     def _count_failure(self, record: ConsumerRecord, error: BaseException) -> int:
         position = (record.topic, record.partition, record.offset)
@@ -247,8 +257,11 @@ class ConsumerRunner:
     async def _retry_from(self, partition: TopicPartition, record: ConsumerRecord) -> None:
         """Re-read from this record after a pause that doubles with each failure of it;
         nothing after it is handled (or committed) before it."""
-        attempts = self._failures.get((record.topic, record.partition, record.offset), 1)
         self.consumer.seek(partition, record.offset)
+        await self._back_off(record)
+
+    async def _back_off(self, record: ConsumerRecord) -> None:
+        attempts = self._failures.get((record.topic, record.partition, record.offset), 1)
         await asyncio.sleep(min(self.retry_backoff * 2 ** (attempts - 1), self.max_backoff))
 
     async def _process(self, record: ConsumerRecord) -> bool:
@@ -297,16 +310,15 @@ class ConsumerRunner:
             reason=reason,
         )
 
-    async def _commit(self, partition: TopicPartition, next_offset: int) -> None:
-        """After the effect. If a rebalance took the partition, the next owner re-reads the
-        message and the handler's idempotency makes that harmless."""
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        """After the effect. If a rebalance took a partition, the next owner re-reads the
+        messages and the handler's idempotency makes that harmless."""
         try:
-            await self.consumer.commit({partition: next_offset})
-            self._committed[partition] = next_offset
+            await self.consumer.commit(offsets)
+            self._committed.update(offsets)
         except (CommitFailedError, IllegalStateError, KafkaError) as error:
             log.warning(
-                "commit failed; the message may be redelivered",
+                "commit failed; the messages may be redelivered",
                 error=repr(error),
-                topic=partition.topic,
-                partition=partition.partition,
+                partitions=[f"{p.topic}[{p.partition}]" for p in offsets],
             )

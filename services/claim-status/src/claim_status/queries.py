@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 import asyncpg
+import orjson
 
 from claim_status.domain import COVERAGE_LABELS, COVERAGE_STATUS_LABELS, STAGE_LABELS, TIMELINE_TEXT
 from claim_status.read_model import Accidents
@@ -55,7 +56,7 @@ class AccidentQueries:
                 limit + 1,
             )
         items = [
-            summary(row["claim_id"], json.loads(row["detail"]), language) for row in rows[:limit]
+            summary(row["claim_id"], orjson.loads(row["detail"]), language) for row in rows[:limit]
         ]
         more = len(rows) > limit
         next_cursor = (
@@ -71,7 +72,7 @@ class AccidentQueries:
             claim_id,
             customer_id,
         )
-        return detail(claim_id, json.loads(row["detail"]), language) if row else None
+        return detail(claim_id, orjson.loads(row["detail"]), language) if row else None
 
 
 def summary(claim_id: str, claim: dict[str, Any], language: str) -> dict[str, Any]:

@@ -5,11 +5,11 @@ transaction). `version` names the tables, so a rebuild can fill new ones while t
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
+import orjson
 from eventsourcing.application import LRUCache
 from eventsourcing.domain import DomainEventProtocol
 
@@ -83,7 +83,7 @@ class Accidents:
                     c["stage"],
                     c["sequence"],
                     c["updated_at"],
-                    json.dumps(c, ensure_ascii=False),
+                    orjson.dumps(c).decode(),
                 )
                 for claim_id, c in claims.items()
                 if claim_id in touched
@@ -113,7 +113,7 @@ class Accidents:
             for row in await conn.fetch(
                 f"SELECT claim_id, detail FROM {self.table} WHERE claim_id = ANY($1)", stale
             ):
-                claims[row["claim_id"]] = json.loads(row["detail"])
+                claims[row["claim_id"]] = orjson.loads(row["detail"])
         return claims
 
     def _held(self, claim_id: str) -> dict[str, Any] | None:
