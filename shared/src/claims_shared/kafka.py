@@ -168,6 +168,7 @@ class ConsumerRunner:
             "max_poll_interval_ms": 300000,
         }
         self._stopping = asyncio.Event()
+        self._pending_commit: asyncio.Future[None] | None = None
 
     async def run(self) -> None:
         """A fresh aiokafka consumer each run, so a supervisor can restart a failed runner."""
@@ -186,6 +187,7 @@ class ConsumerRunner:
                 for partition in batches:
                     self._report_lag(partition)
         finally:
+            await self._settle_commit()
             await self.consumer.stop()
             log.info("consumer stopped", group=self.group_id)
 
@@ -235,9 +237,20 @@ class ConsumerRunner:
             await self._dead_letter(record, reason)
         for partition, partition_records in batches.items():
             MESSAGES_PROCESSED.labels(self.group_id, partition.topic).inc(len(partition_records))
-        await self._commit(
-            {partition: records[-1].offset + 1 for partition, records in batches.items()}
+        # The commit (a round trip to the group coordinator) overlaps the next fetch; commits
+        # stay in order, one at a time. A crash before it lands redelivers the fetch, which
+        # the handler's idempotency absorbs, as for any crash between effect and commit.
+        await self._settle_commit()
+        self._pending_commit = asyncio.ensure_future(
+            self._commit(
+                {partition: records[-1].offset + 1 for partition, records in batches.items()}
+            )
         )
+
+    async def _settle_commit(self) -> None:
+        if self._pending_commit is not None:
+            await self._pending_commit
+            self._pending_commit = None
 
     def _count_failure(self, record: ConsumerRecord, error: BaseException) -> int:
         position = (record.topic, record.partition, record.offset)
