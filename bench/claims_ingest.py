@@ -239,6 +239,12 @@ def quantile(before: dict[float, float], after: dict[float, float], q: float) ->
     return "n/a"
 
 
+def longer_than(before: dict[float, float], after: dict[float, float], bound: float) -> float:
+    """How many observations between two scrapes were above `bound` (a bucket bound)."""
+    total = after.get(float("inf"), 0.0) - before.get(float("inf"), 0.0)
+    return total - (after.get(bound, 0.0) - before.get(bound, 0.0))
+
+
 def busy_cpu_seconds() -> float:
     """CPU time the whole machine spent not idle (every process: broker, database, service,
     this client), from /proc/stat."""
@@ -413,6 +419,7 @@ async def main(
             await histogram(intake_url, "claim_update_intake_seconds"),
             await histogram(projection_url, "projection_delay_seconds"),
         )
+        pauses_before = await histogram(intake_url, "python_gc_pause_seconds")
         steady_started, steady_cpu = time.perf_counter(), busy_cpu_seconds()
         steady_roles = cpu_by_role(service_pids)
         fresh = await freshness(
@@ -425,6 +432,7 @@ async def main(
             role: (steady_roles_after[role] - steady_roles[role]) / steady_elapsed
             for role in steady_roles
         }
+        pauses_after = await histogram(intake_url, "python_gc_pause_seconds")
         stages_after = (
             await histogram(intake_url, "claim_update_intake_seconds"),
             await histogram(projection_url, "projection_delay_seconds"),
@@ -485,6 +493,11 @@ async def main(
     print(
         f"  of which Kafka publish → claim saved: p50 {stages[0][0]}, p99 {stages[0][1]}; "
         f"saved → visible: p50 {stages[1][0]}, p99 {stages[1][1]} (service histograms)"
+    )
+    long_pauses = longer_than(pauses_before, pauses_after, 0.05)
+    print(
+        f"  garbage collector pauses meanwhile: {long_pauses:.0f} longer than 50 ms, "
+        f"the longest {quantile(pauses_before, pauses_after, 1.0)} (service histogram)"
     )
     print(
         f"  machine busy meanwhile: {steady_busy:.2f} of {cores} cores ("

@@ -35,7 +35,7 @@ class RecentlyRecorded:
     just saved instead of decoding them again from the store, each follower once; an event
     not remembered (another process wrote it, or it was forgotten) is decoded as before."""
 
-    remember_last = 20000
+    remember_last = 5000  # a few batches: the followers are rarely further behind
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._recent: OrderedDict[int, DomainEventProtocol[Any]] = OrderedDict()

@@ -17,6 +17,7 @@ from prometheus_client import Counter
 from claims_shared.database import create_pool, pool_ready
 from claims_shared.kafka import ConsumerRunner, EventPublisher, Handler
 from claims_shared.logging import configure_logging, get_logger
+from claims_shared.runtime import prepare_for_serving
 from claims_shared.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -68,8 +69,10 @@ S = TypeVar("S", bound=ServiceSettings)
 def serve(create_app: Callable[[S], FastAPI], settings: S) -> None:
     """Run one service in the foreground (what `python -m <service>` does)."""
     configure_logging(settings.service_name, settings.log_level)
+    app = create_app(settings)
+    prepare_for_serving()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,

@@ -163,13 +163,18 @@ def evolve(
     *,
     sequence: int,
     occurred_at: str,
+    timeline: bool = True,
 ) -> dict[str, Any]:
     """The claim after one accepted update. Folds into `state` in place (no copy: a claim's
-    document grows with its timeline) or makes the document for claim_opened."""
+    document grows with its timeline) or makes the document for claim_opened. The Claim keeps
+    no timeline (`timeline=False`): no rule reads it, and thousands of claims' timelines held
+    in memory made the garbage collector's pauses the longest wait of an update."""
     claim = _opened(data) if state is None else state
     _APPLY.get(kind, lambda c, d: None)(claim, data)
     claim["sequence"] = sequence
     claim["updated_at"] = occurred_at
+    if not timeline:
+        return claim
     told = _timeline_data(kind, data)
     if kind == "customer_action_completed":
         told["description"] = claim["actions"][data["action_id"]]["description"]
@@ -291,6 +296,7 @@ class Claim(Aggregate):
                 self.data,
                 sequence=self.sequence,
                 occurred_at=self.occurred_at,
+                timeline=False,
             )
             aggregate.applied.add(self.update_id)
 

@@ -1,0 +1,39 @@
+"""The Python runtime of a long-lived service: its garbage collector's pauses, measured and kept
+short.
+
+A full collection walks every object the process tracks and stops everything meanwhile: with
+claim-status's caches it took 0.3-0.5 s under load, which was the whole of the freshness p99.
+Objects made at start-up (modules, FastAPI's routes, pydantic's schemas) live as long as the
+process, so they are moved out of the collector's sight once, before serving."""
+
+from __future__ import annotations
+
+import gc
+import time
+from typing import Any
+
+from prometheus_client import Histogram
+
+GC_PAUSE = Histogram(
+    "python_gc_pause_seconds",
+    "Time the process stood still in the cyclic garbage collector",
+    ["generation"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+
+_started: list[float] = []
+
+
+def _on_collection(phase: str, info: dict[str, Any]) -> None:
+    if phase == "start":
+        _started.append(time.perf_counter())
+    elif _started:
+        GC_PAUSE.labels(str(info["generation"])).observe(time.perf_counter() - _started.pop())
+
+
+def prepare_for_serving() -> None:
+    """Call once, after the app is built and before it serves."""
+    if _on_collection not in gc.callbacks:
+        gc.callbacks.append(_on_collection)
+    gc.collect()
+    gc.freeze()

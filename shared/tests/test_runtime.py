@@ -1,0 +1,29 @@
+"""Operations see how long the garbage collector stops a service, and start-up objects are
+kept out of its full collections."""
+
+from __future__ import annotations
+
+import gc
+
+from prometheus_client import REGISTRY
+
+from claims_shared.runtime import _on_collection, prepare_for_serving
+
+
+def _full_collections() -> float:
+    return REGISTRY.get_sample_value("python_gc_pause_seconds_count", {"generation": "2"}) or 0.0
+
+
+def test_full_collections_are_timed_and_start_up_objects_are_frozen() -> None:
+    before = _full_collections()
+    try:
+        prepare_for_serving()
+        frozen = gc.get_freeze_count()
+        gc.collect()
+        assert _full_collections() >= before + 2, "the start-up collection and this one"
+        assert frozen > 1000, "modules, routes and schemas of this process"
+        prepare_for_serving()
+        assert gc.callbacks.count(_on_collection) == 1, "timed once, however often called"
+    finally:
+        gc.callbacks.remove(_on_collection)
+        gc.unfreeze()
