@@ -35,11 +35,11 @@ class RecentlyRecorded:
     just saved instead of decoding them again from the store, each follower once; an event
     not remembered (another process wrote it, or it was forgotten) is decoded as before."""
 
-    remember_last = 5000  # a few batches: the followers are rarely further behind
+    remember_last = 10000  # held as they are: a follower further behind decodes
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._recent: OrderedDict[int, DomainEventProtocol[Any]] = OrderedDict()
-        self._recent_lock = threading.Lock()  # saves happen in worker threads
+        self._recent_lock = threading.Lock()  # for writers: saves happen in worker threads
         super().__init__(*args, **kwargs)
 
     def _notify(self, recordings: list[Recording[Any]]) -> None:
@@ -51,8 +51,7 @@ class RecentlyRecorded:
                 self._recent.popitem(last=False)
 
     def recorded(self, notification_id: int) -> DomainEventProtocol[Any] | None:
-        with self._recent_lock:
-            return self._recent.get(notification_id)
+        return self._recent.get(notification_id)  # one atomic lookup: no lock for readers
 
 
 class NotificationFollower:

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from claims_shared.events.claims import AdjusterUpdate, ClaimStatusChanged
@@ -29,6 +30,15 @@ EVENT_TYPES: dict[tuple[str, int], type[EventData]] = {
 }
 
 
+# Held here: pydantic keeps parametrised models in a weak cache, and a garbage collection that
+# dropped Envelope[Any] made the next use build the class again (a profile showed it per event).
+AnyEnvelope = Envelope[Any]
+_ENVELOPES: dict[tuple[str, int], type[Envelope[Any]]] = {
+    key: Envelope[data_type]  # type: ignore[valid-type]
+    for key, data_type in EVENT_TYPES.items()
+}
+
+
 class UnknownEventType(ValueError):
     """A message whose event_type/schema_version this service does not know."""
 
@@ -41,7 +51,7 @@ def new_envelope(
     occurred_at: datetime | None = None,
     correlation_id: str | None = None,
 ) -> Envelope[Any]:
-    return Envelope[Any](
+    return AnyEnvelope(
         event_id=event_id or uuid.uuid4(),
         event_type=data.event_type,
         schema_version=data.schema_version,
@@ -64,12 +74,18 @@ def decode(value: bytes | None) -> Envelope[Any]:
     """
     if value is None:
         raise UnknownEventType("empty message value (tombstone)")
-    raw = Envelope[Any].model_validate_json(value)
-    data_type = EVENT_TYPES.get((raw.event_type, raw.schema_version))
-    if data_type is None:
+    try:
+        head = orjson.loads(value)
+        key = (head["event_type"], head["schema_version"])
+        envelope_type = _ENVELOPES.get(key)
+    except (orjson.JSONDecodeError, TypeError, KeyError):
+        envelope_type = None
+    if envelope_type is None:
+        raw = AnyEnvelope.model_validate_json(value)  # raises ValidationError when malformed
         raise UnknownEventType(f"unknown event {raw.event_type} v{raw.schema_version}")
-    # One JSON parse: the envelope is checked above, only its data is validated again here.
-    return raw.model_copy(update={"data": data_type.model_validate(raw.data)})
+    # The typed envelope validates the whole message at once (a cheap look at the type first):
+    # parsing as Envelope[Any], then validating and copying in the data, was a tenth of intake.
+    return envelope_type.model_validate_json(value)
 
 
 __all__ = ["EVENT_TYPES", "UnknownEventType", "ValidationError", "decode", "encode", "new_envelope"]
