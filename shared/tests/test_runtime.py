@@ -15,7 +15,7 @@ def _full_collections() -> float:
 
 
 def test_full_collections_are_timed_and_start_up_objects_are_frozen() -> None:
-    before = _full_collections()
+    before, thresholds = _full_collections(), gc.get_threshold()
     try:
         prepare_for_serving()
         frozen = gc.get_freeze_count()
@@ -24,6 +24,8 @@ def test_full_collections_are_timed_and_start_up_objects_are_frozen() -> None:
         assert frozen > 1000, "modules, routes and schemas of this process"
         prepare_for_serving()
         assert gc.callbacks.count(_on_collection) == 1, "timed once, however often called"
+        assert gc.get_threshold()[2] == 100
     finally:
+        gc.set_threshold(*thresholds)
         gc.callbacks.remove(_on_collection)
         gc.unfreeze()

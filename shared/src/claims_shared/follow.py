@@ -35,7 +35,7 @@ class RecentlyRecorded:
     just saved instead of decoding them again from the store, each follower once; an event
     not remembered (another process wrote it, or it was forgotten) is decoded as before."""
 
-    remember_last = 10000  # held as they are: a follower further behind decodes
+    remember_last = 2000  # a few batches; a follower further behind decodes from the store
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._recent: OrderedDict[int, DomainEventProtocol[Any]] = OrderedDict()

@@ -31,9 +31,18 @@ def _on_collection(phase: str, info: dict[str, Any]) -> None:
         GC_PAUSE.labels(str(info["generation"])).observe(time.perf_counter() - _started.pop())
 
 
+FULL_COLLECTION_EVERY = 100
+"""Collections of the middle generation between two full ones (Python's default is 10). Under
+load claim-status made 22 full collections in three minutes, each 0.1-0.25 s with its cached
+claims, and together they found 42 objects of garbage: a full collection is nearly all pause.
+Python still waits, too, until a quarter of the old objects are new since the last one."""
+
+
 def prepare_for_serving() -> None:
     """Call once, after the app is built and before it serves."""
     if _on_collection not in gc.callbacks:
         gc.callbacks.append(_on_collection)
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
     gc.collect()
     gc.freeze()
