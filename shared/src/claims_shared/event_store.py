@@ -3,8 +3,9 @@ recorder, inserting a transaction's events as one array per column.
 
 eventsourcing inserts them as one array of a composite row type. psycopg turns a composite
 into text field by field in Python, and that was a tenth of claim-status's CPU under load; arrays of
-plain types go through psycopg's C dumpers. The statement, the table lock that keeps
-notification ids in commit order, the NOTIFY and the returned ids are eventsourcing's."""
+plain types in binary (`%b`) cost the client and the server 20-25 µs an event where the same arrays
+as text cost 50 (hex-escaped bytea). The table lock that keeps notification ids in commit order,
+the NOTIFY and the returned ids are eventsourcing's."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ class EventStoreRecorder(PostgresApplicationRecorder):
         super().__init__(*args, **kwargs)
         self.insert_columns_statement = SQL(
             "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
-            "SELECT * FROM unnest(%s::{id_type}[], %s::bigint[], %s::text[], %s::bytea[]) "
+            "SELECT * FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[]) "
             "RETURNING notification_id"
         ).format(
             schema=Identifier(self.datastore.schema),
