@@ -57,6 +57,7 @@ lint: setup
 
 bench: setup
 	$(PY) bench/identity_login.py
+	$(PY) bench/claims_ingest.py --split  # as deployed: projection and relay in a process apart
 	$(PY) bench/claims_ingest.py
 
 clean: down

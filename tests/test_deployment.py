@@ -29,6 +29,7 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "notifier": NotifierSettings,
 }
 SECRET = re.compile(r"(DATABASE_URL|_KEY$|PASSWORD)")
+FOLLOWERS = "claim-status-followers"
 
 
 def env_names(settings: type[BaseSettings]) -> set[str]:
@@ -64,6 +65,7 @@ def compose() -> dict[str, Any]:
 def test_compose_runs_the_whole_product(compose: dict[str, Any]) -> None:
     assert set(compose) >= {
         *SETTINGS,
+        "claim-status-followers",
         "kafka",
         "postgres",
         "mail",
@@ -95,6 +97,17 @@ def test_compose_service_env_ports_and_health_match_the_settings(
     assert env["IDENTITY_JWKS_URL"].startswith(
         f"http://identity:{default(IdentitySettings, 'http_port')}/"
     )
+
+
+def test_claim_status_runs_its_followers_apart_in_compose(compose: dict[str, Any]) -> None:
+    """The projection and the relay in one process of their own; every other worker beside the
+    API, in the processes that scale."""
+    followers, service = compose["claim-status-followers"], compose["claim-status"]
+    assert followers["environment"]["CLAIM_STATUS_WORKERS"] == "projection,relay"
+    assert service["environment"]["CLAIM_STATUS_WORKERS"] == "consumer,sweeper"
+    assert {k: v for k, v in followers.items() if k != "environment"} == {
+        k: v for k, v in service.items() if k != "environment"
+    }
 
 
 def test_compose_gateway_fills_every_placeholder_of_the_nginx_template(
@@ -129,6 +142,8 @@ def test_prometheus_scrapes_each_service_where_it_listens() -> None:
             f"{host or service}:{default(settings, 'http_port')}"
             for service, settings in SETTINGS.items()
         ]
+        if host is None:  # compose runs claim-status's followers as a service of their own
+            expected.insert(3, "claim-status-followers:8103")
         assert targets == expected, config
 
 
@@ -160,7 +175,7 @@ def test_every_deployment_has_probes_resources_an_autoscaler_and_a_disruption_bu
 ) -> None:
     name, objects = overlay
     deployments = of_kind(objects, "Deployment")
-    assert set(deployments) == {*SETTINGS, "gateway"}
+    assert set(deployments) == {*SETTINGS, "gateway", FOLLOWERS}
     autoscalers, budgets = (
         of_kind(objects, "HorizontalPodAutoscaler"),
         of_kind(objects, "PodDisruptionBudget"),
@@ -169,6 +184,8 @@ def test_every_deployment_has_probes_resources_an_autoscaler_and_a_disruption_bu
         container = spec["spec"]["template"]["spec"]["containers"][0]
         assert container["resources"]["requests"] and container["resources"]["limits"]
         assert container["image"].endswith(":dev" if name == "dev" else ":1.0.0")
+        if deployment == FOLLOWERS:
+            continue  # a singleton: test_claim_status_followers_run_exactly_once
         assert autoscalers[deployment]["spec"]["scaleTargetRef"]["name"] == deployment
         assert (
             budgets[deployment]["spec"]["selector"]["matchLabels"]
@@ -183,6 +200,31 @@ def test_every_deployment_has_probes_resources_an_autoscaler_and_a_disruption_bu
     if name == "prod":
         assert all(a["spec"]["minReplicas"] >= 2 for a in autoscalers.values())
         assert all(b["spec"].get("minAvailable", 0) >= 1 for b in budgets.values())
+
+
+def test_claim_status_followers_run_exactly_once(
+    overlay: tuple[str, list[dict[str, Any]]],
+) -> None:
+    """The projection and the relay follow the event store in order: one process, never two,
+    not even during a rollout; the API and the consumer scale in the other Deployment."""
+    _, objects = overlay
+    deployments = of_kind(objects, "Deployment")
+    followers, service = deployments[FOLLOWERS], deployments["claim-status"]
+    assert followers["spec"]["replicas"] == 1
+    assert followers["spec"]["strategy"] == {"type": "Recreate"}
+    assert FOLLOWERS not in of_kind(objects, "HorizontalPodAutoscaler")
+
+    def workers(spec: dict[str, Any]) -> str:
+        env = spec["spec"]["template"]["spec"]["containers"][0]["env"]
+        return str(next(v["value"] for v in env if v["name"] == "CLAIM_STATUS_WORKERS"))
+
+    assert workers(followers) == "projection,relay"
+    assert workers(service) == "consumer,sweeper"
+    container = followers["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == service["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    monitored = of_kind(objects, "PodMonitor")["claims-services"]["spec"]["selector"]
+    assert FOLLOWERS in monitored["matchExpressions"][0]["values"]
 
 
 def test_secrets_are_referenced_never_inlined_and_every_env_var_is_read(
