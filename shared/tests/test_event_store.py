@@ -1,14 +1,19 @@
 """The event store's insert (one array per column) keeps eventsourcing's promises: a save's
 events get notification ids in order, a version saved twice is refused, and what was saved
-reads back as it was."""
+reads back as it was; followers in the saving process get the saved events themselves."""
 
 from __future__ import annotations
 
+from typing import cast
+
+import asyncpg
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from backbone_fixtures import Ledger, ledgers
+from backbone_fixtures import Ledger, Ledgers, ledgers
 from claims_shared.event_store import EventStoreRecorder
+from claims_shared.follow import NotificationFollower, RecentlyRecorded
+from claims_shared.settings import eventsourcing_env
 
 
 def test_a_save_of_several_aggregates_is_numbered_in_order_and_reads_back(
@@ -57,3 +62,38 @@ def test_a_version_saved_twice_is_refused_and_nothing_of_that_save_is_kept(
     finally:
         writer.close()
         other_writer.close()
+
+
+class RememberingLedgers(RecentlyRecorded, Ledgers):
+    remember_last = 3
+
+
+def test_followers_take_the_events_just_saved_from_memory_and_decode_the_rest(
+    database_url: str,
+) -> None:
+    app = RememberingLedgers(env=eventsourcing_env(database_url))
+    try:
+        ledger = Ledger("搭乗者傷害")
+        for n in range(1, 5):
+            ledger.record(n)
+        app.save(ledger)  # notification ids 1-5; the last three are remembered
+        follower = NotificationFollower(application=app, pool=cast(asyncpg.Pool, None))
+        notifications = app.recorder.select_notifications(start=1, limit=10)
+
+        events = follower.domain_events(notifications)
+
+        assert [app.recorded(n) is not None for n in range(1, 6)] == [
+            False,
+            False,
+            True,
+            True,
+            True,
+        ]
+        assert events[4] is app.recorded(5), "the very event saved, not decoded again"
+        decoded = [app.mapper.to_domain_event(n) for n in notifications]
+        assert [(e.originator_version, type(e)) for e in events] == [
+            (e.originator_version, type(e)) for e in decoded
+        ]
+        assert [getattr(e, "sequence", None) for e in events] == [None, 1, 2, 3, 4]
+    finally:
+        app.close()
