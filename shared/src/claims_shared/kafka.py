@@ -242,9 +242,7 @@ class ConsumerRunner:
         # the handler's idempotency absorbs, as for any crash between effect and commit.
         await self._settle_commit()
         self._pending_commit = asyncio.ensure_future(
-            self._commit(
-                {partition: records[-1].offset + 1 for partition, records in batches.items()}
-            )
+            self._commit({partition: batch[-1].offset + 1 for partition, batch in batches.items()})
         )
 
     async def _settle_commit(self) -> None:
