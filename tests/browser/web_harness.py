@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -92,27 +91,11 @@ class Product:
         with ThreadPoolExecutor(1) as worker:
             return worker.submit(asyncio.run, coroutine).result()
 
-    def record_policy(
-        self,
-        *,
-        contract_type: str = "individual",
-        code: str | None = "483921",
-        state: str = "issued",
-        full_name: str = "山田 太郎",
-        kana: str = "ヤマダ タロウ",
-        born: date = date(1980, 5, 17),
-    ) -> PolicyRecorded:
-        """As the policy system publishes it; registration's view has it a moment later."""
+    def record_policy(self, **fields: Any) -> PolicyRecorded:
+        """As the policy system publishes it (`fields` as policy_record takes them);
+        registration's view has it a moment later."""
         number = f"B-2026-{uuid.uuid4().int % 10**6:06d}"
-        policy = policy_record(
-            number,
-            contract_type=contract_type,
-            code=code,
-            state=state,
-            full_name=full_name,
-            kana=kana,
-            born=born,
-        )
+        policy = policy_record(number, **fields)
         self.run(
             publish(
                 self.bootstrap,

@@ -60,29 +60,11 @@ class RegistrationService:
     def topic(self, name: str) -> str:
         return self.settings.kafka_topic_prefix + name
 
-    async def record_policy(
-        self,
-        *,
-        contract_type: str = "individual",
-        code: str | None = "483921",
-        state: str = "issued",
-        expires_on: date | None = date(2027, 3, 31),
-        full_name: str = "山田 太郎",
-        kana: str = "ヤマダ タロウ",
-        born: date = date(1980, 5, 17),
-    ) -> PolicyRecorded:
-        """Publish a PolicyRecorded as the policy system does; wait until the view has it."""
+    async def record_policy(self, **fields: Any) -> PolicyRecorded:
+        """Publish a PolicyRecorded as the policy system does (`fields` as policy_record takes
+        them); wait until the view has it."""
         number = f"A{uuid.uuid4().int % 10**9:09d}"
-        policy = policy_record(
-            number,
-            contract_type=contract_type,
-            code=code,
-            state=state,
-            expires_on=expires_on,
-            full_name=full_name,
-            kana=kana,
-            born=born,
-        )
+        policy = policy_record(number, **fields)
         await publish(
             self.bootstrap,
             self.topic(topics.POLICY_RECORDS),
