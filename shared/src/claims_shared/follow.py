@@ -139,12 +139,14 @@ class NotificationFollower:
     def domain_events(
         self, notifications: Sequence[Notification]
     ) -> list[DomainEventProtocol[Any]]:
-        recorded = getattr(self.application, "recorded", None)
-        mapper = self.application.mapper
+        """The batch's domain events: from the application's memory where it remembers them."""
+        memory = self.application if isinstance(self.application, RecentlyRecorded) else None
         events = []
         for notification in notifications:
-            event = recorded(notification.id) if recorded is not None else None
-            events.append(event if event is not None else mapper.to_domain_event(notification))
+            event = memory.recorded(notification.id) if memory is not None else None
+            if event is None:
+                event = self.application.mapper.to_domain_event(notification)
+            events.append(event)
         return events
 
     async def catch_up(self) -> int:
