@@ -5,7 +5,9 @@ caps body sizes, serves the web front, and refuses in the services' {code, messa
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,6 +58,9 @@ def gateway(upstreams: dict[str, str]) -> Iterator[str]:
     web = state / "web"
     web.mkdir()
     (web / "index.html").write_text("<!doctype html><title>お客さまWebサービス</title>")
+    unreadable = web / "unreadable.txt"  # nginx's worker may not read it: its own 403
+    unreadable.write_text("secret")
+    unreadable.chmod(0)
     running = LocalGateway(
         state / "nginx", upstreams, web_root=web, sensitive_rate="30r/m", sensitive_burst=5
     ).start()
@@ -116,11 +121,173 @@ def test_log_in_is_throttled_per_client(gateway: str) -> None:
     assert refused.status_code == 429
     assert refused.json()["code"] == "too_many_requests"
     assert refused.headers["Retry-After"] == "60"
+    assert refused.headers["X-Request-ID"]
+    in_english = httpx.post(gateway + "/api/v1/password-resets", headers=ENGLISH)
+    assert in_english.json() == {
+        "code": "too_many_requests",
+        "message": "We are receiving too many requests. Please try again in a little while.",
+    }
 
 
 def test_large_bodies_are_refused(gateway: str) -> None:
     response = httpx.put(gateway + "/api/v1/me/password", content=b"x" * 20_000)
     assert (response.status_code, response.json()["code"]) == (413, "payload_too_large")
+    assert response.json()["message"] == "送信内容が大きすぎます。"
+
+
+ENGLISH = {"Accept-Language": "en"}
+
+
+def test_the_gateways_refusals_come_in_english_when_the_client_asks(gateway: str) -> None:
+    """What the web front in English mode sends (Accept-Language: en) and gets back."""
+    too_large = httpx.put(gateway + "/api/v1/me/password", content=b"x" * 20_000, headers=ENGLISH)
+    assert too_large.json() == {
+        "code": "payload_too_large",
+        "message": "The request is too large.",
+    }
+    unknown = httpx.get(gateway + "/api/v1/nothing-here", headers=ENGLISH)
+    assert (unknown.status_code, unknown.json()["message"]) == (404, "Not found.")
+    not_allowed = httpx.post(gateway + "/accidents", headers=ENGLISH)
+    assert not_allowed.status_code == 405
+    assert not_allowed.json()["code"] == "method_not_allowed"
+    forbidden = httpx.get(gateway + "/unreadable.txt", headers=ENGLISH)
+    assert (forbidden.status_code, forbidden.json()["code"]) == (403, "forbidden")
+    assert forbidden.json()["message"] == "This action is not allowed."
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "language"),
+    [
+        ("en", "en"),
+        ("EN-gb", "en"),
+        ("en-US,en;q=0.9,ja;q=0.8", "en"),
+        ("fr-CH, fr;q=0.9, en;q=0.8, ja;q=0.5", "en"),
+        ("ja", "ja"),
+        ("ja-JP,ja;q=0.9,en;q=0.8", "ja"),
+        ("fr, ja;q=0.9, en;q=0.8", "ja"),
+        ("fr", "ja"),
+        ("english", "ja"),
+        ("", "ja"),
+    ],
+)
+def test_the_gateway_chooses_the_language_as_the_services_do(
+    gateway: str, accept_language: str, language: str
+) -> None:
+    body = httpx.get(
+        gateway + "/api/v1/nothing-here", headers={"Accept-Language": accept_language}
+    ).json()
+    assert body["message"] == {"en": "Not found.", "ja": "見つかりません。"}[language]
+
+
+def raw_request(gateway: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Sent as bytes on a socket, as no HTTP client would let us: the status line, headers and
+    body nginx answers before it closes the connection."""
+    host, port = gateway.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {
+        name.strip().lower(): value.strip()
+        for name, _, value in (line.partition(":") for line in lines)
+    }
+    return int(status_line.split()[1]), headers, body
+
+
+def json_error(headers: dict[str, str], body: bytes) -> dict[str, str]:
+    assert headers["content-type"].startswith("application/json"), (headers, body[:200])
+    error: dict[str, str] = json.loads(body)
+    assert set(error) == {"code", "message"}
+    return error
+
+
+ASKS_ENGLISH = b"Host: x\r\nAccept-Language: en\r\nConnection: close\r\n"
+
+
+@pytest.mark.parametrize(
+    ("request_line", "status", "code"),
+    [
+        (b"GET /api/v1/me/accidents/CL\x001 HTTP/1.1", 400, "bad_request"),
+        (b"GET /api/v1/me/accidents/CL%001 HTTP/1.1", 400, "bad_request"),
+        (b"G@T / HTTP/1.1", 400, "bad_request"),
+        (b"HELLO", 400, "bad_request"),
+        (b"GET /../../etc/passwd HTTP/1.1", 400, "bad_request"),
+        (b"GET /" + b"a" * 20_000 + b" HTTP/1.1", 414, "uri_too_long"),
+        (b"GET / HTTP/2.0", 505, "http_version_not_supported"),
+    ],
+    ids=["nul", "escaped-nul", "bad-method", "garbage", "above-root", "uri-too-long", "http-2.0"],
+)
+def test_a_request_line_nginx_cannot_parse_gets_json_in_japanese(
+    gateway: str, request_line: bytes, status: int, code: str
+) -> None:
+    """Refused before nginx reads any header, so Accept-Language cannot count: Japanese, the
+    platform's default (without error pages in URIs nginx answered these 500 in HTML)."""
+    answered, headers, body = raw_request(gateway, request_line + b"\r\n" + ASKS_ENGLISH + b"\r\n")
+    error = json_error(headers, body)
+    assert (answered, error["code"]) == (status, code)
+    assert error["message"].isascii() is False, "Japanese"
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "code", "english"),
+    [
+        (
+            b"GET /api/v1/me HTTP/1.1\r\nAccept-Language: en\r\n\r\n",
+            400,
+            "bad_request",
+            "The request is malformed.",
+        ),
+        (
+            b"GET /api/v1/me HTTP/1.1\r\n" + ASKS_ENGLISH + b"X-Note: a\x00b\r\n\r\n",
+            400,
+            "bad_request",
+            "The request is malformed.",
+        ),
+        (
+            b"GET /api/v1/me HTTP/1.1\r\n" + ASKS_ENGLISH + b"Bad Name: b\r\n\r\n",
+            400,
+            "bad_request",
+            "The request is malformed.",
+        ),
+        (
+            b"POST /api/v1/me HTTP/1.1\r\n" + ASKS_ENGLISH + b"Transfer-Encoding: chunked"
+            b"\r\n\r\nzz\r\n",
+            400,
+            "bad_request",
+            "The request is malformed.",
+        ),
+        (
+            b"GET /api/v1/me HTTP/1.1\r\n"
+            + ASKS_ENGLISH
+            + b"Cookie: "
+            + b"c" * 20_000
+            + b"\r\n\r\n",
+            431,
+            "headers_too_large",
+            "The request headers are too large.",
+        ),
+        (
+            b"POST /api/v1/me HTTP/1.1\r\n" + ASKS_ENGLISH + b"Transfer-Encoding: gzip\r\n\r\n",
+            501,
+            "not_implemented",
+            "This kind of request is not supported.",
+        ),
+    ],
+    ids=["no-host", "nul-in-header", "bad-header-name", "bad-chunk", "headers-too-large", "te"],
+)
+def test_a_malformed_request_gets_json_in_the_clients_language(
+    gateway: str, raw: bytes, status: int, code: str, english: str
+) -> None:
+    answered, headers, body = raw_request(gateway, raw)
+    assert (answered, json_error(headers, body)) == (status, {"code": code, "message": english})
+    in_japanese = raw.replace(b"Accept-Language: en", b"Accept-Language: ja")
+    answered, headers, body = raw_request(gateway, in_japanese)
+    error = json_error(headers, body)
+    assert (answered, error["code"]) == (status, code)
+    assert not error["message"].isascii()
 
 
 def test_a_service_that_is_down_answers_503_in_the_error_format(upstreams: dict[str, str]) -> None:
@@ -129,7 +296,14 @@ def test_a_service_that_is_down_answers_503_in_the_error_format(upstreams: dict[
     running = LocalGateway(state, down, web_root=state).start()
     try:
         response = httpx.get(running.url + "/api/v1/me")
+        in_english = httpx.get(running.url + "/api/v1/me", headers=ENGLISH)
     finally:
         running.stop()
         shutil.rmtree(state, ignore_errors=True)
     assert (response.status_code, response.json()["code"]) == (503, "service_unavailable")
+    assert response.json()["message"] == "ただいま処理できません。しばらくしてからお試しください。"
+    assert response.headers["Retry-After"] == "30"
+    assert (in_english.status_code, in_english.json()["message"]) == (
+        503,
+        "We cannot process this right now. Please try again in a little while.",
+    )
