@@ -179,3 +179,42 @@ async def test_new_registration_refuses_what_is_not_a_date_or_an_email(
     )
     assert response.status_code == 422
     assert {e["field"] for e in response.json()["errors"]} == {"date_of_birth", "email"}
+
+
+async def test_an_address_that_is_not_one_mailbox_is_refused_on_both_journeys(
+    registration: RegistrationService,
+) -> None:
+    """A comma used to be taken, and the temporary-password mail then went to two people."""
+    simple = await registration.record_policy()
+    details = await registration.record_policy(full_name="山田 太郎", born=date(1980, 5, 17))
+    started = (await registration.start(simple.policy_number, "483921")).json()
+    for typed in (
+        "taro@example.jp,jiro@example.jp",
+        "taro@example.jp, jiro@example.jp",
+        "ｔａｒｏ＠ｅｘａｍｐｌｅ．ｊｐ，ｊｉｒｏ＠ｅｘａｍｐｌｅ．ｊｐ",
+        "山田 太郎 <taro@example.jp>",
+        "taro\x00@example.jp",
+    ):
+        answers = [
+            await registration.set_account(started, typed, "山田家の 新しい 合言葉"),
+            await registration.details(
+                full_name="山田 太郎",
+                date_of_birth="1980-05-17",
+                policy_number=details.policy_number,
+                email=typed,
+            ),
+        ]
+        for answer in answers:
+            assert answer.status_code == 422, (typed, answer.json())
+            [field] = answer.json()["errors"]
+            assert field["field"] == "email"
+            assert field["code"] in ("email_not_one_address", "email_invalid")
+
+    kept = await registration.set_account(started, "Taro@example.jp", "山田家の 新しい 合言葉")
+    assert kept.status_code == 201  # the refusals spent neither the token nor the policy
+    registered = await find_envelopes(
+        registration.bootstrap,
+        registration.topic("registration.events"),
+        lambda e: e["event_type"] == "UserRegistered",
+    )
+    assert [e["data"]["email"] for e in registered] == ["taro@example.jp"]

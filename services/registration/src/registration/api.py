@@ -9,8 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, field_validator
 
+from claims_shared.emails import EmailAddress
 from claims_shared.errors import ApiError, Message, request_language
-from claims_shared.inputs import EmailAddress, PlainText
+from claims_shared.inputs import PlainText
 from claims_shared.passwords import PasswordRefused
 from claims_shared.throttle import TooManyAttempts
 from claims_shared.web import outside_maintenance, request_time
