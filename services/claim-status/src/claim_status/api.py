@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import binascii
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -51,13 +51,52 @@ class AccidentList(BaseModel):
     next_cursor: str | None
 
 
+class StageStep(BaseModel):
+    """One stage of the progress indicator, so the web front never guesses what happened."""
+
+    code: str
+    label: str
+    state: Literal["done", "current", "skipped", "upcoming"] = Field(
+        description="done: reached; skipped: the claim went past it without it; "
+        "current; upcoming (also a stage reached before the claim was reopened)"
+    )
+
+
+class TimelineEntry(BaseModel):
+    type: str
+    at: str
+    text: str
+
+
+class Coverage(BaseModel):
+    code: str
+    label: str
+    status: Stage = Field(description="as its payments bear it out (all made: paid)")
+
+
+class CustomerAction(BaseModel):
+    action_id: str
+    description: str
+    due_date: str | None
+
+
+class Payment(BaseModel):
+    payment_id: str
+    coverage: str
+    coverage_label: str
+    amount: int
+    status: str = Field(description="scheduled or made")
+    date: str | None
+
+
 class AccidentDetail(AccidentSummary):
     location: str
     policy_number: str
-    timeline: list[dict[str, Any]]
-    coverages: list[dict[str, Any]]
-    customer_actions: list[dict[str, Any]]
-    payments: list[dict[str, Any]]
+    stages: list[StageStep] = Field(description="every stage in order, with its state")
+    timeline: list[TimelineEntry] = Field(description="newest first")
+    coverages: list[Coverage] = Field(description="対人・対物・人身傷害・車両, then the rest")
+    customer_actions: list[CustomerAction] = Field(description="the open ones")
+    payments: list[Payment]
 
 
 class Received(BaseModel):

@@ -11,8 +11,24 @@ from typing import Any
 import asyncpg
 import orjson
 
-from claim_status.domain import COVERAGE_LABELS, COVERAGE_STATUS_LABELS, STAGE_LABELS, TIMELINE_TEXT
+from claim_status.domain import (
+    COVERAGE_LABELS,
+    COVERAGE_STATUS_LABELS,
+    STAGE_LABELS,
+    STAGES,
+    TIMELINE_TEXT,
+)
 from claim_status.read_model import Accidents
+
+COVERAGE_ORDER = ("bodily_injury", "property_damage", "personal_injury", "own_vehicle", "passenger")
+"""The usual order of coverages: 対人・対物・人身傷害・車両, then the rest."""
+
+REACHES = {
+    "claim_opened": "reported",
+    "handler_assigned": "handler_assigned",
+    "claim_closed": "closed",
+}
+"""The stage a timeline entry of these types shows was reached (stage_changed names its own)."""
 
 
 def _label(labels: dict[str, tuple[str, str]], code: str, language: str) -> str:
@@ -92,6 +108,7 @@ def detail(claim_id: str, claim: dict[str, Any], language: str) -> dict[str, Any
         **summary(claim_id, claim, language),
         "location": claim["location"],
         "policy_number": claim["policy_number"],
+        "stages": stages(claim, language),
         "timeline": [_timeline_entry(entry, language) for entry in reversed(claim["timeline"])],
         "coverages": [
             {
@@ -102,7 +119,7 @@ def detail(claim_id: str, claim: dict[str, Any], language: str) -> dict[str, Any
                     "label": _label(COVERAGE_STATUS_LABELS, status, language),
                 },
             }
-            for code, status in claim["coverages"].items()
+            for code, status in coverage_statuses(claim)
         ],
         "customer_actions": [
             {
@@ -125,6 +142,55 @@ def detail(claim_id: str, claim: dict[str, Any], language: str) -> dict[str, Any
             for payment_id, payment in claim["payments"].items()
         ],
     }
+
+
+def stages(claim: dict[str, Any], language: str) -> list[dict[str, Any]]:
+    """Every stage with what happened to it, so the customer is not told a stage the claim went
+    past without (示談交渉中 when it went straight to payment) was done: a stage before the
+    current one is done if the timeline shows it was reached, skipped if not; after it,
+    upcoming (even one reached before the claim was closed and reopened)."""
+    reached = {REACHES.get(entry["type"]) for entry in claim["timeline"]}
+    reached |= {
+        entry["data"].get("stage")
+        for entry in claim["timeline"]
+        if entry["type"] == "stage_changed"
+    }
+    current = STAGES.index(claim["stage"]) if claim["stage"] in STAGES else -1
+    steps = []
+    for index, code in enumerate(STAGES):
+        if index == current:
+            state = "current"
+        elif index > current:
+            state = "upcoming"
+        else:
+            state = "done" if code in reached else "skipped"
+        steps.append({"code": code, "label": _label(STAGE_LABELS, code, language), "state": state})
+    return steps
+
+
+def coverage_statuses(claim: dict[str, Any]) -> list[tuple[str, str]]:
+    """Each coverage's status as its payments bear it out, in the usual order.
+
+    Adjusters send a coverage's status and its payments as separate updates, so one can lag
+    the other. Told "paying" when every payment of the coverage has been made, the customer
+    sees お支払い手続中 beside お支払い済: it is shown paid. Told "paid" while a payment of it
+    is still only scheduled, it is shown paying: money is still to come. A coverage without
+    payments, or in any other status, is shown as the adjuster set it."""
+    payments = list(claim["payments"].values())
+    shown = []
+    for code, status in claim["coverages"].items():
+        theirs = [payment["status"] for payment in payments if payment["coverage"] == code]
+        if status == "paying" and theirs and all(state == "made" for state in theirs):
+            status = "paid"
+        elif status == "paid" and "scheduled" in theirs:
+            status = "paying"
+        shown.append((code, status))
+    return sorted(shown, key=lambda coverage: _coverage_rank(coverage[0]))
+
+
+def _coverage_rank(code: str) -> tuple[int, str]:
+    known = code in COVERAGE_ORDER
+    return (COVERAGE_ORDER.index(code) if known else len(COVERAGE_ORDER), code)
 
 
 def _timeline_entry(entry: dict[str, Any], language: str) -> dict[str, Any]:

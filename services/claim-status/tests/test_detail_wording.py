@@ -1,0 +1,230 @@
+"""The accident detail tells the customer the truth: a stage the claim went past without is
+skipped, not done; a coverage's status agrees with its payments; coverages come in the usual
+order (対人・対物・人身傷害・車両, then the rest).
+
+The first tests read `queries.detail` on read-model documents as the projection writes them (the
+document's shape is the contract between the two); the last one goes through the real service,
+its broker and database, as a customer's browser does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from claim_status.queries import detail
+from claim_status_harness import ClaimLog, ClaimStatusService, opened
+
+AT = "2026-11-20T10:00:00+00:00"
+
+
+def document(*timeline: tuple[str, dict[str, Any]], **fields: Any) -> dict[str, Any]:
+    """A read-model document with these timeline entries (type, data) and fields."""
+    return {
+        "customer_id": "C-1",
+        "policy_number": "B-2026-000001",
+        "accident_date": "2026-11-19",
+        "location": "東京都千代田区",
+        "summary": "交差点での追突事故",
+        "vehicle": "トヨタ プリウス",
+        "stage": "reported",
+        "handler": None,
+        "coverages": {},
+        "actions": {},
+        "payments": {},
+        "closed": False,
+        "sequence": len(timeline),
+        "updated_at": AT,
+        "timeline": [{"type": kind, "at": AT, "data": data} for kind, data in timeline],
+        **fields,
+    }
+
+
+HANDLER = ("handler_assigned", {})
+
+
+def stage(code: str) -> tuple[str, dict[str, Any]]:
+    return ("stage_changed", {"stage": code})
+
+
+def states(claim: dict[str, Any], language: str = "ja") -> dict[str, str]:
+    return {step["label"]: step["state"] for step in detail("CL-1", claim, language)["stages"]}
+
+
+def test_a_stage_the_claim_went_past_without_is_skipped_not_done() -> None:
+    claim = document(
+        ("claim_opened", {}),
+        HANDLER,
+        stage("investigating"),
+        stage("payment_processing"),
+        stage="payment_processing",
+    )
+    assert states(claim) == {
+        "事故受付": "done",
+        "担当者決定": "done",
+        "損害調査中": "done",
+        "示談交渉中": "skipped",
+        "保険金お支払い手続中": "current",
+        "保険金お支払い済": "upcoming",
+        "解決": "upcoming",
+    }
+    assert states(claim, "en")["Negotiating the settlement"] == "skipped"
+
+
+def test_a_claim_closed_from_the_investigation_skipped_the_rest() -> None:
+    claim = document(
+        ("claim_opened", {}),
+        HANDLER,
+        stage("investigating"),
+        ("claim_closed", {}),
+        stage="closed",
+        closed=True,
+    )
+    assert list(states(claim).values()) == [
+        "done",
+        "done",
+        "done",
+        "skipped",
+        "skipped",
+        "skipped",
+        "current",
+    ]
+
+
+def test_a_handler_assigned_after_the_investigation_began_counts_as_done() -> None:
+    claim = document(("claim_opened", {}), stage("investigating"), HANDLER, stage="investigating")
+    assert list(states(claim).values())[:3] == ["done", "done", "current"]
+
+
+def test_a_reopened_claim_shows_the_stages_after_it_as_upcoming() -> None:
+    claim = document(
+        ("claim_opened", {}),
+        HANDLER,
+        stage("investigating"),
+        stage("payment_processing"),
+        stage("paid"),
+        ("claim_closed", {}),
+        ("claim_reopened", {}),
+        stage="investigating",
+    )
+    assert list(states(claim).values()) == [
+        "done",
+        "done",
+        "current",
+        "upcoming",
+        "upcoming",
+        "upcoming",
+        "upcoming",
+    ]
+
+
+def test_a_newly_reported_claim_is_at_its_first_stage() -> None:
+    assert list(states(document(("claim_opened", {}))).values()) == ["current"] + ["upcoming"] * 6
+
+
+def payment(coverage: str, status: str) -> dict[str, Any]:
+    return {"coverage": coverage, "amount": 120_000, "status": status, "date": "2026-12-01"}
+
+
+def coverages(claim: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(c["label"], c["status"]["label"]) for c in detail("CL-1", claim, "ja")["coverages"]]
+
+
+def test_a_coverage_whose_every_payment_is_made_is_shown_paid() -> None:
+    claim = document(
+        ("claim_opened", {}),
+        coverages={"property_damage": "paying", "own_vehicle": "paying"},
+        payments={
+            "P1": payment("property_damage", "made"),
+            "P2": payment("property_damage", "made"),
+            "P3": payment("own_vehicle", "made"),
+            "P4": payment("own_vehicle", "scheduled"),
+        },
+    )
+    assert coverages(claim) == [("対物賠償", "お支払い済"), ("車両", "お支払い手続中")]
+
+
+def test_a_coverage_said_paid_with_a_payment_still_scheduled_is_shown_paying() -> None:
+    claim = document(
+        ("claim_opened", {}),
+        coverages={"own_vehicle": "paid", "bodily_injury": "paying"},
+        payments={"P1": payment("own_vehicle", "scheduled")},
+    )
+    assert coverages(claim) == [("対人賠償", "お支払い手続中"), ("車両", "お支払い手続中")]
+
+
+def test_other_statuses_are_shown_as_the_adjuster_set_them() -> None:
+    claim = document(
+        ("claim_opened", {}),
+        coverages={"property_damage": "agreed", "own_vehicle": "not_covered"},
+        payments={"P1": payment("property_damage", "made")},
+    )
+    assert coverages(claim) == [("対物賠償", "示談成立"), ("車両", "お支払い対象外")]
+
+
+def test_coverages_come_in_the_usual_order() -> None:
+    claim = document(
+        ("claim_opened", {}),
+        coverages={
+            "passenger": "reviewing",
+            "own_vehicle": "reviewing",
+            "personal_injury": "reviewing",
+            "property_damage": "reviewing",
+            "bodily_injury": "reviewing",
+        },
+    )
+    assert [label for label, _ in coverages(claim)] == [
+        "対人賠償",
+        "対物賠償",
+        "人身傷害",
+        "車両",
+        "搭乗者傷害",
+    ]
+
+
+async def test_the_customer_api_tells_the_detail_truthfully(
+    claim_status: ClaimStatusService,
+) -> None:
+    log, clock = ClaimLog(), claim_status.clock
+    updates = [
+        opened(log, clock, "C-TRUTH"),
+        log.next(
+            "handler_assigned", clock, name="佐藤 健", office="東京第一課", phone="03-1234-5678"
+        ),
+        log.next("stage_changed", clock, stage="investigating"),
+        log.next("coverage_updated", clock, coverage="own_vehicle", status="paying"),
+        log.next("coverage_updated", clock, coverage="bodily_injury", status="investigating"),
+        log.next("stage_changed", clock, stage="payment_processing"),
+        log.next(
+            "payment_scheduled",
+            clock,
+            payment_id="P1",
+            coverage="own_vehicle",
+            amount=350_000,
+            scheduled_on="2026-12-01",
+        ),
+        log.next(
+            "payment_made",
+            clock,
+            payment_id="P1",
+            coverage="own_vehicle",
+            amount=350_000,
+            paid_on="2026-12-01",
+        ),
+        log.next("stage_changed", clock, stage="paid"),
+    ]
+    await claim_status.send(*updates)
+    shown = await claim_status.accident_at("C-TRUTH", log.claim_id, len(updates))
+
+    assert {step["code"]: step["state"] for step in shown["stages"]} == {
+        "reported": "done",
+        "handler_assigned": "done",
+        "investigating": "done",
+        "negotiating": "skipped",
+        "payment_processing": "done",
+        "paid": "current",
+        "closed": "upcoming",
+    }
+    assert [(c["code"], c["status"]["code"]) for c in shown["coverages"]] == [
+        ("bodily_injury", "investigating"),
+        ("own_vehicle", "paid"),
+    ]
+    assert [p["status"] for p in shown["payments"]] == ["made"]
