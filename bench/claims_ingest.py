@@ -65,7 +65,7 @@ def updates(claims: int, per_claim: int) -> list[AdjusterUpdate]:
         kinds += [("note_added", {"text": f"メモ {i}"}) for i in range(per_claim - 2)]
         for sequence, (kind, data) in enumerate(kinds, start=1):
             result.append(
-                AdjusterUpdate(
+                AdjusterUpdate.of(
                     update_id=uuid.uuid4(),
                     claim_id=claim_id,
                     sequence=sequence,
@@ -188,7 +188,7 @@ async def freshness(
         claim_id = claim_ids[n % claims]
         sequence = next_sequence[claim_id]
         next_sequence[claim_id] += 1
-        update = AdjusterUpdate(
+        update = AdjusterUpdate.of(
             update_id=uuid.uuid4(),
             claim_id=claim_id,
             sequence=sequence,

@@ -303,7 +303,7 @@ class Load:
                 "accident_date": "2026-11-20",
                 "summary": "駐車場での接触事故",
             }
-        return AdjusterUpdate(
+        return AdjusterUpdate.of(
             update_id=uuid.uuid4(),
             claim_id=claim_id,
             sequence=sequence,

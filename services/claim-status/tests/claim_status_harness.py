@@ -63,7 +63,7 @@ class ClaimLog:
     def next(self, kind: str, clock: ManualClock, **data: Any) -> AdjusterUpdate:
         self.sequence += 1
         clock.advance(minutes=1)
-        return AdjusterUpdate(
+        return AdjusterUpdate.of(
             update_id=uuid.uuid4(),
             claim_id=self.claim_id,
             sequence=self.sequence,

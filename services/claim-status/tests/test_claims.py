@@ -2,6 +2,8 @@
 real database: order, duplicates, gaps, invalid updates, isolation between customers, and the
 HTTP path giving what the Kafka path gives."""
 
+from datetime import date
+
 from claim_status_harness import ClaimLog, ClaimStatusService, opened
 from devinfra.testing import eventually, find_envelopes
 
@@ -226,7 +228,7 @@ async def test_the_list_pages_newest_first(claim_status: ClaimStatusService) -> 
     for day, log in enumerate(logs, start=1):
         update = opened(log, clock, "C-P")
         update = update.model_copy(
-            update={"data": {**update.data, "accident_date": f"2026-10-0{day}"}}
+            update={"data": update.data.model_copy(update={"accident_date": date(2026, 10, day)})}
         )
         await claim_status.send(update)
     for log in logs:
@@ -254,13 +256,13 @@ async def test_maintenance_closes_the_customer_routes_not_adjuster_ingestion(
     claim_status: ClaimStatusService,
 ) -> None:
     clock, log = claim_status.clock, ClaimLog()
-    update = opened(log, clock, "C-M")
     clock.now = clock.now.replace(day=22, hour=17, minute=30)  # Monday 02:30 in Tokyo
     listing = await claim_status.client.get(
         "/api/v1/me/accidents", headers=claim_status.as_customer("C-M")
     )
     assert (listing.status_code, listing.json()["code"]) == (503, "maintenance")
     assert listing.headers["Retry-After"] == str(90 * 60)
+    update = opened(log, clock, "C-M")  # written during the window
     posted = await claim_status.client.post(
         f"/api/v1/adjuster/claims/{log.claim_id}/updates",
         content=update.model_dump_json(),

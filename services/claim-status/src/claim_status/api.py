@@ -14,7 +14,7 @@ from claim_status.intake import UpdateIntake
 from claim_status.queries import AccidentQueries, decode_cursor
 from claims_shared.auth import Principal, current_customer, staff_with_role
 from claims_shared.errors import ApiError, Message, request_language
-from claims_shared.events import AdjusterUpdate
+from claims_shared.events.claims import AnyAdjusterUpdate
 from claims_shared.web import outside_maintenance
 
 NOT_FOUND = Message("該当する事故が見つかりません。", "No such accident.")
@@ -174,7 +174,7 @@ async def accident_detail(
 )
 async def receive_update(
     claim_id: str,
-    update: AdjusterUpdate,
+    update: AnyAdjusterUpdate,
     request: Request,
     adjuster: Annotated[Principal, Depends(staff_with_role("adjuster"))],
 ) -> Received:

@@ -120,7 +120,7 @@ class Claims(RecentlyRecorded, Application[uuid.UUID]):
 
 
 def _apply(claim: Claim | None, update: AdjusterUpdate) -> tuple[Outcome, Claim | None]:
-    if claim is not None and str(update.update_id) in claim.applied:
+    if claim is not None and claim.seen(update):
         return Outcome.DUPLICATE, claim
     last = claim.last_sequence if claim is not None else 0
     if update.sequence <= last:
@@ -129,11 +129,5 @@ def _apply(claim: Claim | None, update: AdjusterUpdate) -> tuple[Outcome, Claim 
         return Outcome.EARLY, claim
     if claim is None:
         claim = Claim(update.claim_id)
-    claim.apply_update(
-        str(update.update_id),
-        update.sequence,
-        update.type,
-        update.data,
-        update.occurred_at.isoformat(),
-    )
+    claim.apply_update(update)
     return Outcome.APPLIED, claim

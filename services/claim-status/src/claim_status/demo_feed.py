@@ -75,13 +75,13 @@ def updates_for(
         },
     )
     return [
-        AdjusterUpdate(
+        AdjusterUpdate.of(
             update_id=uuid.uuid4(),
             claim_id=claim_id,
             sequence=sequence,
             occurred_at=datetime.now(UTC),
             adjuster_id="DEMO",
-            type=kind,  # type: ignore[arg-type]
+            type=kind,
             data=data,
         )
         for sequence, (kind, data) in enumerate([opened, *STORY], start=1)

@@ -8,12 +8,30 @@ exactly what the rules accepted. `check` says why an update may not be applied.
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, get_args
 
+import orjson
 from eventsourcing.domain import Aggregate, event
 
-from claims_shared.events.claims import StageCode
+from claims_shared.events.claims import (
+    UPDATE_DATA,
+    AdjusterUpdate,
+    ClaimClosed,
+    ClaimOpened,
+    ClaimReopened,
+    CoverageUpdated,
+    CustomerActionCompleted,
+    CustomerActionRequested,
+    HandlerAssigned,
+    NoteAdded,
+    PaymentMade,
+    PaymentScheduled,
+    StageChanged,
+    StageCode,
+    UpdateData,
+)
 
 STAGES: tuple[str, ...] = get_args(StageCode)  # in order; the contract lists them
 STAGE_LABELS = {
@@ -74,14 +92,38 @@ class InvalidUpdate(ValueError):
     """An update that breaks a rule; the message is the reason operations see in the DLQ."""
 
 
+class ConflictingUpdate(InvalidUpdate):
+    """An update id seen before with other content: the sender reused an id, and which of the
+    two it meant is for a person to decide (the DLQ), not for us to guess."""
+
+
 def claim_key(claim_id: str) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"claims-status:claim:{claim_id}")
 
 
-def _require(data: dict[str, Any], *fields: str) -> None:
-    missing = [f for f in fields if data.get(f) in (None, "")]
-    if missing:
-        raise InvalidUpdate(f"missing {', '.join(missing)}")
+FUTURE_GRACE = timedelta(minutes=5)
+"""How far ahead of our clock an update's occurred_at may be (clocks drift; 2099 is a mistake)."""
+
+
+def check_timing(occurred_at: datetime, now: datetime) -> None:
+    if occurred_at > now + FUTURE_GRACE:
+        raise InvalidUpdate(f"occurred_at {occurred_at.isoformat()} is in the future")
+
+
+def data_of(kind: str, stored: dict[str, Any]) -> UpdateData:
+    """The typed data of an update as the event store holds it. Not validated again: it was
+    validated when it was accepted (and older events must still load)."""
+    return UPDATE_DATA[kind].model_construct(**stored)
+
+
+def stored_data(data: UpdateData) -> dict[str, Any]:
+    """What the event store keeps of an update's data: the fields the sender set, as JSON."""
+    return data.model_dump(mode="json", exclude_unset=True)
+
+
+def fingerprint(sequence: int, kind: str, stored: dict[str, Any]) -> int:
+    """Tells a redelivered update (same fingerprint) from another one under the same id."""
+    return hash((sequence, kind, orjson.dumps(stored, option=orjson.OPT_SORT_KEYS)))
 
 
 def _stage_index(stage: str) -> int:
@@ -90,76 +132,48 @@ def _stage_index(stage: str) -> int:
     return STAGES.index(stage)
 
 
-def check(state: dict[str, Any] | None, kind: str, data: dict[str, Any]) -> None:
-    """Why `kind` may not be applied to `state` (None: the claim does not exist yet)."""
-    if kind == "claim_opened":
+def check(state: dict[str, Any] | None, data: UpdateData) -> None:
+    """Why `data` may not be applied to `state` (None: the claim does not exist yet). The
+    update's shape was checked where it came in; these are the rules between updates."""
+    if isinstance(data, ClaimOpened):
         if state is not None:
             raise InvalidUpdate("claim already opened")
-        _require(data, "customer_id", "policy_number", "accident_date", "summary")
-        try:
-            date.fromisoformat(str(data["accident_date"]))
-        except ValueError as error:
-            raise InvalidUpdate("accident_date is not YYYY-MM-DD") from error
         return
+    kind = KIND_OF[type(data)]
     if state is None:
         raise InvalidUpdate(f"{kind} before claim_opened")
-    if state["closed"] and kind not in ("claim_reopened", "note_added"):
+    if state["closed"] and not isinstance(data, ClaimReopened | NoteAdded):
         raise InvalidUpdate(f"{kind} on a closed claim (only claim_reopened may follow)")
-    _check_kind(state, kind, data)
+    _check_kind(state, data)
 
 
-def _check_kind(state: dict[str, Any], kind: str, data: dict[str, Any]) -> None:
-    if kind == "handler_assigned":
-        _require(data, "name", "office", "phone")
-    elif kind == "stage_changed":
-        _require(data, "stage")
-        new, current = _stage_index(data["stage"]), _stage_index(state["stage"])
-        if data["stage"] == "closed":
+def _check_kind(state: dict[str, Any], data: UpdateData) -> None:
+    if isinstance(data, StageChanged):
+        new, current = _stage_index(data.stage), _stage_index(state["stage"])
+        if data.stage == "closed":
             raise InvalidUpdate("close a claim with claim_closed")
-        if new < current or (new == current and data["stage"] != "investigating"):
-            raise InvalidUpdate(f"stage may not go from {state['stage']} to {data['stage']}")
-    elif kind == "coverage_updated":
-        _require(data, "coverage", "status")
-        if data["coverage"] not in COVERAGE_LABELS:
-            raise InvalidUpdate(f"unknown coverage {data['coverage']!r}")
-        if data["status"] not in COVERAGE_STATUS_LABELS:
-            raise InvalidUpdate(f"unknown coverage status {data['status']!r}")
-    elif kind == "customer_action_requested":
-        _require(data, "action_id", "description")
-        if data["action_id"] in state["actions"]:
-            raise InvalidUpdate(f"action {data['action_id']} already requested")
-    elif kind == "customer_action_completed":
-        _require(data, "action_id")
-        action = state["actions"].get(data["action_id"])
+        if new < current or (new == current and data.stage != "investigating"):
+            raise InvalidUpdate(f"stage may not go from {state['stage']} to {data.stage}")
+    elif isinstance(data, CustomerActionRequested):
+        if data.action_id in state["actions"]:
+            raise InvalidUpdate(f"action {data.action_id} already requested")
+    elif isinstance(data, CustomerActionCompleted):
+        action = state["actions"].get(data.action_id)
         if action is None or action["completed"]:
-            raise InvalidUpdate(f"no open action {data['action_id']}")
-    elif kind in ("payment_scheduled", "payment_made"):
-        _check_payment(state, kind, data)
-    elif kind == "claim_closed":
-        pass
-    elif kind == "claim_reopened":
+            raise InvalidUpdate(f"no open action {data.action_id}")
+    elif isinstance(data, PaymentScheduled):
+        if data.payment_id in state["payments"]:
+            raise InvalidUpdate(f"payment {data.payment_id} already scheduled")
+    elif isinstance(data, ClaimReopened):
         if not state["closed"]:
             raise InvalidUpdate("claim_reopened on a claim that is not closed")
-    elif kind == "note_added":
-        _require(data, "text")
-    else:
-        raise InvalidUpdate(f"unknown update type {kind!r}")
-
-
-def _check_payment(state: dict[str, Any], kind: str, data: dict[str, Any]) -> None:
-    _require(data, "payment_id", "coverage", "amount")
-    if data["coverage"] not in COVERAGE_LABELS:
-        raise InvalidUpdate(f"unknown coverage {data['coverage']!r}")
-    if not isinstance(data["amount"], int) or data["amount"] <= 0:
-        raise InvalidUpdate("amount must be a positive whole number of yen")
-    if kind == "payment_scheduled" and data["payment_id"] in state["payments"]:
-        raise InvalidUpdate(f"payment {data['payment_id']} already scheduled")
+        if data.stage == "closed":
+            raise InvalidUpdate("a claim is reopened at a stage before closed")
 
 
 def evolve(
     state: dict[str, Any] | None,
-    kind: str,
-    data: dict[str, Any],
+    data: UpdateData,
     *,
     sequence: int,
     occurred_at: str,
@@ -170,26 +184,28 @@ def evolve(
     no timeline (`timeline=False`): no rule reads it, and thousands of claims' timelines held
     in memory made the garbage collector's pauses the longest wait of an update."""
     claim = _opened(data) if state is None else state
-    _APPLY.get(kind, lambda c, d: None)(claim, data)
+    _APPLY.get(type(data), _nothing)(claim, data)
     claim["sequence"] = sequence
     claim["updated_at"] = occurred_at
     if not timeline:
         return claim
+    kind = KIND_OF[type(data)]
     told = _timeline_data(kind, data)
-    if kind == "customer_action_completed":
-        told["description"] = claim["actions"][data["action_id"]]["description"]
+    if isinstance(data, CustomerActionCompleted):
+        told["description"] = claim["actions"][data.action_id]["description"]
     claim["timeline"].append({"type": kind, "at": occurred_at, "data": told})
     return claim
 
 
-def _opened(data: dict[str, Any]) -> dict[str, Any]:
+def _opened(data: UpdateData) -> dict[str, Any]:
+    assert isinstance(data, ClaimOpened), "only claim_opened starts a claim"
     return {
-        "customer_id": data["customer_id"],
-        "policy_number": data["policy_number"],
-        "accident_date": str(data["accident_date"]),
-        "location": data.get("location", ""),
-        "summary": data["summary"],
-        "vehicle": data.get("vehicle", ""),
+        "customer_id": data.customer_id,
+        "policy_number": data.policy_number,
+        "accident_date": str(data.accident_date),
+        "location": data.location,
+        "summary": data.summary,
+        "vehicle": data.vehicle,
         "stage": "reported",
         "handler": None,
         "coverages": {},
@@ -202,73 +218,107 @@ def _opened(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _timeline_data(kind: str, data: dict[str, Any]) -> dict[str, Any]:
-    keep = {
-        "stage_changed": ("stage",),
-        "coverage_updated": ("coverage", "status"),
-        "customer_action_requested": ("description",),
-        "payment_scheduled": ("coverage", "amount"),
-        "payment_made": ("coverage", "amount"),
-        "note_added": ("text",),
-    }
-    return {k: data[k] for k in keep.get(kind, ()) if k in data}
-
-
-_APPLY: dict[str, Any] = {
-    "handler_assigned": lambda c, d: c.update(
-        handler={"name": d["name"], "office": d["office"], "phone": d["phone"]},
-        stage=c["stage"] if STAGES.index(c["stage"]) >= 1 else "handler_assigned",
-    ),
-    "stage_changed": lambda c, d: c.update(stage=d["stage"]),
-    "coverage_updated": lambda c, d: c["coverages"].update({d["coverage"]: d["status"]}),
-    "customer_action_requested": lambda c, d: c["actions"].update(
-        {
-            d["action_id"]: {
-                "description": d["description"],
-                "due_date": d.get("due_date"),
-                "completed": False,
-            }
-        }
-    ),
-    "customer_action_completed": lambda c, d: c["actions"][d["action_id"]].update(completed=True),
-    "payment_scheduled": lambda c, d: c["payments"].update(
-        {
-            d["payment_id"]: {
-                "coverage": d["coverage"],
-                "amount": d["amount"],
-                "status": "scheduled",
-                "date": d.get("scheduled_on"),
-            }
-        }
-    ),
-    "payment_made": lambda c, d: c["payments"].update(
-        {
-            d["payment_id"]: {
-                "coverage": d["coverage"],
-                "amount": d["amount"],
-                "status": "made",
-                "date": d.get("paid_on"),
-            }
-        }
-    ),
-    "claim_closed": lambda c, d: c.update(closed=True, stage="closed"),
-    "claim_reopened": lambda c, d: c.update(closed=False, stage=d.get("stage", "investigating")),
+_TIMELINE_FIELDS = {
+    "stage_changed": ("stage",),
+    "coverage_updated": ("coverage", "status"),
+    "customer_action_requested": ("description",),
+    "payment_scheduled": ("coverage", "amount"),
+    "payment_made": ("coverage", "amount"),
+    "note_added": ("text",),
 }
 
 
-def stage_after(state: dict[str, Any] | None, kind: str, data: dict[str, Any]) -> str:
+def _timeline_data(kind: str, data: UpdateData) -> dict[str, Any]:
+    return {name: getattr(data, name) for name in _TIMELINE_FIELDS.get(kind, ())}
+
+
+def _optional_date(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _nothing(claim: dict[str, Any], data: Any) -> None:
+    """claim_opened (the document is new), note_added (timeline only)."""
+
+
+def _handler_assigned(claim: dict[str, Any], data: HandlerAssigned) -> None:
+    claim["handler"] = {"name": data.name, "office": data.office, "phone": data.phone}
+    if STAGES.index(claim["stage"]) < 1:
+        claim["stage"] = "handler_assigned"
+
+
+def _stage_changed(claim: dict[str, Any], data: StageChanged) -> None:
+    claim["stage"] = data.stage
+
+
+def _coverage_updated(claim: dict[str, Any], data: CoverageUpdated) -> None:
+    claim["coverages"][data.coverage] = data.status
+
+
+def _action_requested(claim: dict[str, Any], data: CustomerActionRequested) -> None:
+    claim["actions"][data.action_id] = {
+        "description": data.description,
+        "due_date": _optional_date(data.due_date),
+        "completed": False,
+    }
+
+
+def _action_completed(claim: dict[str, Any], data: CustomerActionCompleted) -> None:
+    claim["actions"][data.action_id]["completed"] = True
+
+
+def _payment_scheduled(claim: dict[str, Any], data: PaymentScheduled) -> None:
+    claim["payments"][data.payment_id] = {
+        "coverage": data.coverage,
+        "amount": data.amount,
+        "status": "scheduled",
+        "date": _optional_date(data.scheduled_on),
+    }
+
+
+def _payment_made(claim: dict[str, Any], data: PaymentMade) -> None:
+    claim["payments"][data.payment_id] = {
+        "coverage": data.coverage,
+        "amount": data.amount,
+        "status": "made",
+        "date": _optional_date(data.paid_on),
+    }
+
+
+def _claim_closed(claim: dict[str, Any], data: ClaimClosed) -> None:
+    claim.update(closed=True, stage="closed")
+
+
+def _claim_reopened(claim: dict[str, Any], data: ClaimReopened) -> None:
+    claim.update(closed=False, stage=data.stage)
+
+
+_APPLY: dict[type[UpdateData], Callable[[dict[str, Any], Any], None]] = {
+    HandlerAssigned: _handler_assigned,
+    StageChanged: _stage_changed,
+    CoverageUpdated: _coverage_updated,
+    CustomerActionRequested: _action_requested,
+    CustomerActionCompleted: _action_completed,
+    PaymentScheduled: _payment_scheduled,
+    PaymentMade: _payment_made,
+    ClaimClosed: _claim_closed,
+    ClaimReopened: _claim_reopened,
+}
+KIND_OF: dict[type[UpdateData], str] = {data: kind for kind, data in UPDATE_DATA.items()}
+
+
+def stage_after(state: dict[str, Any] | None, data: UpdateData) -> str:
     """The stage an accepted update leads to (what `evolve` will set), without folding it."""
     if state is None:
         return "reported"
     current = str(state["stage"])
-    if kind == "handler_assigned":
+    if isinstance(data, HandlerAssigned):
         return current if STAGES.index(current) >= 1 else "handler_assigned"
-    if kind == "stage_changed":
-        return str(data["stage"])
-    if kind == "claim_closed":
+    if isinstance(data, StageChanged):
+        return data.stage
+    if isinstance(data, ClaimClosed):
         return "closed"
-    if kind == "claim_reopened":
-        return str(data.get("stage", "investigating"))
+    if isinstance(data, ClaimReopened):
+        return data.stage
     return current
 
 
@@ -278,7 +328,8 @@ class Claim(Aggregate):
     class UpdateApplied(Aggregate.Event):
         """Carries the claim id, customer and resulting stage too, so that projections and the
         relay need not load the claim. Triggered directly rather than through eventsourcing's
-        @event decorator, whose argument matching was a tenth of the intake's CPU."""
+        @event decorator, whose argument matching was a tenth of the intake's CPU. `data` is
+        what `stored_data` keeps of the typed update."""
 
         claim_id: str
         customer_id: str
@@ -292,13 +343,12 @@ class Claim(Aggregate):
         def apply(self, aggregate: Claim) -> None:
             aggregate.state = evolve(
                 aggregate.state,
-                self.kind,
-                self.data,
+                data_of(self.kind, self.data),
                 sequence=self.sequence,
                 occurred_at=self.occurred_at,
                 timeline=False,
             )
-            aggregate.applied.add(self.update_id)
+            aggregate.applied[self.update_id] = fingerprint(self.sequence, self.kind, self.data)
 
     @staticmethod
     def create_id(claim_id: str) -> uuid.UUID:
@@ -308,27 +358,44 @@ class Claim(Aggregate):
     def __init__(self, claim_id: str) -> None:
         self.claim_id = claim_id
         self.state: dict[str, Any] | None = None
-        self.applied: set[str] = set()
+        self.applied: dict[str, int] = {}  # update id -> fingerprint of what it said
 
     @property
     def last_sequence(self) -> int:
         return 0 if self.state is None else int(self.state["sequence"])
 
-    def apply_update(
-        self, update_id: str, sequence: int, kind: str, data: dict[str, Any], occurred_at: str
-    ) -> None:
-        if sequence != self.last_sequence + 1:
-            raise InvalidUpdate(f"sequence {sequence} is not next ({self.last_sequence + 1})")
-        check(self.state, kind, data)
-        customer_id = data["customer_id"] if self.state is None else self.state["customer_id"]
+    def seen(self, update: AdjusterUpdate) -> bool:
+        """Whether this update was applied already; raises ConflictingUpdate when its id was
+        applied with other content."""
+        known = self.applied.get(str(update.update_id))
+        if known is None:
+            return False
+        if known != fingerprint(update.sequence, update.type, stored_data(update.data)):
+            raise ConflictingUpdate(
+                f"update_id {update.update_id} was already applied with other content"
+            )
+        return True
+
+    def apply_update(self, update: AdjusterUpdate) -> None:
+        if update.sequence != self.last_sequence + 1:
+            raise InvalidUpdate(
+                f"sequence {update.sequence} is not next ({self.last_sequence + 1})"
+            )
+        data = update.data
+        check(self.state, data)
+        customer_id = (
+            data.customer_id
+            if isinstance(data, ClaimOpened)
+            else str(self.state["customer_id"] if self.state else "")
+        )
         self.trigger_event(
             self.UpdateApplied,
             claim_id=self.claim_id,
             customer_id=customer_id,
-            stage=stage_after(self.state, kind, data),
-            update_id=update_id,
-            sequence=sequence,
-            kind=kind,
-            data=data,
-            occurred_at=occurred_at,
+            stage=stage_after(self.state, data),
+            update_id=str(update.update_id),
+            sequence=update.sequence,
+            kind=update.type,
+            data=stored_data(data),
+            occurred_at=update.occurred_at.isoformat(),
         )

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from datetime import timedelta
 
 import asyncpg
+import orjson
 from aiokafka import ConsumerRecord
 from prometheus_client import Counter, Gauge, Histogram
+from pydantic import ValidationError
 
 from claim_status.application import Claims, Outcome
-from claim_status.domain import InvalidUpdate
-from claims_shared.events import AdjusterUpdate, Envelope, decode, topics
+from claim_status.domain import InvalidUpdate, check_timing
+from claims_shared.events import AdjusterUpdate, decode, topics
+from claims_shared.events.claims import parse_adjuster_update
 from claims_shared.kafka import DEAD_LETTER_ERRORS, EventPublisher, UnprocessableMessage
 from claims_shared.logging import get_logger
 from claims_shared.maintenance import Clock
@@ -33,6 +37,9 @@ CREATE TABLE IF NOT EXISTS held_updates (
 );
 CREATE INDEX IF NOT EXISTS held_updates_claim ON held_updates (claim_id, sequence);
 """
+
+UNPROCESSABLE: tuple[type[BaseException], ...] = (*DEAD_LETTER_ERRORS, InvalidUpdate)
+"""What no retry can make acceptable: not an update, a malformed one, or one from the future."""
 
 UPDATES = Counter("claim_updates_total", "Adjuster updates taken in", ["outcome"])
 HELD = Gauge("claim_updates_held", "Updates waiting for an earlier sequence")
@@ -61,6 +68,7 @@ class UpdateIntake:
 
     async def receive(self, update: AdjusterUpdate) -> Outcome | str:
         """'held' for an early update; raises InvalidUpdate for one that breaks a rule."""
+        check_timing(update.occurred_at, self.clock())
         outcome = await asyncio.to_thread(self.claims.try_apply, update)
         UPDATES.labels(outcome.value).inc()
         if outcome is Outcome.EARLY:
@@ -77,10 +85,13 @@ class UpdateIntake:
         (or are not updates at all) are returned for the DLQ, with the reason."""
         unprocessable: list[tuple[ConsumerRecord, BaseException]] = []
         accepted: list[tuple[ConsumerRecord, AdjusterUpdate]] = []
+        now = self.clock()
         for record in records:
             try:
-                accepted.append((record, _update_of(record)))
-            except DEAD_LETTER_ERRORS as error:
+                update = _update_of(record)
+                check_timing(update.occurred_at, now)
+                accepted.append((record, update))
+            except UNPROCESSABLE as error:
                 unprocessable.append((record, error))
         updates = [update for _, update in accepted]
         # Which claims already hold updates, asked while the batch is applied (one writer per
@@ -97,7 +108,7 @@ class UpdateIntake:
         for (record, update), outcome in zip(accepted, outcomes, strict=True):
             if isinstance(outcome, InvalidUpdate):
                 UPDATES.labels("invalid").inc()
-                unprocessable.append((record, UnprocessableMessage(str(outcome))))
+                unprocessable.append((record, outcome))
                 continue
             UPDATES.labels(outcome.value).inc()
             if outcome is Outcome.EARLY:
@@ -140,11 +151,11 @@ class UpdateIntake:
             )
             if row is None:
                 return
-            update = AdjusterUpdate.model_validate_json(row["payload"])
             try:
+                update = parse_adjuster_update(row["payload"])
                 outcome = await asyncio.to_thread(self.claims.try_apply, update)
-            except InvalidUpdate as error:
-                await self._dead_letter(update, str(error))
+            except (InvalidUpdate, ValidationError) as error:
+                await self._dead_letter(row["payload"], claim_id, str(error))
                 outcome = Outcome.DUPLICATE
             if outcome is Outcome.EARLY:
                 return
@@ -163,9 +174,9 @@ class UpdateIntake:
             cutoff,
         )
         for row in rows:
-            update = AdjusterUpdate.model_validate_json(row["payload"])
             await self._dead_letter(
-                update,
+                row["payload"],
+                row["claim_id"],
                 f"sequence {row['sequence']} held since before "
                 f"{cutoff.isoformat()}: an earlier update never arrived",
             )
@@ -176,19 +187,22 @@ class UpdateIntake:
         HELD.set(await self.pool.fetchval("SELECT count(*) FROM held_updates"))
         return len(rows)
 
-    async def _dead_letter(self, update: AdjusterUpdate, reason: str) -> None:
-        envelope: Envelope[AdjusterUpdate] = Envelope[AdjusterUpdate](
-            event_id=update.update_id,
-            event_type=update.event_type,
-            schema_version=1,
-            occurred_at=update.occurred_at,
-            producer="claim-status",
-            data=update,
-        )
+    async def _dead_letter(self, payload: str, claim_id: str, reason: str) -> None:
+        """A held update (its JSON as it was held) that can never be applied."""
+        update = orjson.loads(payload)
+        envelope = {
+            "event_id": update.get("update_id") or str(uuid.uuid4()),
+            "event_type": AdjusterUpdate.event_type,
+            "schema_version": AdjusterUpdate.schema_version,
+            "occurred_at": update.get("occurred_at") or self.clock().isoformat(),
+            "producer": "claim-status",
+            "correlation_id": None,
+            "data": update,
+        }
         await self.publisher.producer.send_and_wait(
             self.publisher.topic_prefix + topics.dlq(topics.ADJUSTER_UPDATES),
-            envelope.model_dump_json().encode(),
-            key=update.claim_id.encode(),
+            orjson.dumps(envelope),
+            key=claim_id.encode(),
             headers=[
                 ("dlq.reason", reason.encode()),
                 ("dlq.error_type", b"InvalidUpdate"),
@@ -197,8 +211,8 @@ class UpdateIntake:
         )
         log.warning(
             "adjuster update sent to the DLQ",
-            claim_id=update.claim_id,
-            sequence=update.sequence,
+            claim_id=claim_id,
+            sequence=update.get("sequence"),
             reason=reason,
         )
 

@@ -13,7 +13,7 @@ import orjson
 from eventsourcing.application import LRUCache
 from eventsourcing.domain import DomainEventProtocol
 
-from claim_status.domain import Claim, evolve
+from claim_status.domain import Claim, data_of, evolve
 
 
 class Accidents:
@@ -65,8 +65,7 @@ class Accidents:
                 continue  # already folded (a rebuild overlapping the live run)
             claims[event.claim_id] = evolve(
                 state,
-                event.kind,
-                event.data,
+                data_of(event.kind, event.data),
                 sequence=event.sequence,
                 occurred_at=event.occurred_at,
             )

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from claims_shared.events.claims import AdjusterUpdate, ClaimStatusChanged
+from claims_shared.events.claims import AdjusterUpdate, AnyAdjusterUpdate, ClaimStatusChanged
 from claims_shared.events.envelope import Envelope, EventData
 from claims_shared.events.identity import AccountLocked, PasswordChanged, TemporaryPasswordIssued
 from claims_shared.events.policy import PolicyRecorded
@@ -37,6 +37,10 @@ _ENVELOPES: dict[tuple[str, int], type[Envelope[Any]]] = {
     key: Envelope[data_type]  # type: ignore[valid-type]
     for key, data_type in EVENT_TYPES.items()
 }
+# An adjuster update is a union on its `type`: the envelope validates it as the type it says.
+_ENVELOPES[(AdjusterUpdate.event_type, AdjusterUpdate.schema_version)] = Envelope[
+    AnyAdjusterUpdate
+]
 
 
 class UnknownEventType(ValueError):

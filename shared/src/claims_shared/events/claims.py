@@ -1,14 +1,34 @@
-"""claims.adjuster-updates (inbound, keyed by claim id) and claims.status-events."""
+"""claims.adjuster-updates (inbound, keyed by claim id) and claims.status-events.
+
+An adjuster update is one of eleven types; each type's `data` has its own model, and the update is
+a discriminated union on `type`, so an update is checked whole where it enters (the Kafka intake
+and the adjusters' HTTP route alike) and the Claim's rules only ever see typed values. The JSON
+Schema published for the builders of adjusters' systems (docs/contracts/) is generated from these
+models (`python -m claims_shared.events.contracts`).
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import date, timedelta
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from claims_shared.events import topics
 from claims_shared.events.envelope import EventData
+from claims_shared.events.fields import (
+    ClaimId,
+    Identifier,
+    IsoDate,
+    JapanesePhone,
+    Line,
+    Name,
+    OptionalLine,
+    Paragraph,
+    Sequence,
+    Yen,
+)
 
 UpdateType = Literal[
     "claim_opened",
@@ -32,22 +52,201 @@ StageCode = Literal[
     "paid",
     "closed",
 ]
+CoverageCode = Literal[
+    "bodily_injury", "property_damage", "personal_injury", "own_vehicle", "passenger"
+]
+CoverageStatus = Literal["reviewing", "investigating", "agreed", "paying", "paid", "not_covered"]
+
+
+class UpdateData(BaseModel):
+    """The data of one update type. Frozen and closed: a field we do not know is an error the
+    sender should hear of, not something to drop silently."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ClaimOpened(UpdateData):
+    customer_id: Identifier
+    policy_number: Identifier
+    accident_date: IsoDate
+    summary: Line
+    location: OptionalLine = ""
+    vehicle: OptionalLine = ""
+
+
+class HandlerAssigned(UpdateData):
+    name: Name
+    office: Name
+    phone: JapanesePhone
+
+
+class StageChanged(UpdateData):
+    stage: StageCode
+
+
+class CoverageUpdated(UpdateData):
+    coverage: CoverageCode
+    status: CoverageStatus
+
+
+class CustomerActionRequested(UpdateData):
+    action_id: Identifier
+    description: Line
+    due_date: IsoDate | None = None
+
+
+class CustomerActionCompleted(UpdateData):
+    action_id: Identifier
+
+
+class PaymentScheduled(UpdateData):
+    payment_id: Identifier
+    coverage: CoverageCode
+    amount: Yen
+    scheduled_on: IsoDate | None = None
+
+
+class PaymentMade(UpdateData):
+    payment_id: Identifier
+    coverage: CoverageCode
+    amount: Yen
+    paid_on: IsoDate | None = None
+
+
+class ClaimClosed(UpdateData):
+    pass
+
+
+class ClaimReopened(UpdateData):
+    stage: StageCode = "investigating"
+
+
+class NoteAdded(UpdateData):
+    text: Paragraph
 
 
 class AdjusterUpdate(EventData):
-    """One change an adjuster made to a claim; `sequence` counts from 1 per claim. The shape of
-    `data` depends on `type` and is checked by the Claim aggregate, not here."""
+    """One change an adjuster made to a claim; `sequence` counts from 1 per claim. Never built
+    directly: `parse_adjuster_update` (or `AdjusterUpdate.of`) picks the subclass of its `type`."""
 
     event_type = "AdjusterUpdate"
     topic = topics.ADJUSTER_UPDATES
 
     update_id: UUID
-    claim_id: str
-    sequence: int = Field(ge=1)
+    claim_id: ClaimId
+    sequence: Sequence
     occurred_at: AwareDatetime
-    adjuster_id: str
+    adjuster_id: Identifier
     type: UpdateType
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: UpdateData
+
+    @classmethod
+    def of(cls, **fields: object) -> AdjusterUpdate:
+        """The update of `fields["type"]`, validated whole (data included)."""
+        return ADJUSTER_UPDATE.validate_python(fields)
+
+
+class ClaimOpenedUpdate(AdjusterUpdate):
+    type: Literal["claim_opened"]
+    data: ClaimOpened
+
+    @model_validator(mode="after")
+    def _accident_before_report(self) -> ClaimOpenedUpdate:
+        """An accident is reported after it happened (a day's grace for time zones)."""
+        if self.data.accident_date > self.occurred_at.date() + timedelta(days=1):
+            raise ValueError("accident_date is after the update's occurred_at")
+        if self.data.accident_date < date(2000, 1, 1):
+            raise ValueError("accident_date is before 2000-01-01")
+        return self
+
+
+class HandlerAssignedUpdate(AdjusterUpdate):
+    type: Literal["handler_assigned"]
+    data: HandlerAssigned
+
+
+class StageChangedUpdate(AdjusterUpdate):
+    type: Literal["stage_changed"]
+    data: StageChanged
+
+
+class CoverageUpdatedUpdate(AdjusterUpdate):
+    type: Literal["coverage_updated"]
+    data: CoverageUpdated
+
+
+class CustomerActionRequestedUpdate(AdjusterUpdate):
+    type: Literal["customer_action_requested"]
+    data: CustomerActionRequested
+
+
+class CustomerActionCompletedUpdate(AdjusterUpdate):
+    type: Literal["customer_action_completed"]
+    data: CustomerActionCompleted
+
+
+class PaymentScheduledUpdate(AdjusterUpdate):
+    type: Literal["payment_scheduled"]
+    data: PaymentScheduled
+
+
+class PaymentMadeUpdate(AdjusterUpdate):
+    type: Literal["payment_made"]
+    data: PaymentMade
+
+
+class ClaimClosedUpdate(AdjusterUpdate):
+    type: Literal["claim_closed"]
+    data: ClaimClosed = ClaimClosed()
+
+
+class ClaimReopenedUpdate(AdjusterUpdate):
+    type: Literal["claim_reopened"]
+    data: ClaimReopened = ClaimReopened()
+
+
+class NoteAddedUpdate(AdjusterUpdate):
+    type: Literal["note_added"]
+    data: NoteAdded
+
+
+AnyAdjusterUpdate = Annotated[
+    ClaimOpenedUpdate
+    | HandlerAssignedUpdate
+    | StageChangedUpdate
+    | CoverageUpdatedUpdate
+    | CustomerActionRequestedUpdate
+    | CustomerActionCompletedUpdate
+    | PaymentScheduledUpdate
+    | PaymentMadeUpdate
+    | ClaimClosedUpdate
+    | ClaimReopenedUpdate
+    | NoteAddedUpdate,
+    Field(discriminator="type"),
+]
+"""The adjuster update contract: one model per `type`."""
+
+ADJUSTER_UPDATE: TypeAdapter[AdjusterUpdate] = TypeAdapter(AnyAdjusterUpdate)
+
+UPDATE_DATA: dict[str, type[UpdateData]] = {
+    "claim_opened": ClaimOpened,
+    "handler_assigned": HandlerAssigned,
+    "stage_changed": StageChanged,
+    "coverage_updated": CoverageUpdated,
+    "customer_action_requested": CustomerActionRequested,
+    "customer_action_completed": CustomerActionCompleted,
+    "payment_scheduled": PaymentScheduled,
+    "payment_made": PaymentMade,
+    "claim_closed": ClaimClosed,
+    "claim_reopened": ClaimReopened,
+    "note_added": NoteAdded,
+}
+"""Each update type's data model: what the Claim folds its stored events with."""
+
+
+def parse_adjuster_update(value: bytes | str) -> AdjusterUpdate:
+    """An update from its JSON (a held update read back, a request body)."""
+    return ADJUSTER_UPDATE.validate_json(value)
 
 
 class ClaimStatusChanged(EventData):
@@ -62,3 +261,18 @@ class ClaimStatusChanged(EventData):
     change: UpdateType
     stage: StageCode
     sequence: int
+
+
+__all__ = [
+    "ADJUSTER_UPDATE",
+    "UPDATE_DATA",
+    "AdjusterUpdate",
+    "AnyAdjusterUpdate",
+    "ClaimStatusChanged",
+    "CoverageCode",
+    "CoverageStatus",
+    "StageCode",
+    "UpdateData",
+    "UpdateType",
+    "parse_adjuster_update",
+]

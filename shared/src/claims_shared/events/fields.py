@@ -1,0 +1,109 @@
+"""The kinds of values other systems send us, each checked once at the edge: identifiers, bounded
+text without control characters, ISO dates, whole yen, Japanese phone numbers.
+
+Strict where a lax parse would hide a mistake of the sender's: a number where text is expected
+(`"phone": 612345678`), `true` where a number is expected (`"amount": true` is not 1 yen), a date
+as a number. Characters PostgreSQL refuses (NUL, lone surrogates) never get past here.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, Field, StrictInt, StrictStr, StringConstraints
+
+# C0 controls but tab and line breaks, DEL, and UTF-16 surrogates (only lone ones reach a str).
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_LINE_BREAKS = re.compile(r"[\t\n\r]")
+
+
+def _safe_text(value: str) -> str:
+    if _UNSAFE.search(value):
+        raise ValueError("contains control characters or an invalid code point")
+    return value
+
+
+def _one_line(value: str) -> str:
+    if _LINE_BREAKS.search(value):
+        raise ValueError("must be one line")
+    return value
+
+
+# One line a customer may read: no control characters, no line breaks; bounded.
+Name = Annotated[
+    StrictStr,
+    StringConstraints(min_length=1, max_length=100),
+    AfterValidator(_safe_text),
+    AfterValidator(_one_line),
+]
+Line = Annotated[
+    StrictStr,
+    StringConstraints(min_length=1, max_length=500),
+    AfterValidator(_safe_text),
+    AfterValidator(_one_line),
+]
+OptionalLine = Annotated[
+    StrictStr,
+    StringConstraints(max_length=200),
+    AfterValidator(_safe_text),
+    AfterValidator(_one_line),
+]
+Paragraph = Annotated[
+    StrictStr,
+    StringConstraints(min_length=1, max_length=2000),
+    AfterValidator(_safe_text),
+]
+"""Text that may span lines (a note to the customer): 2,000 characters at most."""
+
+Identifier = Annotated[
+    StrictStr,
+    StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"),
+]
+"""An id another system gave something (customer, policy, adjuster, payment, request): letters,
+digits and . _ : - only, so it is safe in a URL path, a log line and a mail."""
+
+ClaimId = Annotated[
+    StrictStr,
+    StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$"),
+]
+"""The claims system's claim number; it appears in the customer's address bar."""
+
+
+def _iso_date(value: object) -> object:
+    """A calendar date as ISO text (JSON has no date type); a number is refused, not read as
+    seconds since 1970."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise ValueError("must be a date as YYYY-MM-DD") from error
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+Yen = Annotated[StrictInt, Field(gt=0, le=100_000_000_000)]
+"""A positive whole number of yen (at most ¥100 billion, far above any one payment)."""
+
+Sequence = Annotated[StrictInt, Field(ge=1, le=2_147_483_647)]
+"""Counts a claim's updates from 1; stored as a PostgreSQL int."""
+
+
+def _japanese_phone(value: str) -> str:
+    digits = re.sub(r"\D", "", value)
+    if len(digits) not in (10, 11):
+        raise ValueError("a Japanese phone number has 10 or 11 digits")
+    return value
+
+
+JapanesePhone = Annotated[
+    StrictStr,
+    StringConstraints(pattern=r"^0[0-9]{1,4}-?[0-9]{1,4}-?[0-9]{3,4}$"),
+    AfterValidator(_japanese_phone),
+]
+"""A Japanese phone number as text, as customers dial it: 03-1234-5678, 0120-000-123,
+090-1234-5678 or the same digits without hyphens."""
