@@ -6,8 +6,10 @@ read_uncommitted), so every one is set here explicitly:
 - ConsumerRunner: manual commits after the handler's effect (at-least-once delivery; handlers make
   it exactly-once by recording the event id with their effect, see claims_shared.idempotency).
   A message that can never be processed goes to `<topic>.dlq` with the reason, then the runner
-  goes on. Any other failure (a database down) is retried from the same offset with back-off,
-  so an outage never empties a topic into the DLQ.
+  goes on. A known transient failure (a database or broker away: `is_transient`) is retried from
+  the same offset with back-off, so an outage never empties a topic into the DLQ; any other
+  failure is isolated to the one message that causes it, which goes to the DLQ, unless every
+  message fails alike (see `ConsumerRunner`).
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
+import eventsourcing.persistence
+import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import RecordMetadata
@@ -46,6 +51,18 @@ CONSUMER_LAG = Gauge(
 HANDLER_RETRIES = Counter(
     "kafka_handler_retries_total", "Transient handler failures retried", ["group", "topic"]
 )
+MESSAGES_ISOLATED = Counter(
+    "kafka_messages_isolated_total",
+    "Messages the handler failed on alone, with an error that is not a known transient failure "
+    "(or a transient one past max_attempts), sent to the DLQ so the rest could go on",
+    ["group", "topic"],
+)
+SYSTEMIC_FAILURES = Counter(
+    "kafka_handler_systemic_failures_total",
+    "Fetches whose messages all failed alone with the same error: taken for an outage and "
+    "retried with back-off instead of being sent to the DLQ",
+    ["group"],
+)
 
 
 class UnprocessableMessage(Exception):
@@ -59,6 +76,45 @@ DEAD_LETTER_ERRORS: tuple[type[BaseException], ...] = (
     UnicodeDecodeError,
     json.JSONDecodeError,
 )
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # ConnectionError (refused, reset), TimeoutError (asyncio.TimeoutError too)
+    asyncpg.PostgresConnectionError,  # the connection broke or could not be made
+    asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, cannot connect now (restart)
+    asyncpg.exceptions.InsufficientResourcesError,  # too many connections, disk full
+    asyncpg.exceptions.TransactionRollbackError,  # serialization failure, deadlock
+    psycopg.OperationalError,  # psycopg's connection failures, pool time-outs
+    psycopg.InterfaceError,
+    eventsourcing.persistence.OperationalError,  # eventsourcing's wrapping of psycopg's
+    eventsourcing.persistence.InterfaceError,
+    KafkaError,  # the broker away, a leader moving, a request timing out
+)
+"""Failures that say nothing about the message: retrying the same message later can succeed."""
+
+
+def is_transient(error: BaseException, also: tuple[type[BaseException], ...] = ()) -> bool:
+    """Whether `error` is a known transient failure (or one of a service's own, `also`: the
+    notifier's SMTP errors). Everything else is taken to come from the message itself.
+    asyncpg's bare InterfaceError is a closed connection or a closing pool; its subclasses
+    (DataError: a value the query cannot take) are about the input, so not transient."""
+    if isinstance(error, DEAD_LETTER_ERRORS):
+        return False
+    if type(error) is asyncpg.InterfaceError:
+        return True
+    return isinstance(error, TRANSIENT_ERRORS + also)
+
+
+def looks_systemic(failures: Sequence[BaseException], anything_succeeded: bool) -> bool:
+    """The guard against a misclassified outage emptying a topic into the DLQ (or making a
+    follower skip every event): failures are taken for an outage, not for bad messages, when
+    nothing of the batch succeeded and at least two of its items failed, each on its own, with
+    the same error type. A batch where anything succeeded shows the handler works, so what
+    failed alone is the message's fault; a lone failure has nothing to compare with."""
+    return (
+        not anything_succeeded
+        and len(failures) >= 2
+        and len({type(error) for error in failures}) == 1
+    )
 
 
 @dataclass(frozen=True)
@@ -121,8 +177,52 @@ one transaction for many messages), and returns the messages that can never be p
 why; those go to the DLQ."""
 
 
+Position = tuple[str, int, int]
+"""(topic, partition, offset): a message's place in the log."""
+
+
+def _position(record: ConsumerRecord) -> Position:
+    return (record.topic, record.partition, record.offset)
+
+
+@dataclass
+class _Pass:
+    """What one pass over a fetch found, message by message. A message absent from all three
+    was not handled (a transient failure stopped the pass before it)."""
+
+    succeeded: set[Position] = field(default_factory=set)
+    poison: dict[Position, BaseException] = field(default_factory=dict)
+    """DEAD_LETTER_ERRORS, or what a batch handler returned: to the DLQ, whatever else."""
+    suspects: dict[Position, tuple[BaseException, int]] = field(default_factory=dict)
+    """Failed alone with any other error (with the attempts, when past max_attempts)."""
+    split: bool = False
+
+    def handled(self, record: ConsumerRecord) -> bool:
+        position = _position(record)
+        return position in self.succeeded or position in self.poison or position in self.suspects
+
+
 class ConsumerRunner:
-    """Runs `handle` on every message of `topics` for one consumer group, until `stop()`."""
+    """Runs `handle` on every message of `topics` for one consumer group, until `stop()`.
+
+    Both modes (`handle`, one message at a time; `handle_batch`, a whole fetch at once) share
+    one rule for failures, decided per fetch:
+    - A known transient failure (`is_transient`, plus the runner's own `transient` types) is
+      retried with back-off from the message that failed (in the batch mode, from the start of
+      the fetch), up to `max_attempts` attempts when it is set.
+    - Any other failure is isolated: the per-record mode has the message in hand; the batch
+      mode handles the failed batch in halves, in order (halves of the combined list, which
+      keeps each partition's order), recursively, until the messages that fail on their own
+      are found. The others are applied and committed; those go to the DLQ with the reason,
+      logged and counted (`kafka_messages_isolated_total`).
+    - The guard (`looks_systemic`): if nothing of the fetch succeeded and two or more messages
+      failed alone with the same error type, that is an outage nobody classified (a library's
+      own "unavailable" error), not a run of bad messages: nothing goes to the DLQ, the fetch
+      is retried from its first failed message with back-off, and
+      `kafka_handler_systemic_failures_total` counts it. A fetch of one message that fails
+      goes to the DLQ (there is nothing to compare it with). The price: a fetch made only of
+      bad messages of one kind waits until a later fetch also holds a message that works.
+    """
 
     def __init__(
         self,
@@ -137,11 +237,13 @@ class ConsumerRunner:
         retry_backoff: float = 0.5,
         max_backoff: float = 30.0,
         max_attempts: int | None = None,
+        transient: tuple[type[BaseException], ...] = (),
         session_timeout_ms: int = 10000,
     ) -> None:
         """`max_attempts` None retries a transient failure until it passes (a database outage
         must not empty a topic into the DLQ); a number sends the message to the DLQ after that
-        many failed attempts (a mail server that keeps refusing one message)."""
+        many failed attempts (a mail server that keeps refusing one message). `transient`
+        adds a service's own transient failures (the notifier's SMTP errors) to `is_transient`."""
         self.name = f"consumer:{group_id}"
         self.group_id = group_id
         self.topics = [publisher.topic_prefix + topic for topic in topics]
@@ -154,7 +256,8 @@ class ConsumerRunner:
         self.retry_backoff = retry_backoff
         self.max_backoff = max_backoff
         self.max_attempts = max_attempts
-        self._failures: dict[tuple[str, int, int], int] = {}
+        self.transient = transient
+        self._failures: dict[Position, int] = {}
         self._committed: dict[TopicPartition, int] = {}
         self._consumer_options: dict[str, Any] = {
             "bootstrap_servers": bootstrap_servers,
@@ -178,12 +281,8 @@ class ConsumerRunner:
         try:
             while not self._stopping.is_set():
                 batches = await self.consumer.getmany(timeout_ms=500, max_records=self.max_records)
-                if self.handle_batch is not None:
-                    if batches:
-                        await self._process_batches(batches)
-                else:
-                    for partition, records in batches.items():
-                        await self._process_partition(partition, records)
+                if batches:
+                    await self._process_fetch(batches)
                 for partition in batches:
                     self._report_lag(partition)
         finally:
@@ -204,94 +303,168 @@ class ConsumerRunner:
         """Finish the message in hand, commit, leave the group."""
         self._stopping.set()
 
-    async def _process_partition(
-        self, partition: TopicPartition, records: list[ConsumerRecord]
-    ) -> None:
-        """Handle records in order and commit once for the batch, after the effects."""
-        next_offset: int | None = None
-        for record in records:
-            if self._stopping.is_set():
-                break
-            if not await self._process(record):
-                await self._retry_from(partition, record)
-                break
-            next_offset = record.offset + 1
-        if next_offset is not None:
-            await self._commit({partition: next_offset})
+    async def _process_fetch(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        """The batch mode hands every partition's records to one handler call (the fixed cost
+        of a transaction and a commit is paid once per fetch); the per-record mode handles
+        each partition's records in order, a transient failure holding back only the rest of
+        its partition. Either way the fetch is settled, and committed, once."""
+        found = _Pass()
+        if self.handle_batch is not None:
+            await self._isolate([r for records in batches.values() for r in records], found)
+        else:
+            for records in batches.values():
+                for record in records:
+                    if self._stopping.is_set() or not await self._isolate([record], found):
+                        break
+        await self._settle(batches, found)
 
-    async def _process_batches(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
-        """Every partition's records in one handler call and one commit: the fixed cost of a
-        transaction and a commit is paid once per fetch, not once per partition (records keep
-        their order within a partition, the only order Kafka gives)."""
-        assert self.handle_batch is not None
-        records = [record for partition_records in batches.values() for record in partition_records]
+    async def _isolate(self, piece: list[ConsumerRecord], found: _Pass) -> bool:
+        """Handle `piece`; if it fails with anything but a transient failure that has
+        attempts left, handle its halves in turn, down to single messages, which are then
+        suspects. False when a transient failure stopped the pass (the rest waits)."""
         try:
-            unprocessable = await self.handle_batch(records)
-        except Exception as error:  # transient: every partition again, from its first record
-            for partition, partition_records in batches.items():
-                self._count_failure(partition_records[0], error)
-                self.consumer.seek(partition, partition_records[0].offset)
-            await self._back_off(records[0])
-            return
-        for record, reason in unprocessable:
-            await self._dead_letter(record, reason)
-        for partition, partition_records in batches.items():
-            MESSAGES_PROCESSED.labels(self.group_id, partition.topic).inc(len(partition_records))
-        # The commit (a round trip to the group coordinator) overlaps the next fetch; commits
-        # stay in order, one at a time. A crash before it lands redelivers the fetch, which
-        # the handler's idempotency absorbs, as for any crash between effect and commit.
-        await self._settle_commit()
-        self._pending_commit = asyncio.ensure_future(
-            self._commit({partition: batch[-1].offset + 1 for partition, batch in batches.items()})
+            returned = await self._handle(piece)
+        except Exception as error:
+            attempts = 1
+            if is_transient(error, self.transient):
+                attempts = self._count_failure(piece, error)
+                if self.max_attempts is None or attempts < self.max_attempts:
+                    return False
+            if len(piece) == 1:
+                if isinstance(error, DEAD_LETTER_ERRORS):
+                    found.poison[_position(piece[0])] = error
+                else:
+                    found.suspects[_position(piece[0])] = (error, attempts)
+                return True
+            if not found.split:
+                found.split = True
+                log.warning(
+                    "handler failed on a batch; handling it in halves to find the message",
+                    group=self.group_id,
+                    messages=len(piece),
+                    error=repr(error),
+                )
+            middle = len(piece) // 2
+            return await self._isolate(piece[:middle], found) and await self._isolate(
+                piece[middle:], found
+            )
+        for record, reason in returned:
+            found.poison[_position(record)] = reason
+        found.succeeded.update(_position(r) for r in piece if _position(r) not in found.poison)
+        return True
+
+    async def _handle(
+        self, piece: list[ConsumerRecord]
+    ) -> list[tuple[ConsumerRecord, BaseException]]:
+        if self.handle_batch is not None:
+            return await self.handle_batch(piece)
+        assert self.handle is not None and len(piece) == 1
+        await self.handle(piece[0])
+        return []
+
+    async def _settle(
+        self, batches: dict[TopicPartition, list[ConsumerRecord]], found: _Pass
+    ) -> None:
+        """Dead-letter what the pass decided, commit each partition up to its first message
+        still undecided, and re-read from there after a back-off."""
+        suspects_go = self._suspects_go(batches, found)
+        offsets: dict[TopicPartition, int] = {}
+        waiting: list[ConsumerRecord] = []
+        for partition, records in batches.items():
+            decided = 0
+            for record in records:
+                if not await self._decide(record, found, suspects_go):
+                    break
+                decided += 1
+            if decided:
+                offsets[partition] = records[decided - 1].offset + 1
+            if decided < len(records):
+                waiting.extend(records[decided:])
+                if partition in self.consumer.assignment():
+                    self.consumer.seek(partition, records[decided].offset)
+        if offsets:
+            # The commit (a round trip to the group coordinator) overlaps the next fetch;
+            # commits stay in order, one at a time. A crash before it lands redelivers the
+            # fetch, which the handler's idempotency absorbs, as for any crash between effect
+            # and commit.
+            await self._settle_commit()
+            self._pending_commit = asyncio.ensure_future(self._commit(offsets))
+        if waiting and not self._stopping.is_set():
+            attempts = max(self._failures.get(_position(r), 1) for r in waiting)
+            await asyncio.sleep(min(self.retry_backoff * 2 ** (attempts - 1), self.max_backoff))
+
+    def _suspects_go(
+        self, batches: dict[TopicPartition, list[ConsumerRecord]], found: _Pass
+    ) -> bool:
+        """Whether the suspects go to the DLQ now (see the class's docstring)."""
+        if not found.suspects or found.succeeded:
+            return True
+        if not all(found.handled(r) for records in batches.values() for r in records):
+            return False  # a transient failure stopped the pass: no verdict yet
+        errors = [error for error, _ in found.suspects.values()]
+        if not looks_systemic(errors, anything_succeeded=False):
+            return True
+        SYSTEMIC_FAILURES.labels(self.group_id).inc()
+        log.error(
+            "every message of the fetch failed alike: taken for an outage, retried, not "
+            "sent to the DLQ",
+            group=self.group_id,
+            messages=len(found.suspects),
+            error=repr(errors[0]),
         )
+        for position in found.suspects:
+            self._failures[position] = self._failures.get(position, 0) + 1
+        return False
+
+    async def _decide(self, record: ConsumerRecord, found: _Pass, suspects_go: bool) -> bool:
+        """Act on what the pass found for this message; False if it must be handled again."""
+        position = _position(record)
+        if position in found.succeeded:
+            MESSAGES_PROCESSED.labels(self.group_id, record.topic).inc()
+        elif position in found.poison:
+            await self._dead_letter(record, found.poison[position])
+        elif position in found.suspects and suspects_go:
+            error, attempts = found.suspects[position]
+            log.warning(
+                "handler failed on this message alone; isolated",
+                group=self.group_id,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                error_type=type(error).__name__,
+                error=repr(error),
+            )
+            await self._dead_letter(record, error, attempts)
+            MESSAGES_ISOLATED.labels(self.group_id, record.topic).inc()
+        else:
+            return False
+        self._failures.pop(position, None)
+        return True
 
     async def _settle_commit(self) -> None:
         if self._pending_commit is not None:
             await self._pending_commit
             self._pending_commit = None
 
-    def _count_failure(self, record: ConsumerRecord, error: BaseException) -> int:
-        position = (record.topic, record.partition, record.offset)
-        attempts = self._failures[position] = self._failures.get(position, 0) + 1
-        HANDLER_RETRIES.labels(self.group_id, record.topic).inc()
+    def _count_failure(self, piece: list[ConsumerRecord], error: BaseException) -> int:
+        """One more attempt for each message of the piece; returns the most any has had."""
+        attempts = 0
+        for record in piece:
+            position = _position(record)
+            self._failures[position] = self._failures.get(position, 0) + 1
+            attempts = max(attempts, self._failures[position])
+        HANDLER_RETRIES.labels(self.group_id, piece[0].topic).inc()
         log.warning(
             "handler failed; will retry",
             group=self.group_id,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
+            topic=piece[0].topic,
+            partition=piece[0].partition,
+            offset=piece[0].offset,
+            messages=len(piece),
             attempts=attempts,
             error=repr(error),
         )
         return attempts
-
-    async def _retry_from(self, partition: TopicPartition, record: ConsumerRecord) -> None:
-        """Re-read from this record after a pause that doubles with each failure of it;
-        nothing after it is handled (or committed) before it."""
-        self.consumer.seek(partition, record.offset)
-        await self._back_off(record)
-
-    async def _back_off(self, record: ConsumerRecord) -> None:
-        attempts = self._failures.get((record.topic, record.partition, record.offset), 1)
-        await asyncio.sleep(min(self.retry_backoff * 2 ** (attempts - 1), self.max_backoff))
-
-    async def _process(self, record: ConsumerRecord) -> bool:
-        position = (record.topic, record.partition, record.offset)
-        try:
-            assert self.handle is not None
-            await self.handle(record)
-        except DEAD_LETTER_ERRORS as error:
-            await self._dead_letter(record, error)
-        except Exception as error:
-            attempts = self._count_failure(record, error)
-            if self.max_attempts is not None and attempts >= self.max_attempts:
-                self._failures.pop(position, None)
-                await self._dead_letter(record, error, attempts)
-                return True
-            return False
-        self._failures.pop(position, None)
-        MESSAGES_PROCESSED.labels(self.group_id, record.topic).inc()
-        return True
 
     async def _dead_letter(
         self, record: ConsumerRecord, error: BaseException, attempts: int = 1

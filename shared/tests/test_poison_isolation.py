@@ -1,0 +1,339 @@
+"""No message can stall a consumer, against the real broker and database: in both of the
+ConsumerRunner's modes a message its handler fails on (with anything but a known transient
+failure) is isolated and sent to the DLQ while every other message is applied once and in its
+partition's order; transient failures are retried, bounded by max_attempts where set; and when
+every message fails alike the runner takes it for an outage and dead-letters nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+import backbone_fixtures as ledger
+from claims_shared.database import create_pool
+from claims_shared.kafka import (
+    HANDLER_RETRIES,
+    MESSAGES_DEAD_LETTERED,
+    MESSAGES_ISOLATED,
+    SYSTEMIC_FAILURES,
+)
+from devinfra.testing import eventually, read_records
+
+PARTITIONS = 3
+HANDLED_DDL = """
+CREATE TABLE handled (
+    id        bigserial PRIMARY KEY,
+    partition int       NOT NULL,
+    sequence  int       NOT NULL
+)
+"""
+
+Message = tuple[int, int]
+"""(partition, sequence within the partition)"""
+
+
+async def create_topic(bootstrap: str, topic: str, partitions: int = PARTITIONS) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, partitions, 1)])
+    finally:
+        await admin.close()
+
+
+async def produce(
+    bootstrap: str, topic: str, per_partition: int, first: int = 1, partitions: int = PARTITIONS
+) -> list[Message]:
+    """`per_partition` messages on each partition, sequences from `first`; returns them."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    await producer.start()
+    sent = []
+    try:
+        for sequence in range(first, first + per_partition):
+            for partition in range(partitions):
+                value = json.dumps({"partition": partition, "sequence": sequence}).encode()
+                await producer.send_and_wait(
+                    topic, value, key=f"claim-{partition}".encode(), partition=partition
+                )
+                sent.append((partition, sequence))
+    finally:
+        await producer.stop()
+    return sent
+
+
+def message_of(record: ConsumerRecord) -> Message:
+    body = json.loads(record.value)
+    return body["partition"], body["sequence"]
+
+
+async def record_handled(pool: asyncpg.Pool, records: list[ConsumerRecord]) -> None:
+    """The effect: one row per message, in the order handled, in one transaction."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.executemany(
+            "INSERT INTO handled (partition, sequence) VALUES ($1, $2)",
+            [message_of(record) for record in records],
+        )
+
+
+async def handled(pool: asyncpg.Pool) -> list[Message]:
+    rows = await pool.fetch("SELECT partition, sequence FROM handled ORDER BY id")
+    return [(row["partition"], row["sequence"]) for row in rows]
+
+
+def in_partition_order(messages: list[Message]) -> dict[int, list[int]]:
+    by_partition: dict[int, list[int]] = {}
+    for partition, sequence in messages:
+        by_partition.setdefault(partition, []).append(sequence)
+    return by_partition
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(database_url, 4)
+    await pool.execute(HANDLED_DDL)
+    yield pool
+    await pool.close()
+
+
+def batch_handler(
+    pool: asyncpg.Pool, fails: Callable[[Message], BaseException | None]
+) -> Callable[[list[ConsumerRecord]], Awaitable[list[tuple[ConsumerRecord, BaseException]]]]:
+    """A batch handler that, like claim-status's intake, applies the whole batch in one
+    transaction or nothing: it raises what `fails` says for the first message that fails."""
+
+    async def handle_batch(
+        records: list[ConsumerRecord],
+    ) -> list[tuple[ConsumerRecord, BaseException]]:
+        for record in records:
+            error = fails(message_of(record))
+            if error is not None:
+                raise error
+        await record_handled(pool, records)
+        return []
+
+    return handle_batch
+
+
+def record_handler(
+    pool: asyncpg.Pool, fails: Callable[[Message], BaseException | None]
+) -> Callable[[ConsumerRecord], Awaitable[None]]:
+    async def handle(record: ConsumerRecord) -> None:
+        error = fails(message_of(record))
+        if error is not None:
+            raise error
+        await record_handled(pool, [record])
+
+    return handle
+
+
+def handlers(
+    mode: str, pool: asyncpg.Pool, fails: Callable[[Message], BaseException | None]
+) -> dict[str, Any]:
+    """The `consuming` arguments for one mode of the runner."""
+    if mode == "batch":
+        return {"handle": None, "handle_batch": batch_handler(pool, fails)}
+    return {"handle": record_handler(pool, fails)}
+
+
+async def wait_for(pool: asyncpg.Pool, count: int, timeout: float = 30.0) -> list[Message]:
+    async def enough() -> list[Message] | None:
+        done = await handled(pool)
+        return done if len(done) >= count else None
+
+    return await eventually(enough, timeout=timeout)
+
+
+def dead_lettered(group: str, topic: str) -> float:
+    return MESSAGES_DEAD_LETTERED.labels(group, topic)._value.get()
+
+
+async def test_batch_mode_isolates_the_one_message_its_handler_fails_on(
+    infrastructure: Any, pool: asyncpg.Pool, unique_topic: Callable[[str], str]
+) -> None:
+    """Before: any exception from a batch handler rewound the whole fetch and was retried
+    forever, so one adjuster update that raised TypeError stopped every customer's updates."""
+    bootstrap = infrastructure.kafka_bootstrap_servers
+    topic = unique_topic("isolation.batch")
+    group = f"g-{uuid.uuid4().hex[:6]}"
+    await create_topic(bootstrap, topic)
+    sent = await produce(bootstrap, topic, per_partition=10)
+    poison = (1, 6)
+
+    def fails(message: Message) -> BaseException | None:
+        return TypeError("'NoneType' object is not subscriptable") if message == poison else None
+
+    async with ledger.consuming(
+        bootstrap, topic, group, **handlers("batch", pool, fails), retry_backoff=0.05
+    ):
+        first = await wait_for(pool, len(sent) - 1)
+        later = await produce(bootstrap, topic, per_partition=2, first=11)
+        everything = await wait_for(pool, len(sent) - 1 + len(later))
+
+    assert first == everything[: len(first)]
+    assert sorted(everything) == sorted(m for m in sent + later if m != poison), "exactly once"
+    assert in_partition_order(everything) == {
+        0: list(range(1, 13)),
+        1: [1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12],
+        2: list(range(1, 13)),
+    }
+    dead = await read_records(bootstrap, f"{topic}.dlq", 1)
+    assert [message_of(r) for r in dead] == [poison]
+    assert dead[0].key == b"claim-1"
+    headers = dict(dead[0].headers)
+    assert headers["dlq.error_type"] == b"TypeError"
+    assert headers["dlq.reason"] == b"TypeError: 'NoneType' object is not subscriptable"
+    assert headers["dlq.source_topic"] == topic.encode()
+    assert headers["dlq.source_partition"] == b"1"
+    assert headers["dlq.source_offset"] == b"5"
+    assert headers["dlq.consumer_group"] == group.encode()
+    assert MESSAGES_ISOLATED.labels(group, topic)._value.get() == 1
+
+
+async def test_record_mode_sends_a_message_its_handler_fails_on_to_the_dlq_at_once(
+    infrastructure: Any, pool: asyncpg.Pool, unique_topic: Callable[[str], str]
+) -> None:
+    """Before: a KeyError or ValueError was taken for a transient failure, retried forever."""
+    bootstrap = infrastructure.kafka_bootstrap_servers
+    topic = unique_topic("isolation.record")
+    group = f"g-{uuid.uuid4().hex[:6]}"
+    await create_topic(bootstrap, topic)
+    sent = await produce(bootstrap, topic, per_partition=10)
+    poison: dict[Message, BaseException] = {
+        (0, 4): KeyError("coverage"),
+        (2, 9): ValueError("a payment of -1 yen"),
+    }
+
+    async with ledger.consuming(
+        bootstrap, topic, group, **handlers("record", pool, poison.get), retry_backoff=0.05
+    ):
+        await wait_for(pool, len(sent) - 2)
+        later = await produce(bootstrap, topic, per_partition=1, first=11)
+        everything = await wait_for(pool, len(sent) - 2 + len(later))
+
+    assert sorted(everything) == sorted(m for m in sent + later if m not in poison)
+    assert in_partition_order(everything) == {
+        0: [1, 2, 3, 5, 6, 7, 8, 9, 10, 11],
+        1: list(range(1, 12)),
+        2: [1, 2, 3, 4, 5, 6, 7, 8, 10, 11],
+    }
+    dead = await read_records(bootstrap, f"{topic}.dlq", 2)
+    by_message = {message_of(r): dict(r.headers) for r in dead}
+    assert set(by_message) == set(poison)
+    assert by_message[(0, 4)]["dlq.error_type"] == b"KeyError"
+    assert by_message[(0, 4)]["dlq.source_offset"] == b"3"
+    assert by_message[(2, 9)]["dlq.reason"] == b"ValueError: a payment of -1 yen"
+    assert by_message[(2, 9)]["dlq.source_partition"] == b"2"
+    assert MESSAGES_ISOLATED.labels(group, topic)._value.get() == 2
+
+
+@pytest.mark.parametrize("mode", ["batch", "record"])
+async def test_a_transient_failure_is_retried_from_the_same_message_in_both_modes(
+    mode: str, infrastructure: Any, pool: asyncpg.Pool, unique_topic: Callable[[str], str]
+) -> None:
+    bootstrap = infrastructure.kafka_bootstrap_servers
+    topic = unique_topic(f"isolation.transient-{mode}")
+    group = f"g-{uuid.uuid4().hex[:6]}"
+    await create_topic(bootstrap, topic)
+    sent = await produce(bootstrap, topic, per_partition=5)
+    refusals = 2
+
+    def fails(message: Message) -> BaseException | None:
+        nonlocal refusals
+        if message == (2, 3) and refusals:
+            refusals -= 1
+            return ConnectionRefusedError(111, "Connection refused")
+        return None
+
+    async with ledger.consuming(
+        bootstrap, topic, group, **handlers(mode, pool, fails), retry_backoff=0.05
+    ):
+        everything = await wait_for(pool, len(sent))
+        await asyncio.sleep(0.5)  # room for a wrongful second application to show
+
+    assert refusals == 0
+    assert sorted(await handled(pool)) == sorted(sent), "each once, none dead-lettered"
+    assert in_partition_order(everything) == {p: [1, 2, 3, 4, 5] for p in range(PARTITIONS)}
+    assert HANDLER_RETRIES.labels(group, topic)._value.get() >= 2
+    assert dead_lettered(group, topic) == 0
+    assert MESSAGES_ISOLATED.labels(group, topic)._value.get() == 0
+
+
+@pytest.mark.parametrize("mode", ["batch", "record"])
+async def test_every_message_failing_alike_is_an_outage_not_a_topic_of_poison(
+    mode: str, infrastructure: Any, pool: asyncpg.Pool, unique_topic: Callable[[str], str]
+) -> None:
+    """A store's own 'unavailable' error nobody classified as transient: the runner backs off
+    and retries instead of emptying the topic into the DLQ, and goes on once it is back."""
+    bootstrap = infrastructure.kafka_bootstrap_servers
+    topic = unique_topic(f"isolation.systemic-{mode}")
+    group = f"g-{uuid.uuid4().hex[:6]}"
+    await create_topic(bootstrap, topic, partitions=1)
+    sent = await produce(bootstrap, topic, per_partition=6, partitions=1)
+    outage = True
+
+    def fails(message: Message) -> BaseException | None:
+        return RuntimeError("the claims store is unavailable") if outage else None
+
+    async with ledger.consuming(
+        bootstrap,
+        topic,
+        group,
+        **handlers(mode, pool, fails),
+        retry_backoff=0.05,
+        max_backoff=0.2,
+    ):
+
+        async def judged_systemic_twice() -> bool:
+            return SYSTEMIC_FAILURES.labels(group)._value.get() >= 2
+
+        await eventually(judged_systemic_twice)
+        assert await handled(pool) == []
+        outage = False
+        everything = await wait_for(pool, len(sent))
+
+    assert everything == sent
+    assert dead_lettered(group, topic) == 0
+    assert MESSAGES_ISOLATED.labels(group, topic)._value.get() == 0
+
+
+async def test_max_attempts_bounds_transient_failures_in_batch_mode(
+    infrastructure: Any, pool: asyncpg.Pool, unique_topic: Callable[[str], str]
+) -> None:
+    """Before: the batch mode ignored max_attempts and retried the fetch forever."""
+    bootstrap = infrastructure.kafka_bootstrap_servers
+    topic = unique_topic("isolation.attempts")
+    group = f"g-{uuid.uuid4().hex[:6]}"
+    await create_topic(bootstrap, topic)
+    sent = await produce(bootstrap, topic, per_partition=6)
+    refused = (0, 2)
+
+    def fails(message: Message) -> BaseException | None:
+        return ConnectionResetError(104, "reset by the mail server") if message == refused else None
+
+    async with ledger.consuming(
+        bootstrap,
+        topic,
+        group,
+        **handlers("batch", pool, fails),
+        max_attempts=3,
+        retry_backoff=0.05,
+    ):
+        everything = await wait_for(pool, len(sent) - 1)
+
+    assert sorted(everything) == sorted(m for m in sent if m != refused)
+    assert in_partition_order(everything)[0] == [1, 3, 4, 5, 6]
+    dead = await read_records(bootstrap, f"{topic}.dlq", 1)
+    assert [message_of(r) for r in dead] == [refused]
+    headers = dict(dead[0].headers)
+    assert headers["dlq.error_type"] == b"ConnectionResetError"
+    attempts = int(headers["dlq.reason"].split()[3])
+    assert headers["dlq.reason"].startswith(b"gave up after ") and attempts >= 3
+    assert HANDLER_RETRIES.labels(group, topic)._value.get() >= 3
