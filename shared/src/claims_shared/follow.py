@@ -3,6 +3,13 @@ the one loop behind the outbox relay and every read-model projection.
 
 The eventsourcing PostgreSQL recorder inserts under an exclusive table lock, so notification ids
 become visible in order and reading `> position` never skips an event committed later.
+
+A stored event a follower cannot decode, translate or render (the function raises anything but a
+known transient failure, `claims_shared.kafka.is_transient`) stops nothing else: it is skipped
+with a log line naming it, counted in `follower_events_skipped_total`, and the position moves
+past it. If every event of a batch fails alike (`looks_systemic`: a bad release, not a bad
+event), nothing is skipped: the batch raises `SystemicFailure` and is retried when the worker
+restarts. Transient failures raise as before and are retried the same way.
 """
 
 from __future__ import annotations
@@ -17,8 +24,9 @@ import asyncpg
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Notification, Recording
-from prometheus_client import Gauge
+from prometheus_client import Counter, Gauge
 
+from claims_shared.kafka import is_transient, looks_systemic
 from claims_shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -27,6 +35,18 @@ FOLLOWER_POSITION = Gauge("event_follower_position", "Last notification id proce
 FOLLOWER_HEAD = Gauge(
     "event_follower_head", "Newest notification id in the followed event store", ["follower"]
 )
+FOLLOWER_SKIPPED = Counter(
+    "follower_events_skipped_total",
+    "Stored events a follower could not decode, translate or render, skipped",
+    ["follower"],
+)
+
+Unreadable = list[tuple[Notification, Exception]]
+"""Stored events a follower failed on, each with why."""
+
+
+class SystemicFailure(Exception):
+    """Every event of a batch failed alike: taken for an outage or a bad release, retried."""
 
 
 class RecentlyRecorded:
@@ -140,14 +160,52 @@ class NotificationFollower:
         self, notifications: Sequence[Notification]
     ) -> list[DomainEventProtocol[Any]]:
         """The batch's domain events: from the application's memory where it remembers them."""
+        return [self.domain_event(notification) for notification in notifications]
+
+    def domain_event(self, notification: Notification) -> DomainEventProtocol[Any]:
         memory = self.application if isinstance(self.application, RecentlyRecorded) else None
+        event = memory.recorded(notification.id) if memory is not None else None
+        if event is None:
+            event = self.application.mapper.to_domain_event(notification)
+        return event
+
+    def readable_events(
+        self, notifications: Sequence[Notification], unreadable: Unreadable
+    ) -> list[tuple[Notification, DomainEventProtocol[Any]]]:
+        """The batch's domain events that decode; the others are added to `unreadable`."""
         events = []
         for notification in notifications:
-            event = memory.recorded(notification.id) if memory is not None else None
-            if event is None:
-                event = self.application.mapper.to_domain_event(notification)
-            events.append(event)
+            try:
+                events.append((notification, self.domain_event(notification)))
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                unreadable.append((notification, error))
         return events
+
+    def skip(self, unreadable: Unreadable, batch_size: int) -> None:
+        """Skip what the batch could not take, or raise SystemicFailure when every event of
+        it failed alike (then nothing is skipped: the worker restarts and tries again)."""
+        if not unreadable:
+            return
+        errors = [error for _, error in unreadable]
+        if looks_systemic(errors, anything_succeeded=len(unreadable) < batch_size):
+            raise SystemicFailure(
+                f"{self.name}: all {len(errors)} events from notification "
+                f"{unreadable[0][0].id} failed with {errors[0]!r}; nothing skipped"
+            )
+        for notification, error in unreadable:
+            log.error(
+                "stored event skipped: it cannot be decoded, translated or rendered",
+                follower=self.name,
+                notification_id=notification.id,
+                originator_id=str(notification.originator_id),
+                originator_version=notification.originator_version,
+                event_topic=notification.topic,
+                error_type=type(error).__name__,
+                error=repr(error),
+            )
+            FOLLOWER_SKIPPED.labels(self.name).inc()
 
     async def catch_up(self) -> int:
         """Process everything recorded so far (for commands and tests); returns the position."""

@@ -22,8 +22,8 @@ from prometheus_client import Counter
 
 from claims_shared.database import create_schema
 from claims_shared.events import EventData, encode, new_envelope
-from claims_shared.follow import NotificationFollower
-from claims_shared.kafka import EventPublisher, OutgoingMessage
+from claims_shared.follow import NotificationFollower, Unreadable
+from claims_shared.kafka import EventPublisher, OutgoingMessage, is_transient
 
 RELAY_POSITIONS_DDL = """
 CREATE TABLE IF NOT EXISTS relay_positions (
@@ -75,13 +75,19 @@ class OutboxRelay(NotificationFollower):
         return int(value or 0)
 
     async def process(self, notifications: Sequence[Notification]) -> None:
-        messages = [
-            message
-            for notification, domain_event in zip(
-                notifications, self.domain_events(notifications), strict=True
-            )
-            for message in self._messages_for(notification, domain_event)
-        ]
+        """An event that cannot be translated is skipped (NotificationFollower.skip): one bad
+        event must not hold back every later one from Kafka."""
+        unreadable: Unreadable = []
+        messages = []
+        for notification, domain_event in self.readable_events(notifications, unreadable):
+            try:
+                messages.extend(self._messages_for(notification, domain_event))
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                unreadable.append((notification, error))
+        unreadable.sort(key=lambda failure: failure[0].id)
+        self.skip(unreadable, len(notifications))
         if messages:
             await self.publisher.publish_all(messages)
         async with self.pool.acquire() as conn:

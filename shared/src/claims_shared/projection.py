@@ -15,7 +15,8 @@ from eventsourcing.persistence import Notification
 from prometheus_client import Histogram
 
 from claims_shared.database import create_schema
-from claims_shared.follow import NotificationFollower
+from claims_shared.follow import NotificationFollower, Unreadable
+from claims_shared.kafka import is_transient
 
 PROJECTION_POSITIONS_DDL = """
 CREATE TABLE IF NOT EXISTS projection_positions (
@@ -70,9 +71,15 @@ class Projector(NotificationFollower):
         return int(value or 0)
 
     async def process(self, notifications: Sequence[Notification]) -> None:
-        events = self.domain_events(notifications)
+        """An event the read model cannot render is skipped (NotificationFollower.skip): the
+        batch is applied in halves, each in a savepoint, down to the single events that fail;
+        every other event is applied, in order, and the position moves past them all."""
+        unreadable: Unreadable = []
+        readable = self.readable_events(notifications, unreadable)
         async with self.pool.acquire() as conn, conn.transaction():
-            await self.read_model.apply_all(conn, events)
+            await self._render(conn, readable, unreadable)
+            unreadable.sort(key=lambda failure: failure[0].id)
+            self.skip(unreadable, len(notifications))
             await conn.execute(
                 "INSERT INTO projection_positions (projection, notification_id) VALUES ($1, $2) "
                 "ON CONFLICT (projection) DO UPDATE SET "
@@ -82,7 +89,33 @@ class Projector(NotificationFollower):
             )
         visible_at = datetime.now(UTC)
         delay = PROJECTION_DELAY.labels(self.read_model.name)
-        for event in events:
+        skipped = {notification.id for notification, _ in unreadable}
+        for notification, event in readable:
+            if notification.id in skipped:
+                continue
             recorded_at: datetime | None = getattr(event, "timestamp", None)
             if recorded_at is not None:
                 delay.observe((visible_at - recorded_at).total_seconds())
+
+    async def _render(
+        self,
+        conn: asyncpg.Connection,
+        events: list[tuple[Notification, DomainEventProtocol[Any]]],
+        unrenderable: Unreadable,
+    ) -> None:
+        """Apply `events` in a savepoint; if the read model fails on them with anything but a
+        transient failure, apply each half in turn, down to the single events to skip."""
+        if not events:
+            return
+        try:
+            async with conn.transaction():
+                await self.read_model.apply_all(conn, [event for _, event in events])
+        except Exception as error:
+            if is_transient(error):
+                raise
+            if len(events) == 1:
+                unrenderable.append((events[0][0], error))
+                return
+            middle = len(events) // 2
+            await self._render(conn, events[:middle], unrenderable)
+            await self._render(conn, events[middle:], unrenderable)

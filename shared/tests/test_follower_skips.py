@@ -1,0 +1,182 @@
+"""A stored event the outbox relay cannot translate, or a projection cannot render, stops nothing
+else: it is skipped, logged and counted, and the position moves past it. When every event of a
+batch fails alike (a bad release) nothing is skipped and the follower raises, to be retried."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
+
+import asyncpg
+import pytest
+from eventsourcing.domain import DomainEventProtocol
+
+import backbone_fixtures as ledger
+from claims_shared.database import create_pool
+from claims_shared.events import EventData
+from claims_shared.follow import FOLLOWER_SKIPPED, SystemicFailure
+from claims_shared.kafka import EventPublisher
+from claims_shared.outbox import OutboxRelay
+from claims_shared.projection import Projector
+from devinfra.testing import read_records
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(database_url, 4)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def publisher(infrastructure: Any) -> AsyncIterator[EventPublisher]:
+    publisher = EventPublisher(infrastructure.kafka_bootstrap_servers, "follower-skips")
+    await publisher.start()
+    yield publisher
+    await publisher.stop()
+
+
+def translate_failing_on(topic: str, failing: Callable[[int], bool]) -> Any:
+    """The ledger's translation, raising TypeError (a bug in it) on the entries `failing` names."""
+    translate = ledger.translator(topic)
+
+    def translate_or_fail(domain_event: Any) -> list[tuple[str, EventData]]:
+        if isinstance(domain_event, ledger.Ledger.EntryRecorded) and failing(domain_event.sequence):
+            raise TypeError(f"entry {domain_event.sequence} has no amount")
+        return list(translate(domain_event))
+
+    return translate_or_fail
+
+
+def skipped(name: str) -> float:
+    return FOLLOWER_SKIPPED.labels(name)._value.get()
+
+
+async def test_the_relay_skips_an_event_it_cannot_translate_and_publishes_the_rest(
+    infrastructure: Any,
+    database_url: str,
+    pool: asyncpg.Pool,
+    publisher: EventPublisher,
+    unique_topic: Callable[[str], str],
+) -> None:
+    """Before: the translation's TypeError stopped the relay on that event, for good."""
+    topic = unique_topic("follower.relay")
+    app = ledger.ledgers(database_url)
+    ledger_id = app.open("対物")
+    app.record(ledger_id, times=6)  # entries 1-6; entry 3 cannot be translated
+    relay = OutboxRelay(
+        application=app,
+        translate=translate_failing_on(topic, lambda sequence: sequence == 3),
+        publisher=publisher,
+        pool=pool,
+        producer="ledger",
+    )
+    before = skipped(relay.name)
+
+    position = await relay.catch_up()
+
+    head = await pool.fetchval("SELECT max(notification_id) FROM ledgers_events")
+    assert position == head
+    assert await pool.fetchval("SELECT notification_id FROM relay_positions") == head
+    assert skipped(relay.name) - before == 1
+    records = await read_records(infrastructure.kafka_bootstrap_servers, topic, 5)
+    assert [json.loads(r.value)["data"]["sequence"] for r in records] == [1, 2, 4, 5, 6]
+
+
+async def test_the_relay_skips_nothing_when_every_event_fails_alike(
+    database_url: str,
+    pool: asyncpg.Pool,
+    publisher: EventPublisher,
+    unique_topic: Callable[[str], str],
+) -> None:
+    """A release whose translation fails on everything must not skip the whole store."""
+    topic = unique_topic("follower.relay-systemic")
+    app = ledger.ledgers(database_url)
+    ledger_id = app.open("車両")
+    working = OutboxRelay(
+        application=app,
+        translate=ledger.translator(topic),
+        publisher=publisher,
+        pool=pool,
+        producer="ledger",
+    )
+    opened_at = await working.catch_up()
+    app.record(ledger_id, times=3)
+    broken = OutboxRelay(
+        application=app,
+        translate=translate_failing_on(topic, lambda sequence: True),
+        publisher=publisher,
+        pool=pool,
+        producer="ledger",
+    )
+    before = skipped(broken.name)
+
+    with pytest.raises(SystemicFailure):
+        await broken.catch_up()
+
+    assert await broken.load_position() == opened_at
+    assert skipped(broken.name) == before
+
+
+class Entries:
+    """A read model of ledger entries, one row each, that cannot render `unrenderable`."""
+
+    name = "ledger_entries"
+    ddl = "CREATE TABLE IF NOT EXISTS ledger_entries (id bigserial, sequence int NOT NULL)"
+
+    def __init__(self, unrenderable: Callable[[int], bool]) -> None:
+        self.unrenderable = unrenderable
+
+    async def apply_all(
+        self, conn: asyncpg.Connection, domain_events: Sequence[DomainEventProtocol[Any]]
+    ) -> None:
+        for event in domain_events:
+            if isinstance(event, ledger.Ledger.EntryRecorded):
+                await conn.execute(
+                    "INSERT INTO ledger_entries (sequence) VALUES ($1)", event.sequence
+                )
+                if self.unrenderable(event.sequence):
+                    raise ValueError(f"entry {event.sequence}: no such coverage")
+
+
+async def test_a_projection_skips_an_event_it_cannot_render_and_applies_the_rest(
+    database_url: str, pool: asyncpg.Pool
+) -> None:
+    """Before: the read model's ValueError rolled back the batch, again on every try."""
+    app = ledger.ledgers(database_url)
+    ledger_id = app.open("人身傷害")
+    app.record(ledger_id, times=8)
+    projector = Projector(
+        application=app, read_model=Entries(lambda sequence: sequence == 5), pool=pool
+    )
+    before = skipped(projector.name)
+
+    position = await projector.catch_up()
+
+    assert position == await pool.fetchval("SELECT max(notification_id) FROM ledgers_events")
+    rows = await pool.fetch("SELECT sequence FROM ledger_entries ORDER BY id")
+    assert [row["sequence"] for row in rows] == [1, 2, 3, 4, 6, 7, 8], "entry 5's row undone"
+    assert skipped(projector.name) - before == 1
+
+
+async def test_a_projection_skips_nothing_when_every_event_fails_alike(
+    database_url: str, pool: asyncpg.Pool
+) -> None:
+    app = ledger.ledgers(database_url)
+    ledger_id = app.open("搭乗者傷害")
+    app.record(ledger_id, times=4)
+    projector = Projector(application=app, read_model=Entries(lambda sequence: True), pool=pool)
+    await projector.load_position()
+    await pool.execute(  # the ledger's opening is already projected
+        "INSERT INTO projection_positions (projection, notification_id) VALUES ($1, 1)",
+        Entries.name,
+    )
+    before = skipped(projector.name)
+
+    with pytest.raises(SystemicFailure):
+        await projector.catch_up()
+
+    assert await projector.load_position() == 1
+    assert await pool.fetchval("SELECT count(*) FROM ledger_entries") == 0
+    assert skipped(projector.name) == before
