@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import aiosmtplib
 from fastapi import FastAPI
 
 from claims_shared.database import create_schema
@@ -42,6 +43,7 @@ def build(settings: NotifierSettings, clock: Clock = system_clock) -> FastAPI:
                 notifications.handle,
                 max_attempts=settings.max_send_attempts,
                 retry_backoff=settings.send_retry_seconds,
+                transient=(aiosmtplib.SMTPException,),  # a refusal may pass on a later try
             )
             async with supervised([consumer]):
                 yield
