@@ -4,7 +4,9 @@ customers type it, and a refusal that names the field in the customer's language
 import httpx
 import pytest
 from fastapi import APIRouter
-from pydantic import BaseModel
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel, TypeAdapter
 
 from claims_shared.emails import EmailAddress, EmailRefused, email_address
 from claims_shared.settings import ServiceSettings
@@ -107,3 +109,13 @@ async def test_a_request_body_refusal_names_the_field_with_a_code_in_the_custome
     assert "メールアドレスは1件だけ" in field["message"]
     assert "single email address" in english.json()["errors"][0]["message"]
     assert not_text.json()["errors"][0]["field"] == "email"
+
+
+SCHEMA = TypeAdapter(EmailAddress).json_schema()
+
+
+@settings(max_examples=500, database=None, suppress_health_check=list(HealthCheck))
+@given(st.from_regex(SCHEMA["pattern"], fullmatch=True))
+def test_every_address_the_published_schema_describes_is_accepted(typed: str) -> None:
+    """The API's schema is what generated clients (and schemathesis) build addresses from."""
+    assert email_address(typed) == typed.lower()
