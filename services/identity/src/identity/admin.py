@@ -15,19 +15,25 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from claims_shared.emails import EmailRefused, email_address
 from claims_shared.passwords import hash_password, refuse_password
 from claims_shared.projection import Projector
 from claims_shared.settings import eventsourcing_env
 from identity.application import Accounts
-from identity.domain import STAFF_ROLES, normalise_email
+from identity.domain import STAFF_ROLES
 from identity.lookup import AccountEmails, find_account
 from identity.settings import IdentitySettings
 from identity.tokens import SigningKeys
 
 
 async def create_staff(
-    settings: IdentitySettings, email: str, roles: list[str], password: str
+    settings: IdentitySettings, typed_email: str, roles: list[str], password: str
 ) -> int:
+    try:
+        email = email_address(typed_email)
+    except EmailRefused as error:
+        print(f"email refused: {error.refusal.message.en}", file=sys.stderr)
+        return 2
     refusal = refuse_password(password, email=email)
     if refusal is not None:
         print(f"password refused: {refusal.message.en}", file=sys.stderr)
@@ -37,7 +43,7 @@ async def create_staff(
     try:
         projector = Projector(application=accounts, read_model=AccountEmails(), pool=pool)
         await projector.catch_up()
-        if await find_account(pool, normalise_email(email)) is not None:
+        if await find_account(pool, email) is not None:
             print(f"an account for {email} already exists", file=sys.stderr)
             return 1
         user_id = uuid.uuid4()
@@ -53,7 +59,7 @@ async def create_staff(
             roles=roles,
         )
         await projector.catch_up()
-        print(f"staff account {user_id} created for {normalise_email(email)} ({', '.join(roles)})")
+        print(f"staff account {user_id} created for {email} ({', '.join(roles)})")
         return 0
     finally:
         accounts.close()

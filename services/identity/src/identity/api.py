@@ -12,8 +12,8 @@ from prometheus_client import Counter
 from pydantic import BaseModel, Field
 
 from claims_shared.auth import Principal, current_customer, password_changer
+from claims_shared.emails import EmailAddress
 from claims_shared.errors import ApiError, Message, request_language
-from claims_shared.inputs import EmailAddress
 from claims_shared.passwords import PasswordRefused
 from claims_shared.throttle import TooManyAttempts
 from claims_shared.web import outside_maintenance, request_time
@@ -275,7 +275,8 @@ async def service_status() -> ServiceStatus:
 
 @customer_router.post("/password-resets", status_code=202, response_model=Accepted)
 async def request_password_reset(body: PasswordResetRequest, request: Request) -> Accepted:
-    """Always 202 with the same body; the temporary password goes by mail if the account exists."""
+    """Always 202 with the same body after the same time; the temporary password goes by mail if
+    the account exists, and the current password keeps working until the temporary one is used."""
     await _sign_in(request).reset_password(body.email, request_time(request))
     return Accepted(message=RESET_ACCEPTED.in_language(request_language(request)))
 
