@@ -1,4 +1,5 @@
-"""The account rules alone, with no database: throttling, lock-out, staff roles, email folding."""
+"""The account rules alone, with no database: throttling, lock-out, staff roles, and what a
+password reset changes (only a pending temporary password until it is used)."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -6,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from claims_shared.throttle import FailureRecord, LockoutPolicy
-from identity.domain import Account, CustomerWithStaffRole, UnknownRole, normalise_email
+from identity.domain import Account, CustomerWithStaffRole, NoPendingReset, UnknownRole
 
 POLICY = LockoutPolicy(
     throttle_after=3,
@@ -31,10 +32,6 @@ def account(**overrides: object) -> Account:
         roles=[],
     )
     return Account(**{**fields, **overrides})
-
-
-def test_full_width_and_capitals_fold_to_one_email() -> None:
-    assert normalise_email(" ＴＡＲＯ＠Ｅｘａｍｐｌｅ．ｊｐ ") == "taro@example.jp"
 
 
 def test_failures_below_the_threshold_do_not_block() -> None:
@@ -94,3 +91,63 @@ def test_customers_never_carry_staff_roles() -> None:
     with pytest.raises(UnknownRole):
         account(customer_id=None, roles=["admin"])
     assert account(customer_id=None, roles=["adjuster"]).is_staff
+
+
+def reset(customer: Account, at: datetime = NOW) -> None:
+    customer.issue_temporary_password(
+        password_hash="temporary",
+        sealed_password="sealed",
+        expires_at=at + timedelta(hours=24),
+        at=at,
+    )
+
+
+def test_a_reset_request_leaves_the_current_password_and_waits_beside_it() -> None:
+    customer = account(password_hash="current")
+    reset(customer)
+    assert customer.password_hash == "current"
+    assert customer.must_change_password is False
+    assert customer.reset_password_hash == "temporary"
+    assert not customer.reset_expired(NOW + timedelta(hours=23))
+    assert customer.reset_expired(NOW + timedelta(hours=24))
+
+
+def test_using_the_temporary_password_makes_it_the_password_and_forces_a_change() -> None:
+    customer = account(password_hash="current")
+    reset(customer)
+    customer.use_temporary_password(NOW + timedelta(hours=1))
+    assert customer.password_hash == "temporary"
+    assert customer.must_change_password is True
+    assert customer.temporary_password_expires_at == NOW + timedelta(hours=24)
+    assert customer.reset_password_hash is None
+    with pytest.raises(NoPendingReset):
+        customer.use_temporary_password(NOW + timedelta(hours=2))
+
+
+def test_a_reset_request_does_not_lift_a_lock() -> None:
+    """Otherwise anyone guessing a password could clear the count with a reset a minute."""
+    customer = account()
+    for minute in range(5):
+        customer.record_failed_log_in(NOW + timedelta(minutes=minute), POLICY)
+    reset(customer, NOW + timedelta(minutes=5))
+    assert customer.blocked_until(NOW + timedelta(minutes=5), POLICY) is not None
+
+
+def test_a_completed_password_change_drops_a_pending_reset() -> None:
+    customer = account(password_hash="current")
+    reset(customer)
+    customer.change_password("chosen")
+    assert (customer.password_hash, customer.reset_password_hash) == ("chosen", None)
+
+
+def test_the_account_replays_to_the_same_state() -> None:
+    customer = account(password_hash="current")
+    reset(customer)
+    customer.use_temporary_password(NOW)
+    replayed = None
+    for domain_event in customer.collect_events():
+        replayed = domain_event.mutate(replayed)
+    assert replayed is not None
+    assert replayed.password_hash == "temporary"
+    assert replayed.must_change_password is True
+    assert replayed.reset_password_hash is None

@@ -19,6 +19,7 @@ from claims_shared.passwords import (
     hash_password,
     refuse_password,
     seal_for_notifier,
+    spend_equal_time,
     temporary_password,
     verify_password,
 )
@@ -38,6 +39,22 @@ class LoggedIn:
 @dataclass(frozen=True)
 class Blocked:
     until: datetime
+
+
+@dataclass(frozen=True)
+class PreparedTemporaryPassword:
+    """A temporary password hashed and sealed before anyone knows whether it will be issued:
+    every reset request does this work, so its cost tells nothing about the account."""
+
+    password_hash: str
+    sealed: str
+
+
+def prepare_temporary_password(notifier_public_key: str) -> PreparedTemporaryPassword:
+    password = temporary_password()
+    return PreparedTemporaryPassword(
+        hash_password(password), seal_for_notifier(password, notifier_public_key)
+    )
 
 
 class InvalidCredentials(Exception):
@@ -77,25 +94,37 @@ class Accounts(Application[uuid.UUID]):
     def attempt_log_in(
         self, account_id: uuid.UUID, password: str, now: datetime, policy: LockoutPolicy
     ) -> LoggedIn | Blocked:
+        """The current password, or else the temporary one a reset mailed. A failed attempt
+        always costs two verifications (the second against a throw-away hash when no reset is
+        pending), so neither an account nor a pending reset shows in the timing."""
+
         def attempt() -> LoggedIn | Blocked:
             account = self.account(account_id)
             blocked_until = account.blocked_until(now, policy)
             if blocked_until is not None:
                 return Blocked(blocked_until)
-            if not verify_password(account.password_hash, password):
-                locked_before = account.failures.locked_until
-                account.record_failed_log_in(now, policy)
-                self.save(account)
-                if account.failures.locked_until not in (None, locked_before):
-                    ACCOUNTS_LOCKED.inc()
+            if verify_password(account.password_hash, password):
+                if account.temporary_password_expired(now):
+                    raise TemporaryPasswordExpired
+                account.record_successful_log_in()
+            elif _is_reset_password(account, password):
+                if account.reset_expired(now):
+                    raise TemporaryPasswordExpired
+                account.use_temporary_password(now)
+            else:
+                self._record_failure(account, now, policy)
                 raise InvalidCredentials
-            if account.temporary_password_expired(now):
-                raise TemporaryPasswordExpired
-            account.record_successful_log_in()
             self.save(account)
             return LoggedIn(account)
 
         return _retrying_conflicts(attempt)
+
+    def _record_failure(self, account: Account, now: datetime, policy: LockoutPolicy) -> None:
+        locked_before = account.failures.locked_until
+        account.record_failed_log_in(now, policy)
+        self.save(account)
+        if account.failures.locked_until not in (None, locked_before):
+            ACCOUNTS_LOCKED.inc()
 
     def change_password(self, account_id: uuid.UUID, current: str, new: str) -> Account:
         def change() -> Account:
@@ -114,22 +143,21 @@ class Accounts(Application[uuid.UUID]):
     def reset_password(
         self,
         account_id: uuid.UUID,
+        prepared: PreparedTemporaryPassword,
         now: datetime,
         valid_for: timedelta,
         min_interval: timedelta,
-        notifier_public_key: str,
     ) -> bool:
-        """Issue a temporary password, sealed for the notifier; False if one was issued too
-        recently (the customer is told the same either way)."""
+        """Issue the prepared temporary password beside the current one; False for staff or if
+        one was issued too recently (the customer is told the same either way)."""
 
         def reset() -> bool:
             account = self.account(account_id)
             if account.is_staff or not account.may_reset_password(now, min_interval):
                 return False
-            password = temporary_password()
             account.issue_temporary_password(
-                password_hash=hash_password(password),
-                sealed_password=seal_for_notifier(password, notifier_public_key),
+                password_hash=prepared.password_hash,
+                sealed_password=prepared.sealed,
                 expires_at=now + valid_for,
                 at=now,
             )
@@ -137,6 +165,13 @@ class Accounts(Application[uuid.UUID]):
             return True
 
         return _retrying_conflicts(reset)
+
+
+def _is_reset_password(account: Account, password: str) -> bool:
+    if account.reset_password_hash is None:
+        spend_equal_time(password)
+        return False
+    return verify_password(account.reset_password_hash, password)
 
 
 def _retrying_conflicts(command: Callable[[], T], attempts: int = 3) -> T:

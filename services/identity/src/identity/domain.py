@@ -2,11 +2,16 @@
 own (every time comes in as an argument), no hashing (hashes come in, verdicts go out).
 
 An account is a customer's (customer_id set, no roles) or a staff member's (roles, no customer_id).
+Its email comes in already checked and normalised (claims_shared.emails) and is kept as given.
+
+A password reset (パスワード再発行) only adds a pending temporary password beside the current one:
+anyone who knows a customer's email can ask for a reset, so asking must not take the current
+password away. The current password keeps working; the temporary one becomes the password (with
+the forced change) when it is used, and is dropped when it expires or the password is changed.
 """
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from datetime import datetime, timedelta
 
@@ -15,12 +20,6 @@ from eventsourcing.domain import Aggregate, event
 from claims_shared.throttle import FailureRecord, LockoutPolicy
 
 STAFF_ROLES = frozenset({"adjuster", "operator"})
-
-
-def normalise_email(email: str) -> str:
-    """The user ID customers type: NFKC (full-width ＠ and letters become ASCII), trimmed,
-    lower-cased, so 'Taro@Example.JP ' and 'ｔａｒｏ＠ｅｘａｍｐｌｅ．ｊｐ' are one account."""
-    return unicodedata.normalize("NFKC", email).strip().lower()
 
 
 class Account(Aggregate):
@@ -39,9 +38,15 @@ class Account(Aggregate):
         password_hash: str
 
     class TemporaryPasswordIssued(Aggregate.Event):
+        """A reset asked for: the temporary password waits beside the current one (events
+        recorded before the reset stopped replacing the password replay the same way)."""
+
         password_hash: str
         sealed_password: str
         expires_at: datetime
+        at: datetime
+
+    class TemporaryPasswordUsed(Aggregate.Event):
         at: datetime
 
     class Locked(Aggregate.Event):
@@ -68,7 +73,7 @@ class Account(Aggregate):
         if customer_id is not None and roles:
             raise CustomerWithStaffRole(customer_id)
         self.user_id = user_id
-        self.email = normalise_email(email)
+        self.email = email
         self.customer_id = customer_id
         self.policy_numbers = list(policy_numbers)
         self.password_hash = password_hash
@@ -78,6 +83,8 @@ class Account(Aggregate):
         self.roles = sorted(roles)
         self.failures = FailureRecord()
         self.last_reset_at: datetime | None = None
+        self.reset_password_hash: str | None = None
+        self.reset_expires_at: datetime | None = None
 
     @staticmethod
     def create_id(user_id: uuid.UUID, **_: object) -> uuid.UUID:
@@ -120,10 +127,13 @@ class Account(Aggregate):
 
     @event(PasswordChanged)
     def change_password(self, password_hash: str) -> None:
+        """A completed change also ends a reset in progress: the customer holds a password they
+        chose, so a temporary one still waiting in a mailbox is one credential too many."""
         self.password_hash = password_hash
         self.must_change_password = False
         self.temporary_password_expires_at = None
         self.failures = FailureRecord()
+        self._drop_reset()
 
     def may_reset_password(self, now: datetime, min_interval: timedelta) -> bool:
         """One reset per interval, so the reset form cannot be used to flood a mailbox."""
@@ -134,12 +144,41 @@ class Account(Aggregate):
         self, password_hash: str, sealed_password: str, expires_at: datetime, at: datetime
     ) -> None:
         """The sealed password is kept in the event only so the relay can hand it to the
-        notifier; it opens with the notifier's private key alone."""
-        self.password_hash = password_hash
-        self.must_change_password = True
-        self.temporary_password_expires_at = expires_at
+        notifier; it opens with the notifier's private key alone. The current password, the
+        forced-change flag and the failed log-ins stay as they are: an anonymous request may
+        neither keep the customer out nor lift a lock-out someone is guessing against. A newer
+        reset replaces an older one still pending."""
+        self.reset_password_hash = password_hash
+        self.reset_expires_at = expires_at
         self.last_reset_at = at
+
+    def reset_expired(self, now: datetime) -> bool:
+        """Told only to someone who gave the temporary password, as for a registration's."""
+        return self.reset_expires_at is not None and now >= self.reset_expires_at
+
+    def use_temporary_password(self, at: datetime) -> None:
+        """The customer logged in with the mailed temporary password: it becomes the password,
+        the old one stops working, and the forced change follows until the same expiry."""
+        if self.reset_password_hash is None:
+            raise NoPendingReset(self.user_id)
+        self._temporary_password_used(at=at)
+
+    @event(TemporaryPasswordUsed)
+    def _temporary_password_used(self, at: datetime) -> None:
+        assert self.reset_password_hash is not None  # use_temporary_password checked
+        self.password_hash = self.reset_password_hash
+        self.must_change_password = True
+        self.temporary_password_expires_at = self.reset_expires_at
         self.failures = FailureRecord()
+        self._drop_reset()
+
+    def _drop_reset(self) -> None:
+        self.reset_password_hash = None
+        self.reset_expires_at = None
+
+
+class NoPendingReset(ValueError):
+    pass
 
 
 class UnknownRole(ValueError):

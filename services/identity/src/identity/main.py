@@ -78,6 +78,7 @@ def build(settings: IdentitySettings, clock: Clock = system_clock) -> FastAPI:
                 temporary_password_lifetime=timedelta(hours=settings.temporary_password_hours),
                 reset_interval=timedelta(seconds=settings.password_reset_min_interval_seconds),
                 notifier_public_key=settings.notifier_sealing_public_key,
+                reset_answer_time=timedelta(seconds=settings.password_reset_answer_seconds),
             )
             workers: list[Worker] = [
                 projector,

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from claims_shared.settings import ServiceSettings
@@ -22,6 +22,9 @@ class IdentitySettings(ServiceSettings):
     refresh_token_days: int = 30
     temporary_password_hours: int = 24
     password_reset_min_interval_seconds: int = 60
+    # Every reset request answers after this long from its start, whatever the account's state
+    # (the work takes ~30-100 ms; the floor must stay above it even under load).
+    password_reset_answer_seconds: float = Field(default=0.5, gt=0, le=10)
     throttle_after_failures: int = 5
     lock_after_failures: int = 10
     lock_minutes: int = 30

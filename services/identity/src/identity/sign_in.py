@@ -4,6 +4,7 @@ finds the account, runs the synchronous commands in a worker thread and issues t
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,13 +13,22 @@ from typing import NoReturn
 import asyncpg
 
 from claims_shared.auth import SCOPE_CUSTOMER, SCOPE_PASSWORD_CHANGE, SCOPE_STAFF
-from claims_shared.passwords import hash_password, spend_equal_time
+from claims_shared.logging import get_logger
+from claims_shared.passwords import spend_equal_time
 from claims_shared.throttle import FailureLog, LockoutPolicy, TooManyAttempts
-from identity.application import Accounts, Blocked, InvalidCredentials, LoggedIn
-from identity.domain import Account, normalise_email
+from identity.application import (
+    Accounts,
+    Blocked,
+    InvalidCredentials,
+    LoggedIn,
+    prepare_temporary_password,
+)
+from identity.domain import Account
 from identity.lookup import find_account
 from identity.sessions import RefreshTokens
 from identity.tokens import SigningKeys, TokenSettings, access_token
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,14 +51,15 @@ class SignIn:
     temporary_password_lifetime: timedelta
     reset_interval: timedelta
     notifier_public_key: str
+    reset_answer_time: timedelta
 
     async def log_in(self, email: str, password: str, now: datetime) -> Session:
-        """Unknown emails cost the same hashing and are throttled the same way, so neither the
-        answer, nor its timing, nor a 429 tells whether an account exists."""
-        key = normalise_email(email)
-        account_id = await find_account(self.pool, key)
+        """`email` as claims_shared.emails normalised it. Unknown emails cost the same hashing
+        and are throttled the same way, so neither the answer, nor its timing, nor a 429 tells
+        whether an account exists."""
+        account_id = await find_account(self.pool, email)
         if account_id is None:
-            await self._fail_unknown(key, password, now)
+            await self._fail_unknown(email, password, now)
         outcome = await asyncio.to_thread(
             self.accounts.attempt_log_in, account_id, password, now, self.policy
         )
@@ -62,7 +73,7 @@ class SignIn:
         blocked_until = record.blocked_until(now, self.policy)
         if blocked_until is not None:
             raise TooManyAttempts(blocked_until)
-        await asyncio.to_thread(spend_equal_time, password)
+        await asyncio.to_thread(_spend_failed_log_in_time, password)
         await self.failures.save(subject, record.after_failure(now, self.policy))
         raise InvalidCredentials
 
@@ -83,19 +94,31 @@ class SignIn:
         return Session(token, self._lifetime, rotated.refresh_token, False)
 
     async def reset_password(self, email: str, now: datetime) -> None:
-        """Costs about the same whether or not the account exists (no enumeration by timing)."""
-        account_id = await find_account(self.pool, normalise_email(email))
-        if account_id is None:
-            await asyncio.to_thread(hash_password, email)
+        """Costs the same whatever the account's state (unknown, customer, staff, reset a moment
+        ago), so timing tells nothing: every request prepares a temporary password (the same
+        hashing), and the answer waits until `reset_answer_time` after the start, a floor well
+        above the work, so the database round trips that differ are hidden too."""
+        started = time.monotonic()
+        account_id = await find_account(self.pool, email)
+        prepared = await asyncio.to_thread(prepare_temporary_password, self.notifier_public_key)
+        if account_id is not None:
+            await asyncio.to_thread(
+                self.accounts.reset_password,
+                account_id,
+                prepared,
+                now,
+                self.temporary_password_lifetime,
+                self.reset_interval,
+            )
+        await self._wait_for_answer_time(started)
+
+    async def _wait_for_answer_time(self, started: float) -> None:
+        spent = time.monotonic() - started
+        floor = self.reset_answer_time.total_seconds()
+        if spent > floor:
+            log.warning("password reset took longer than its answer time", seconds=spent)
             return
-        await asyncio.to_thread(
-            self.accounts.reset_password,
-            account_id,
-            now,
-            self.temporary_password_lifetime,
-            self.reset_interval,
-            self.notifier_public_key,
-        )
+        await asyncio.sleep(floor - spent)
 
     async def log_out(self, session_id: uuid.UUID, now: datetime) -> None:
         await self.refresh_tokens.revoke_family(session_id, now)
@@ -122,6 +145,13 @@ class SignIn:
             session_id=family,
             now=now,
         )
+
+
+def _spend_failed_log_in_time(password: str) -> None:
+    """What a failed log-in on an account costs: its password and its pending reset's (or a
+    throw-away hash's), see Accounts.attempt_log_in."""
+    spend_equal_time(password)
+    spend_equal_time(password)
 
 
 def _scope(account: Account) -> str:
