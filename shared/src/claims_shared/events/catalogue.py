@@ -38,9 +38,12 @@ _ENVELOPES: dict[tuple[str, int], type[Envelope[Any]]] = {
     for key, data_type in EVENT_TYPES.items()
 }
 # An adjuster update is a union on its `type`: the envelope validates it as the type it says.
-_ENVELOPES[(AdjusterUpdate.event_type, AdjusterUpdate.schema_version)] = Envelope[
-    AnyAdjusterUpdate
-]
+_ENVELOPES[(AdjusterUpdate.event_type, AdjusterUpdate.schema_version)] = Envelope[AnyAdjusterUpdate]
+
+
+def envelope_type(event_type: str, schema_version: int) -> type[Envelope[Any]]:
+    """The envelope model a message of this type and version is validated with."""
+    return _ENVELOPES[(event_type, schema_version)]
 
 
 class UnknownEventType(ValueError):

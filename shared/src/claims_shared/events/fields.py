@@ -16,7 +16,6 @@ from pydantic import AfterValidator, BeforeValidator, Field, StrictInt, StrictSt
 
 # C0 controls but tab and line breaks, DEL, and UTF-16 surrogates (only lone ones reach a str).
 _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-_LINE_BREAKS = re.compile(r"[\t\n\r]")
 
 
 def _safe_text(value: str) -> str:
@@ -25,34 +24,29 @@ def _safe_text(value: str) -> str:
     return value
 
 
-def _one_line(value: str) -> str:
-    if _LINE_BREAKS.search(value):
-        raise ValueError("must be one line")
-    return value
-
+# The same rules as patterns, so that the published JSON Schema says them too.
+_ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+_LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 # One line a customer may read: no control characters, no line breaks; bounded.
 Name = Annotated[
     StrictStr,
-    StringConstraints(min_length=1, max_length=100),
+    StringConstraints(min_length=1, max_length=100, pattern=_ONE_LINE),
     AfterValidator(_safe_text),
-    AfterValidator(_one_line),
 ]
 Line = Annotated[
     StrictStr,
-    StringConstraints(min_length=1, max_length=500),
+    StringConstraints(min_length=1, max_length=500, pattern=_ONE_LINE),
     AfterValidator(_safe_text),
-    AfterValidator(_one_line),
 ]
 OptionalLine = Annotated[
     StrictStr,
-    StringConstraints(max_length=200),
+    StringConstraints(max_length=200, pattern=_ONE_LINE),
     AfterValidator(_safe_text),
-    AfterValidator(_one_line),
 ]
 Paragraph = Annotated[
     StrictStr,
-    StringConstraints(min_length=1, max_length=2000),
+    StringConstraints(min_length=1, max_length=2000, pattern=_LINES),
     AfterValidator(_safe_text),
 ]
 """Text that may span lines (a note to the customer): 2,000 characters at most."""
@@ -93,17 +87,16 @@ Sequence = Annotated[StrictInt, Field(ge=1, le=2_147_483_647)]
 """Counts a claim's updates from 1; stored as a PostgreSQL int."""
 
 
-def _japanese_phone(value: str) -> str:
-    digits = re.sub(r"\D", "", value)
-    if len(digits) not in (10, 11):
-        raise ValueError("a Japanese phone number has 10 or 11 digits")
-    return value
-
-
+_PHONE_FORMS = [
+    f"0[0-9]{{{area}}}-[0-9]{{{local}}}-[0-9]{{{line}}}"
+    for area in range(1, 5)
+    for local in range(1, 5)
+    for line in (3, 4)
+    if 1 + area + local + line in (10, 11)
+]
 JapanesePhone = Annotated[
     StrictStr,
-    StringConstraints(pattern=r"^0[0-9]{1,4}-?[0-9]{1,4}-?[0-9]{3,4}$"),
-    AfterValidator(_japanese_phone),
+    StringConstraints(pattern="^(" + "|".join([*_PHONE_FORMS, "0[0-9]{9,10}"]) + ")$"),
 ]
 """A Japanese phone number as text, as customers dial it: 03-1234-5678, 0120-000-123,
 090-1234-5678 or the same digits without hyphens."""
