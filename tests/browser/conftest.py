@@ -1,3 +1,3 @@
-from web_harness import browser, page, product
+from web_harness import browser, page, phone, product
 
-__all__ = ["browser", "page", "product"]
+__all__ = ["browser", "page", "phone", "product"]

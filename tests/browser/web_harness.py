@@ -312,7 +312,17 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(params=[PHONE, DESKTOP], ids=["phone", "desktop"])
 def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A fresh browser profile per journey, at phone or desktop width; a screenshot at the end."""
-    context = browser.new_context(viewport=request.param, locale="ja-JP")
+    yield from _profile(browser, request, request.param)
+
+
+@pytest.fixture
+def phone(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser profile at 360 px only: for what matters most on a phone."""
+    yield from _profile(browser, request, PHONE)
+
+
+def _profile(browser: Browser, request: pytest.FixtureRequest, viewport: Any) -> Iterator[Page]:
+    context = browser.new_context(viewport=viewport, locale="ja-JP")
     context.set_default_timeout(20_000)
     opened = context.new_page()
     errors: list[str] = []

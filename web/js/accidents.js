@@ -2,7 +2,8 @@
 // customer must do next, coverages, payments, the timeline, and the handler to call.
 import * as api from "./api.js";
 import { h, link } from "./dom.js";
-import { STAGES, formatDate, formatDateTime, formatYen, stageLabel, t } from "./i18n.js";
+import { failureText, retryButton } from "./failures.js";
+import { formatDate, formatDateTime, formatYen, t } from "./i18n.js";
 
 function listItem(accident) {
   return h("li", {},
@@ -17,9 +18,10 @@ function listItem(accident) {
           h("dt", {}, t("updatedAt")), h("dd", {}, formatDateTime(accident.updated_at))))));
 }
 
-export async function accidentList({ page }) {
+export async function accidentList({ page, fail }) {
   const list = h("ul", { class: "accidents", id: "accidents" });
   const more = h("button", { type: "button", class: "secondary", hidden: true }, t("more"));
+  const problem = h("div", { class: "alert", id: "more-failure", role: "alert", hidden: true });
   let cursor = null;
   async function load() {
     const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";
@@ -29,29 +31,42 @@ export async function accidentList({ page }) {
     more.hidden = !cursor;
     return answer.items.length;
   }
-  more.addEventListener("click", async () => {
+  async function loadMore() {
     const before = list.children.length;
-    await load();
-    list.children[before]?.querySelector("a")?.focus();
-  });
+    problem.hidden = true;
+    more.disabled = true;
+    try {
+      await load();
+      list.children[before]?.querySelector("a")?.focus();
+    } catch (error) {
+      if (error instanceof api.Maintenance || error instanceof api.SessionEnded) return fail(error);
+      problem.replaceChildren(h("p", {}, failureText(error)), retryButton(loadMore));
+      problem.hidden = false;
+    } finally {
+      more.disabled = false;
+    }
+  }
+  more.addEventListener("click", loadMore);
   const shown = await load();
   page(
     t("listTitle"),
     shown ? h("p", { class: "lead" }, t("listLead")) : h("p", { class: "card", id: "no-accidents" }, t("noAccidents")),
     list,
+    problem,
     more,
   );
 }
 
-function progress(current) {
-  const index = STAGES.findIndex(([code]) => code === current);
+/** The stages as claim-status tells them: done, current, skipped (gone past without), upcoming. */
+function progress(stages) {
   return h("ol", { class: "progress", "aria-label": t("progress") },
-    STAGES.map(([code], i) => {
-      const state = i < index ? "done" : i === index ? "current" : "todo";
-      return h("li", { class: state, "aria-current": state === "current" ? "step" : null },
-        stageLabel(code),
-        state === "todo" ? null : h("span", { class: "visually-hidden" }, ` (${t(state === "done" ? "stepDone" : "stepCurrent")})`));
-    }));
+    stages.map(({ label, state }) =>
+      h("li", { class: state, "aria-current": state === "current" ? "step" : null },
+        h("span", {}, label),
+        state === "skipped" ? h("span", { class: "step-note" }, t("stepSkipped")) : null,
+        state === "done" || state === "current"
+          ? h("span", { class: "visually-hidden" }, ` (${t(state === "done" ? "stepDone" : "stepCurrent")})`)
+          : null)));
 }
 
 function section(id, title, ...content) {
@@ -64,14 +79,28 @@ function table(headers, rows) {
     h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((cell) => h("td", {}, cell))))));
 }
 
+/** Who to call, name and number on one line at the top of the card, as people look for them. */
 function handlerCard(handler) {
   if (!handler) return section("handler", t("handlerTitle"), h("p", {}, t("notAssigned")), h("p", { class: "note" }, t("handlerNote")));
   return section("handler", t("handlerTitle"),
+    h("p", { class: "handler-head" },
+      h("span", { class: "handler-name" }, handler.name),
+      h("a", { class: "tel", href: `tel:${handler.phone.replace(/[^\d+]/g, "")}`, "aria-label": `${t("phone")} ${handler.phone}` }, handler.phone)),
     h("dl", { class: "facts" },
-      h("dt", {}, t("handler")), h("dd", {}, handler.name),
-      h("dt", {}, t("office")), h("dd", {}, handler.office),
-      h("dt", {}, t("phone")), h("dd", {}, h("a", { class: "tel", href: `tel:${handler.phone.replace(/[^\d+]/g, "")}` }, handler.phone))),
+      h("dt", {}, t("office")), h("dd", {}, handler.office)),
     h("p", { class: "note" }, t("handlerNote")));
+}
+
+/** One card per payment (a four-column table does not fit a phone's width). */
+function paymentList(payments) {
+  const statuses = t("paymentStatus");
+  return h("ul", { class: "payments" }, payments.map((payment) =>
+    h("li", { class: "payment" },
+      h("dl", { class: "facts" },
+        h("dt", {}, t("coverage")), h("dd", {}, payment.coverage_label),
+        h("dt", {}, t("amount")), h("dd", { class: "amount" }, formatYen(payment.amount)),
+        h("dt", {}, t("status")), h("dd", {}, statuses[payment.status] ?? payment.status),
+        h("dt", {}, t("date")), h("dd", {}, payment.date ? formatDate(payment.date) : "—")))));
 }
 
 export async function accidentDetail({ page, params: [claimId] }) {
@@ -84,7 +113,6 @@ export async function accidentDetail({ page, params: [claimId] }) {
     }
     throw error;
   }
-  const payments = t("paymentStatus");
   page(
     t("detailTitle"),
     h("div", { class: "card" },
@@ -95,7 +123,7 @@ export async function accidentDetail({ page, params: [claimId] }) {
         h("dt", {}, t("vehicle")), h("dd", {}, accident.vehicle),
         h("dt", {}, t("location")), h("dd", {}, accident.location ?? "—"),
         h("dt", {}, t("updatedAt")), h("dd", {}, formatDateTime(accident.updated_at)))),
-    section("progress", t("currentStage"), progress(accident.stage.code)),
+    section("progress", t("currentStage"), progress(accident.stages)),
     section("actions", t("yourActions"),
       accident.customer_actions.length
         ? h("ul", { class: "actions" }, accident.customer_actions.map((action) =>
@@ -105,10 +133,7 @@ export async function accidentDetail({ page, params: [claimId] }) {
     accident.coverages.length
       ? section("coverages", t("coverages"), table([t("coverage"), t("status")], accident.coverages.map((c) => [c.label, c.status.label])))
       : null,
-    accident.payments.length
-      ? section("payments", t("payments"), table([t("coverage"), t("amount"), t("status"), t("date")],
-        accident.payments.map((p) => [p.coverage_label, formatYen(p.amount), payments[p.status] ?? p.status, formatDate(p.date)])))
-      : null,
+    accident.payments.length ? section("payments", t("payments"), paymentList(accident.payments)) : null,
     section("timeline", t("timeline"),
       h("ol", { class: "timeline" }, accident.timeline.map((entry) =>
         h("li", {}, h("time", { datetime: entry.at }, formatDateTime(entry.at)), entry.text)))),

@@ -12,6 +12,12 @@ export class ApiFailure extends Error {
   }
 }
 
+/**
+ * The service could not answer: a 5xx (ours or a proxy's), or an answer that is not our API's
+ * (a proxy's or a captive portal's HTML page, a body cut short). Worth trying again later.
+ */
+export class Unavailable extends ApiFailure {}
+
 export class Maintenance extends Error {
   constructor(retryAfterSeconds) {
     super("maintenance");
@@ -57,12 +63,22 @@ async function send(method, path, { body, token, headers = {} } = {}) {
   } catch (error) {
     throw new NetworkFailure(String(error));
   }
-  const data = response.status === 204 ? null : await response.json().catch(() => null);
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => null);
   if (response.status === 503 && data?.code === "maintenance") {
     throw new Maintenance(Number(response.headers.get("Retry-After")) || null);
   }
+  if (response.status >= 500 || !fromOurApi(response, data)) {
+    throw new Unavailable(response.status, null);
+  }
   if (!response.ok) throw new ApiFailure(response.status, data);
   return data;
+}
+
+/** Our API answers JSON objects, and {code, message} when it refuses. */
+function fromOurApi(response, data) {
+  if (data === null || typeof data !== "object") return false;
+  return response.ok || typeof data.code === "string";
 }
 
 /** A call anyone may make (registration, log-in, password reset). */
@@ -107,14 +123,19 @@ export function restoreSession() {
       return true;
     })
     .catch((error) => {
-      if (error instanceof ApiFailure) forget();
-      else throw error;
+      // Only identity refusing the session ends it; a failure to reach identity does not.
+      if (!refused(error)) throw error;
+      forget();
       return false;
     })
     .finally(() => {
       refreshing = null;
     });
   return refreshing;
+}
+
+function refused(error) {
+  return error instanceof ApiFailure && !(error instanceof Unavailable) && error.status !== 429;
 }
 
 export async function logOut() {

@@ -1,7 +1,9 @@
 // The web front's entry: the page chrome, the router (plain paths, the gateway serves index.html
-// for each), and what every page shares: the maintenance page, "not found", a lost session.
+// for each), and what every page shares: a loading state, the maintenance page, "not found", a
+// lost session, and the failure page (network or service down) with a button to try again.
 import * as api from "./api.js";
 import { h, link } from "./dom.js";
+import { failureText, retryButton } from "./failures.js";
 import { language, setLanguage, t } from "./i18n.js";
 import { accidentDetail, accidentList } from "./accidents.js";
 import * as pages from "./pages.js";
@@ -21,6 +23,7 @@ const ROUTES = [
 ];
 
 let flash = null; // one message carried to the next page ("registered", "logged out", ...)
+let rendering = 0; // the render now under way: an older one finishing late must not show its page
 
 export function navigate(path, message = null) {
   flash = message;
@@ -34,12 +37,25 @@ function takeFlash() {
   return message ? h("p", { class: "flash", role: "status" }, message) : null;
 }
 
-function page(title, ...content) {
-  document.title = `${title} | ${t("service")}`;
+/** Shows a page, unless the customer has moved on to another address since it was asked for. */
+function pageFor(rendered) {
+  return (title, ...content) => {
+    if (rendered !== rendering) return;
+    document.title = `${title} | ${t("service")}`;
+    const main = document.getElementById("main");
+    const parts = [takeFlash(), h("h1", {}, title), ...content];
+    main.replaceChildren(...parts.filter((part) => part !== null && part !== undefined));
+    main.removeAttribute("aria-busy");
+    main.focus();
+  };
+}
+
+/** At once on every new address, so what is on screen never belongs to the previous one. */
+function loading() {
+  document.title = `${t("loading")} | ${t("service")}`;
   const main = document.getElementById("main");
-  const parts = [takeFlash(), h("h1", {}, title), ...content];
-  main.replaceChildren(...parts.filter((part) => part !== null && part !== undefined));
-  main.focus();
+  main.setAttribute("aria-busy", "true");
+  main.replaceChildren(h("p", { class: "loading", id: "loading", role: "status" }, t("loading")));
 }
 
 function chrome() {
@@ -75,7 +91,7 @@ async function logOut() {
   navigate("/", t("loggedOut"));
 }
 
-function maintenancePage(retryAfterSeconds = null) {
+function maintenancePage({ page, retryAfterSeconds = null }) {
   const until = Number.isFinite(retryAfterSeconds) && retryAfterSeconds > 0
     ? new Intl.DateTimeFormat(language() === "en" ? "en-GB" : "ja-JP", {
       timeZone: "Asia/Tokyo", hour: "2-digit", minute: "2-digit",
@@ -91,7 +107,17 @@ function maintenancePage(retryAfterSeconds = null) {
   );
 }
 
-function notFoundPage() {
+/** The network or the service failed: said in the customer's words, with a way to try again. */
+function failurePage(page, error) {
+  page(
+    t("failureTitle"),
+    h("div", { class: "alert", id: "failure", role: "alert" }, h("p", {}, failureText(error))),
+    h("p", {}, retryButton(() => render())),
+    h("p", {}, api.signedIn() ? link("/accidents", t("back")) : link("/", t("toStart"))),
+  );
+}
+
+function notFoundPage(page) {
   page(t("pageNotFound"), h("p", {}, link("/", t("service"))));
 }
 
@@ -104,32 +130,38 @@ function routeOf(path) {
 }
 
 /** Whatever a page throws that is about the whole session or service, shown the same way. */
-async function show(view, params) {
+function showFailure(page, error) {
+  if (error instanceof api.Maintenance) return maintenancePage({ page, retryAfterSeconds: error.retryAfterSeconds });
+  if (error instanceof api.SessionEnded) {
+    api.forget();
+    return navigate("/login", t("sessionEnded"));
+  }
+  if (!(error instanceof api.NetworkFailure || error instanceof api.ApiFailure)) {
+    console.error(error); // a defect of ours: still told, and logged for whoever looks
+  }
+  return failurePage(page, error);
+}
+
+async function show(view, params, page) {
   try {
-    await view({ page, navigate, params });
+    await view({ page, navigate, params, fail: (error) => showFailure(page, error) });
   } catch (error) {
-    if (error instanceof api.Maintenance) return maintenancePage(error.retryAfterSeconds);
-    if (error instanceof api.SessionEnded) {
-      api.forget();
-      return navigate("/login", t("sessionEnded"));
-    }
-    if (error instanceof api.NetworkFailure) {
-      return page(t("service"), h("p", { class: "alert", role: "alert" }, t("network")));
-    }
-    throw error;
+    showFailure(page, error);
   }
 }
 
 export async function render() {
+  const page = pageFor(++rendering);
   chrome();
+  loading();
   const route = routeOf(location.pathname);
-  if (!route) return notFoundPage();
+  if (!route) return notFoundPage(page);
   if (route.audience === "customer" && !api.signedIn()) {
     let restored = false;
     try {
       restored = await api.restoreSession();
     } catch (error) {
-      return show(() => { throw error; }, []);
+      return showFailure(page, error);
     }
     if (!restored) return navigate("/login");
     chrome();
@@ -137,7 +169,7 @@ export async function render() {
   if (api.signedIn() && api.mustChangePassword() && route.view !== pages.passwordChange) {
     return navigate("/password/change");
   }
-  return show(route.view, route.params);
+  return show(route.view, route.params, page);
 }
 
 async function boot() {
@@ -153,8 +185,9 @@ async function boot() {
   } catch (error) {
     if (error instanceof api.Maintenance) {
       chrome();
-      return maintenancePage(error.retryAfterSeconds);
+      return maintenancePage({ page: pageFor(++rendering), retryAfterSeconds: error.retryAfterSeconds });
     }
+    // Anything else: each page says so itself when it needs the service.
   }
   await render();
 }

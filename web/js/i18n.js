@@ -92,6 +92,7 @@ const TEXT = {
     currentStage: "現在の状況",
     stepDone: "完了",
     stepCurrent: "現在",
+    stepSkipped: "（該当なし）",
     yourActions: "お客さまにお願いしたいこと",
     dueDate: "期限",
     dueOn: "（期限：{date}）",
@@ -122,6 +123,11 @@ const TEXT = {
     required: "入力してください。",
     checkInput: "入力内容をご確認ください。",
     network: "通信できませんでした。通信環境をご確認のうえ、もう一度お試しください。",
+    unavailable: "ただいま混み合っているか、一時的にご利用いただけません。しばらくしてから、もう一度お試しください。",
+    unexpected: "表示できませんでした。もう一度お試しください。",
+    failureTitle: "ページを表示できませんでした",
+    retry: "もう一度試す",
+    toStart: "トップページへ",
     sessionEnded: "ログインの有効期限が切れました。もう一度ログインしてください。",
     loggedOut: "ログアウトしました。",
     loading: "読み込み中…",
@@ -227,6 +233,7 @@ const TEXT = {
     currentStage: "Current status",
     stepDone: "done",
     stepCurrent: "current",
+    stepSkipped: "(not needed)",
     yourActions: "What we need from you",
     dueDate: "Due",
     dueOn: " (by {date})",
@@ -257,6 +264,11 @@ const TEXT = {
     required: "Please fill this in.",
     checkInput: "Please check what you entered.",
     network: "We could not connect. Please check your connection and try again.",
+    unavailable: "The service is busy or briefly unavailable. Please try again in a little while.",
+    unexpected: "Something went wrong showing this. Please try again.",
+    failureTitle: "This page could not be shown",
+    retry: "Try again",
+    toStart: "Go to the top page",
     sessionEnded: "Your session has ended. Please log in again.",
     loggedOut: "You have logged out.",
     loading: "Loading…",
@@ -274,17 +286,6 @@ const TEXT = {
   },
 };
 
-// Stages in the contract's order (DESIGN.md); labels match claim-status's.
-export const STAGES = [
-  ["reported", "事故受付", "Accident reported"],
-  ["handler_assigned", "担当者決定", "Claims handler assigned"],
-  ["investigating", "損害調査中", "Investigating the damage"],
-  ["negotiating", "示談交渉中", "Negotiating the settlement"],
-  ["payment_processing", "保険金お支払い手続中", "Preparing the payment"],
-  ["paid", "保険金お支払い済", "Paid"],
-  ["closed", "解決", "Resolved"],
-];
-
 const STORED = "language";
 
 export function language() {
@@ -300,12 +301,6 @@ export function t(key, values = {}) {
   const text = TEXT[language()][key] ?? TEXT.ja[key] ?? key;
   if (typeof text !== "string") return text;
   return text.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "");
-}
-
-export function stageLabel(code) {
-  const stage = STAGES.find(([c]) => c === code);
-  if (!stage) return code;
-  return language() === "en" ? stage[2] : stage[1];
 }
 
 const TOKYO = "Asia/Tokyo";

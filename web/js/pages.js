@@ -2,13 +2,26 @@
 // simple registration (procedure code), new registration (by mail), password change and reset.
 import * as api from "./api.js";
 import { form, h, link } from "./dom.js";
+import { failureText, retryable, retryButton } from "./failures.js";
 import { t } from "./i18n.js";
 
 const PASSWORD_CODES = /^password_/;
 
-/** Where an API refusal belongs: next to its field, or above the form. */
+/**
+ * Where a failed submission is told: a refusal about a field next to it, anything else above the
+ * form; the network or the service failing (or the maintenance window starting) with a button
+ * that sends the form again.
+ */
 function showFailure(error, view, fieldOf = {}) {
-  if (!(error instanceof api.ApiFailure)) throw error;
+  if (error instanceof api.SessionEnded) {
+    return view.alert(failureText(error), " ", link("/login", t("toLogIn")));
+  }
+  if (!(error instanceof api.ApiFailure) || retryable(error)) {
+    if (!(error instanceof api.NetworkFailure || error instanceof api.Maintenance || error instanceof api.ApiFailure)) {
+      console.error(error); // a defect of ours: still told, and logged for whoever looks
+    }
+    return view.alert(h("p", {}, failureText(error)), retryButton(() => view.element.requestSubmit()));
+  }
   if (error.code === "validation_failed") {
     for (const { field } of error.body.errors ?? []) {
       const invalid = t("fieldInvalid");
