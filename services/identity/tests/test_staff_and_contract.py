@@ -63,6 +63,12 @@ def test_operator_command_refuses_a_weak_staff_password(database_url: str) -> No
     assert refused.returncode == 2 and "too common" in refused.stderr
 
 
+def test_operator_command_refuses_anything_but_one_staff_mailbox(database_url: str) -> None:
+    two = "ops@insurer.example.jp, ops2@insurer.example.jp"
+    refused = create_staff(database_url, two, ["operator"], "Sapporo-Branch-2026")
+    assert refused.returncode == 2 and "single email address" in refused.stderr
+
+
 @pytest.fixture
 def live_identity(infrastructure: Any, database_url: str) -> Iterator[str]:
     """identity served by uvicorn on a free port, the way `make up` runs it."""
