@@ -193,3 +193,36 @@ def test_a_registration_form_tells_a_failure_and_retries(product: Product, phone
     phone.unroute(procedure_code)
     alert.get_by_role("button", name="もう一度試す").click()
     expect(phone.get_by_role("heading", name="簡単登録（2/2）")).to_be_visible()
+
+
+def in_maintenance(route: Route) -> None:
+    """What the services answer inside the weekly window (the window starting mid-visit)."""
+    route.fulfill(
+        status=503,
+        content_type="application/json",
+        headers={"Retry-After": "3600"},
+        body=json.dumps({"code": "maintenance", "message": "メンテナンス中です。"}),
+    )
+
+
+def test_the_maintenance_window_starting_mid_visit_is_told_on_every_screen(
+    product: Product, phone: Page
+) -> None:
+    claim_id = logged_in_with_an_accident(phone, product)
+    detail = path_is(f"/api/v1/me/accidents/{claim_id}")
+    phone.route(detail, in_maintenance)
+    phone.get_by_role("link", name=re.compile("交差点での追突事故")).click()
+    expect(phone.get_by_role("heading", name="ただいまメンテナンス中です")).to_be_visible()
+    expect(phone.locator("#maintenance")).to_contain_text("再開予定")
+    assert urlparse(phone.url).path == f"/accidents/{claim_id}"
+    snap(phone, "maintenance-detail")
+
+    phone.get_by_role("button", name="ログアウト").click()
+    sessions = path_is("/api/v1/sessions")
+    phone.route(sessions, in_maintenance)
+    phone.get_by_label("ユーザーID（メールアドレス）").fill("someone@example.jp")
+    phone.get_by_label("パスワード", exact=True).fill(PASSWORD)
+    phone.get_by_role("button", name="ログイン").click()
+    alert = phone.locator("#log-in").get_by_role("alert")
+    expect(alert).to_contain_text("システムメンテナンスのため")
+    expect(alert.get_by_role("button", name="もう一度試す")).to_be_visible()
