@@ -53,6 +53,13 @@ def test_a_malformed_schedule_is_refused(text: str) -> None:
         MaintenanceSchedule.parse(text, "Asia/Tokyo")
 
 
+def test_a_window_that_starts_when_it_ends_is_refused_at_start_up() -> None:
+    """It would be read as 24 hours: the service closed for a whole day by a typo."""
+    settings = ServiceSettings(service_name="test", maintenance_windows="MON 02:00-02:00")
+    with pytest.raises(ValueError, match="starts when it ends"):
+        create_service_app(settings=settings)
+
+
 def test_empty_schedule_means_no_window() -> None:
     assert MaintenanceSchedule.parse("", "Asia/Tokyo").ends_at(tokyo(23, 3)) is None
 

@@ -4,6 +4,7 @@ never reach a customer's page; a reused update id with other content is a confli
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from typing import Any
@@ -238,3 +239,17 @@ async def test_a_reused_update_id_with_other_content_is_a_conflict(
     assert again.json() == {"outcome": "duplicate"}
     detail = (await claim_status.accident("C-CON", log.claim_id)).json()
     assert detail["timeline"][0]["text"] == "一回目"
+
+
+async def test_a_nul_in_a_claim_id_or_a_cursor_is_a_400_not_a_500(
+    claim_status: ClaimStatusService,
+) -> None:
+    """Both reached PostgreSQL, which refuses NUL in text: the customer saw a 500."""
+    customer = claim_status.as_customer("C-NUL")
+    in_path = await claim_status.client.get("/api/v1/me/accidents/CL%001", headers=customer)
+    cursor = base64.urlsafe_b64encode(json.dumps(["2026-11-01", "CL\u00001"]).encode()).decode()
+    in_cursor = await claim_status.client.get(
+        "/api/v1/me/accidents", params={"cursor": cursor}, headers=customer
+    )
+    assert (in_path.status_code, in_path.json()["code"]) == (400, "invalid_characters")
+    assert (in_cursor.status_code, in_cursor.json()["code"]) == (400, "invalid_cursor")

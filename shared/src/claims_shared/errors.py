@@ -89,16 +89,81 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+_WRONG_TYPE = Message("形式が正しくありません。", "This value has the wrong type.")
+_BAD_DATE = Message("日付の形式が正しくありません。", "This date is not in a format we can read.")
+_BAD_NUMBER = Message("数値で入力してください。", "Enter a number.")
+FIELD_MESSAGES: dict[str, Message] = {
+    "missing": Message("入力してください。", "This field is required."),
+    "string_too_short": Message(
+        "{min_length}文字以上で入力してください。", "Enter at least {min_length} characters."
+    ),
+    "string_too_long": Message(
+        "{max_length}文字以内で入力してください。", "Enter at most {max_length} characters."
+    ),
+    "string_pattern_mismatch": Message(
+        "形式が正しくありません。", "This value is not in the expected format."
+    ),
+    "literal_error": Message("選べる値ではありません。", "This is not one of the allowed values."),
+    "enum": Message("選べる値ではありません。", "This is not one of the allowed values."),
+    "extra_forbidden": Message("この項目は受け付けていません。", "This field is not accepted."),
+    "greater_than": Message("{gt}より大きい値にしてください。", "Enter a value above {gt}."),
+    "greater_than_equal": Message("{ge}以上にしてください。", "Enter {ge} or more."),
+    "less_than": Message("{lt}より小さい値にしてください。", "Enter a value below {lt}."),
+    "less_than_equal": Message("{le}以下にしてください。", "Enter {le} or less."),
+    "json_invalid": Message("JSONの形式が正しくありません。", "The body is not valid JSON."),
+    "union_tag_invalid": Message("種類が正しくありません。", "This type is not one we know."),
+    "union_tag_not_found": Message("種類を指定してください。", "Say which type this is."),
+    "int_parsing": _BAD_NUMBER,
+    "int_from_float": Message("整数で入力してください。", "Enter a whole number."),
+    "float_parsing": _BAD_NUMBER,
+    "date_parsing": _BAD_DATE,
+    "date_from_datetime_parsing": _BAD_DATE,
+    "date_type": _BAD_DATE,
+    "datetime_parsing": _BAD_DATE,
+    "datetime_from_date_parsing": _BAD_DATE,
+    "datetime_type": _BAD_DATE,
+    "timezone_aware": Message("時差（タイムゾーン）を付けてください。", "Give a time zone."),
+    **{
+        kind: _WRONG_TYPE
+        for kind in (
+            "string_type",
+            "int_type",
+            "float_type",
+            "bool_type",
+            "bool_parsing",
+            "dict_type",
+            "list_type",
+            "model_type",
+            "model_attributes_type",
+            "uuid_type",
+            "uuid_parsing",
+            "is_instance_of",
+        )
+    },
+}
+"""pydantic's refusals in the customer's language: its own messages are English only."""
+_OTHERWISE = Message("入力内容が正しくありません。", "")
+
+
 def _field_error(error: dict[str, Any], language: str) -> dict[str, str]:
     """A refusal that brings its own code and both languages in its context (a pydantic
-    PydanticCustomError, as claims_shared.emails raises) is told that way beside the field."""
+    PydanticCustomError, as claims_shared.emails raises) is told that way beside the field;
+    pydantic's own refusals through FIELD_MESSAGES; any other (a validator's ValueError) in
+    English as it was raised, and in Japanese as 'not valid'."""
     field = ".".join(str(p) for p in error["loc"] if p != "body")
     context = error.get("ctx") or {}
     ja, en = context.get("ja"), context.get("en")
     if isinstance(ja, str) and isinstance(en, str):
         message = Message(ja, en).in_language(language)
         return {"field": field, "code": str(error["type"]), "message": message}
-    return {"field": field, "message": str(error["msg"])}
+    known = FIELD_MESSAGES.get(str(error["type"]))
+    if known is None:
+        known = Message(_OTHERWISE.ja, str(error["msg"]))
+    try:
+        text = known.in_language(language).format_map(context)
+    except (KeyError, IndexError, ValueError):
+        text = known.in_language(language)
+    return {"field": field, "code": str(error["type"]), "message": text}
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -40,11 +40,10 @@ class MaintenanceSchedule:
             if not match or match.group(1).upper() not in DAYS:
                 raise ValueError(f"maintenance window {part.strip()!r} is not 'DAY HH:MM-HH:MM'")
             day, h1, m1, h2, m2 = match.groups()
-            windows.append(
-                WeeklyWindow(
-                    DAYS.index(day.upper()), time(int(h1), int(m1)), time(int(h2), int(m2))
-                )
-            )
+            start, end = time(int(h1), int(m1)), time(int(h2), int(m2))
+            if start == end:  # would close the service for a whole day: surely a typo
+                raise ValueError(f"maintenance window {part.strip()!r} starts when it ends")
+            windows.append(WeeklyWindow(DAYS.index(day.upper()), start, end))
         return cls(tuple(windows), ZoneInfo(timezone))
 
     def ends_at(self, now: datetime) -> datetime | None:

@@ -20,6 +20,7 @@ from claims_shared.errors import ApiError, Message, install_error_handlers
 from claims_shared.logging import get_logger
 from claims_shared.maintenance import Clock, MaintenanceSchedule, system_clock
 from claims_shared.settings import ServiceSettings
+from claims_shared.unsafe_input import RefuseUnsafeCharacters
 
 log = get_logger(__name__)
 
@@ -61,6 +62,7 @@ def create_service_app(
     app.state.clock = clock
     app.state.readiness = dict(readiness or {})
     install_error_handlers(app)
+    app.add_middleware(RefuseUnsafeCharacters)  # inside the request context: it is logged
     _install_request_context(app, settings.service_name)
     app.include_router(_operations_router())
     for router in routers:

@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 import orjson
+from pydantic import TypeAdapter
 
 from claim_status.domain import (
     COVERAGE_LABELS,
@@ -19,6 +20,7 @@ from claim_status.domain import (
     TIMELINE_TEXT,
 )
 from claim_status.read_model import Accidents
+from claims_shared.events.fields import ClaimId
 
 COVERAGE_ORDER = ("bodily_injury", "property_damage", "personal_injury", "own_vehicle", "passenger")
 """The usual order of coverages: 対人・対物・人身傷害・車両, then the rest."""
@@ -40,9 +42,15 @@ def encode_cursor(accident_date: str, claim_id: str) -> str:
     return base64.urlsafe_b64encode(json.dumps([accident_date, claim_id]).encode()).decode()
 
 
+CLAIM_ID: TypeAdapter[str] = TypeAdapter(ClaimId)
+
+
 def decode_cursor(cursor: str) -> tuple[date, str]:
+    """Raises ValueError (or TypeError) for anything but a cursor this API handed out: it comes
+    back from the client, so its claim id is checked like any claim id (a NUL inside one was a
+    500 from the database)."""
     accident_date, claim_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    return date.fromisoformat(accident_date), str(claim_id)
+    return date.fromisoformat(accident_date), CLAIM_ID.validate_python(claim_id)
 
 
 class AccidentQueries:
