@@ -10,9 +10,11 @@ patterns, formats and bounds, integers with bounds.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 Json = Any
@@ -122,3 +124,40 @@ def broken(draw: st.DrawFn, document: Json) -> Json:
     else:
         document[name] = draw(ANY_JSON)
     return document
+
+
+def corpus(strategy: st.SearchStrategy[Any], count: int) -> list[Any]:
+    """`count` examples of `strategy`, the same ones every run (a failure can be replayed):
+    hypothesis draws them, a test then sends them through real servers all at once."""
+    drawn: list[Any] = []
+
+    @settings(
+        max_examples=count,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        deadline=None,
+    )
+    @given(strategy)
+    def collect(example: Any) -> None:
+        drawn.append(example)
+
+    collect()
+    return drawn[:count]
+
+
+def message_values(schema: dict[str, Any]) -> st.SearchStrategy[bytes]:
+    """Kafka message values for a topic whose contract is `schema`: valid documents, documents
+    with one thing broken, envelopes of any data, JSON of any shape, and bytes that are not JSON."""
+    documents = valid(schema)
+    as_json = st.one_of(
+        documents,
+        documents.flatmap(broken),
+        documents.flatmap(broken).flatmap(broken),
+        documents.map(lambda doc: {**doc, "data": doc["data"]}).flatmap(
+            lambda doc: ANY_JSON.map(lambda data: {**doc, "data": data})
+        ),
+        ANY_JSON,
+    ).map(lambda doc: json.dumps(doc).encode())
+    return st.one_of(as_json, as_json, as_json, as_json, st.binary(max_size=200))

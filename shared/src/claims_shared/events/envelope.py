@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from claims_shared.events.fields import Label
+
 
 class EventData(BaseModel):
     """The data of one integration event type; subclasses name their type, version and topic."""
@@ -29,6 +31,6 @@ class Envelope(BaseModel, Generic[D]):
     event_type: str
     schema_version: int
     occurred_at: AwareDatetime
-    producer: str
-    correlation_id: str | None = None
+    producer: Label
+    correlation_id: Label | None = None
     data: D

@@ -34,6 +34,13 @@ Name = Annotated[
     StringConstraints(min_length=1, max_length=100, pattern=_ONE_LINE),
     AfterValidator(_safe_text),
 ]
+Label = Annotated[
+    StrictStr,
+    StringConstraints(min_length=1, max_length=128, pattern=_ONE_LINE),
+    AfterValidator(_safe_text),
+]
+"""Who produced a message, which request it belongs to: short, one line (request ids are up to
+128 characters, claims_shared.web)."""
 Line = Annotated[
     StrictStr,
     StringConstraints(min_length=1, max_length=500, pattern=_ONE_LINE),
