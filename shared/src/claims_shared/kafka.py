@@ -196,6 +196,7 @@ class _Pass:
     suspects: dict[Position, tuple[BaseException, int]] = field(default_factory=dict)
     """Failed alone with any other error (with the attempts, when past max_attempts)."""
     split: bool = False
+    """Whether the pass has begun splitting a batch (logged once per pass)."""
 
     def handled(self, record: ConsumerRecord) -> bool:
         position = _position(record)
@@ -209,7 +210,10 @@ class ConsumerRunner:
     one rule for failures, decided per fetch:
     - A known transient failure (`is_transient`, plus the runner's own `transient` types) is
       retried with back-off from the message that failed (in the batch mode, from the start of
-      the fetch), up to `max_attempts` attempts when it is set.
+      the fetch), up to `max_attempts` attempts when it is set. In the batch mode each message
+      of a failed call counts the attempt; a call whose messages are out of attempts is split
+      like any other failure, so the one message that keeps failing is found and dead-lettered
+      ("gave up after N attempts", N at least max_attempts) while the rest are applied.
     - Any other failure is isolated: the per-record mode has the message in hand; the batch
       mode handles the failed batch in halves, in order (halves of the combined list, which
       keeps each partition's order), recursively, until the messages that fail on their own
