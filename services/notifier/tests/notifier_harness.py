@@ -6,14 +6,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
-from claims_shared.events import EventData, encode, new_envelope
+from claims_shared.events import EventData, UserRegistered, encode, new_envelope
+from claims_shared.passwords import hash_password, seal_for_notifier
+from claims_shared.settings import DEVELOPMENT_SEALING_PUBLIC_KEY
 from devinfra.testing import ManualClock, in_process, publish, topic_prefix
 from notifier.main import build
 from notifier.settings import NotifierSettings
@@ -34,6 +38,31 @@ class NotifierService:
             self.bootstrap, self.settings.kafka_topic_prefix + data.topic, key, encode(envelope)
         )
         return envelope.event_id
+
+    async def publish_all(self, events: list[tuple[EventData, str]]) -> None:
+        """Through one producer, so a burst reaches the broker within milliseconds."""
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap, enable_idempotence=True, acks="all"
+        )
+        await producer.start()
+        try:
+            for data, key in events:
+                await producer.send_and_wait(
+                    self.settings.kafka_topic_prefix + data.topic,
+                    encode(new_envelope(data, producer="test")),
+                    key=key.encode(),
+                )
+        finally:
+            await producer.stop()
+
+    async def pending_notices(self) -> list[str]:
+        """Claim ids of "status updated" notices scheduled and not yet sent."""
+        conn = await asyncpg.connect(self.settings.database_url)
+        try:
+            rows = await conn.fetch("SELECT claim_id FROM status_notices ORDER BY claim_id")
+            return [row["claim_id"] for row in rows]
+        finally:
+            await conn.close()
 
     async def customer_known(self, customer_id: str) -> bool:
         """The customer directory (from registration.events) has this customer."""
@@ -59,6 +88,9 @@ def notifier_settings(infrastructure: Any, database_url: str, **overrides: Any) 
         "smtp_host": infrastructure.smtp_host,
         "smtp_port": infrastructure.smtp_port,
         "customer_web_url": "https://www.example-insurer.jp/web",
+        # Short, so tests that wait for a "status updated" mail (here, tests/browser,
+        # tests/test_registration_journeys.py) get it promptly; bursts tests set their own.
+        "status_mail_window_seconds": 0.5,
     }
     return NotifierSettings(**{**fields, **overrides})
 
@@ -71,6 +103,26 @@ async def notifier(infrastructure: Any, database_url: str) -> AsyncIterator[Noti
         yield NotifierService(
             app, settings, infrastructure.kafka_bootstrap_servers, infrastructure.mail_web_url
         )
+
+
+EXPIRES = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)  # 10:00 in Tokyo
+
+
+def registered(email: str, temporary: str | None, language: str = "ja") -> UserRegistered:
+    return UserRegistered(
+        user_id=uuid.uuid4(),
+        customer_id=f"C{uuid.uuid4().hex[:8]}",
+        email=email,
+        policy_numbers=["A1"],
+        password_hash=hash_password(temporary or "x" * 12),
+        must_change_password=temporary is not None,
+        registration_method="details" if temporary else "procedure_code",
+        sealed_temporary_password=seal_for_notifier(temporary, DEVELOPMENT_SEALING_PUBLIC_KEY)
+        if temporary
+        else None,
+        temporary_password_expires_at=EXPIRES if temporary else None,
+        language=language,
+    )
 
 
 def unique_email() -> str:

@@ -3,7 +3,6 @@ happens when the mail server keeps refusing."""
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from claims_shared.events import (
@@ -11,34 +10,14 @@ from claims_shared.events import (
     ClaimStatusChanged,
     PasswordChanged,
     TemporaryPasswordIssued,
-    UserRegistered,
 )
-from claims_shared.passwords import hash_password, seal_for_notifier
+from claims_shared.passwords import seal_for_notifier
 from claims_shared.settings import DEVELOPMENT_SEALING_PRIVATE_KEY, DEVELOPMENT_SEALING_PUBLIC_KEY
 from devinfra.paths import free_port
 from devinfra.testing import ManualClock, eventually, find_envelopes, in_process
 from notifier.admin import generate_sealing_key
 from notifier.main import build
-from notifier_harness import NotifierService, notifier_settings, unique_email
-
-EXPIRES = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)  # 10:00 in Tokyo
-
-
-def registered(email: str, temporary: str | None, language: str = "ja") -> UserRegistered:
-    return UserRegistered(
-        user_id=uuid.uuid4(),
-        customer_id=f"C{uuid.uuid4().hex[:8]}",
-        email=email,
-        policy_numbers=["A1"],
-        password_hash=hash_password(temporary or "x" * 12),
-        must_change_password=temporary is not None,
-        registration_method="details" if temporary else "procedure_code",
-        sealed_temporary_password=seal_for_notifier(temporary, DEVELOPMENT_SEALING_PUBLIC_KEY)
-        if temporary
-        else None,
-        temporary_password_expires_at=EXPIRES if temporary else None,
-        language=language,
-    )
+from notifier_harness import EXPIRES, NotifierService, notifier_settings, registered, unique_email
 
 
 async def one_mail(notifier: NotifierService, email: str) -> dict[str, Any]:
@@ -70,14 +49,43 @@ async def test_english_accounts_get_english_mail(notifier: NotifierService) -> N
     assert "Valid until: 2026-11-26 10:00 (Japan time)" in mail["text"]
 
 
-async def test_a_simple_registration_sends_no_password_mail(notifier: NotifierService) -> None:
+async def test_a_simple_registration_sends_the_registration_complete_mail(
+    notifier: NotifierService,
+) -> None:
+    """No password in it (the customer chose their own); a postcard's owner who did not register
+    learns of it and whom to call."""
     email = unique_email()
     quiet = registered(email, None)
     await notifier.publish(quiet, quiet.customer_id)
     changed = PasswordChanged(user_id=quiet.user_id, customer_id=quiet.customer_id, email=email)
     await notifier.publish(changed, quiet.customer_id)  # consumed after the registration
+
+    async def both() -> list[dict[str, Any]]:
+        mails = await notifier.mails_to(email)
+        return mails if len(mails) >= 2 else []
+
+    mails = await eventually(both)
+    subjects = sorted(m["subject"] for m in mails)
+    assert subjects == [
+        "【お客さまWebサービス】パスワード変更のお知らせ",
+        "【お客さまWebサービス】登録完了のお知らせ",
+    ]
+    complete = next(m for m in mails if "登録完了" in m["subject"])
+    assert "ご登録が完了しました" in complete["text"]
+    assert "お心当たりのない場合" in complete["text"]
+    assert "お問い合わせ窓口" in complete["text"]
+    assert "https://www.example-insurer.jp/web" in complete["text"]
+    assert "仮パスワード" not in complete["text"]
+
+
+async def test_the_registration_complete_mail_in_english(notifier: NotifierService) -> None:
+    email = unique_email()
+    quiet = registered(email, None, language="en")
+    await notifier.publish(quiet, quiet.customer_id)
     mail = await one_mail(notifier, email)
-    assert mail["subject"] == "【お客さまWebサービス】パスワード変更のお知らせ"
+    assert mail["subject"] == "[Customer web service] Your registration is complete"
+    assert "If this was not you" in mail["text"]
+    assert "please contact us" in mail["text"]
 
 
 async def test_a_redelivered_event_sends_nothing_more(notifier: NotifierService) -> None:
@@ -110,6 +118,7 @@ async def test_a_redelivered_event_sends_nothing_more(notifier: NotifierService)
 
 
 async def test_a_status_change_mail_holds_no_claim_details(notifier: NotifierService) -> None:
+    """Only the link to the accident names it; no stage, no note."""
     email = unique_email()
     customer = registered(email, None)
     await notifier.publish(customer, customer.customer_id)
@@ -122,9 +131,22 @@ async def test_a_status_change_mail_holds_no_claim_details(notifier: NotifierSer
         sequence=4,
     )
     await notifier.publish(change, change.claim_id)
-    mail = await one_mail(notifier, email)
+    mail = await one_status_mail(notifier, email)
     assert "対応状況が更新されました" in mail["subject"]
-    assert "CL-2026-SECRET-42" not in mail["text"] and "示談" not in mail["text"]
+    assert "示談" not in mail["text"]
+    link = "https://www.example-insurer.jp/web/accidents/CL-2026-SECRET-42"
+    assert mail["text"].replace(link, "").count("CL-2026-SECRET-42") == 0
+
+
+async def one_status_mail(notifier: NotifierService, email: str) -> dict[str, Any]:
+    """The one "status updated" mail (beside the registration-complete mail)."""
+
+    async def status_mails() -> list[dict[str, Any]]:
+        return [m for m in await notifier.mails_to(email) if "対応状況" in m["subject"]]
+
+    mails = await eventually(status_mails)
+    assert len(mails) == 1
+    return mails[0]
 
 
 async def test_restarting_mid_stream_sends_each_mail_once(
@@ -204,10 +226,10 @@ async def test_minor_claim_changes_send_no_mail(notifier: NotifierService) -> No
             ),
             "CL-9",
         )
-    mail = await one_mail(notifier, email)  # the stage change, the last on that partition
+    mail = await one_status_mail(notifier, email)  # the stage change
     assert "対応状況が更新されました" in mail["subject"]
     await asyncio.sleep(1.0)
-    assert len(await notifier.mails_to(email)) == 1
+    assert len(await notifier.mails_to(email)) == 2  # and the registration-complete mail
 
 
 async def test_during_a_sealing_key_rotation_both_keys_open(
@@ -234,3 +256,44 @@ async def test_during_a_sealing_key_rotation_both_keys_open(
             await rotated.publish(event, event.customer_id)
         assert "仮パスワード：OldKey7kQ2xZ" in (await one_mail(rotated, old_sealed.email))["text"]
         assert "仮パスワード：NewKey7kQ2xZ" in (await one_mail(rotated, new_sealed.email))["text"]
+
+
+async def test_a_mail_to_more_than_one_mailbox_goes_to_the_dlq_unsent(
+    notifier: NotifierService,
+) -> None:
+    """Whatever an upstream check let through, a mail goes to exactly one mailbox."""
+    first, second = unique_email(), unique_email()
+    for address in (f"{first}, {second}", f"{first};{second}", f"Hanako <{first}>, {second}"):
+        await notifier.publish(
+            PasswordChanged(user_id=uuid.uuid4(), customer_id="C5", email=address), "C5"
+        )
+    dead = await find_envelopes(
+        notifier.bootstrap,
+        notifier.settings.kafka_topic_prefix + "identity.events.dlq",
+        lambda e: first in e["data"]["email"],
+        expected=3,
+    )
+    assert len(dead) == 3
+    marker = unique_email()
+    await notifier.publish(
+        PasswordChanged(user_id=uuid.uuid4(), customer_id="C5", email=marker), "C5"
+    )
+    await one_mail(notifier, marker)  # consumed after the three
+    assert await notifier.mails_to(first) == [] and await notifier.mails_to(second) == []
+
+
+async def test_a_registration_to_two_mailboxes_records_no_customer(
+    notifier: NotifierService,
+) -> None:
+    """Its temporary password is not sent, and no later status mail can go to both."""
+    first, second = unique_email(), unique_email()
+    event = registered(f"{first},{second}", "Tmp7kQ2xZp9a")
+    await notifier.publish(event, event.customer_id)
+    dead = await find_envelopes(
+        notifier.bootstrap,
+        notifier.settings.kafka_topic_prefix + "registration.events.dlq",
+        lambda e: e["data"]["customer_id"] == event.customer_id,
+    )
+    assert len(dead) == 1
+    assert not await notifier.customer_known(event.customer_id)
+    assert await notifier.mails_to(first) == [] and await notifier.mails_to(second) == []

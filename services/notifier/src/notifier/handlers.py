@@ -19,9 +19,11 @@ from claims_shared.events import (
     UserRegistered,
     decode,
 )
+from claims_shared.idempotency import apply_once
 from claims_shared.kafka import UnprocessableMessage
 from claims_shared.passwords import open_sealed
-from notifier.mails import Mail, compose
+from notifier.mails import Mail, compose, one_mailbox
+from notifier.notices import schedule_notice
 from notifier.sending import MailSender
 
 # Changes worth a mail; the rest (coverage details, a received document) wait for the next visit.
@@ -54,6 +56,7 @@ class Notifications:
     sealing_private_key: str
     web_url: str
     previous_sealing_private_keys: tuple[str, ...] = ()
+    status_mail_window_seconds: float = 60.0
 
     async def handle(self, record: ConsumerRecord) -> None:
         envelope = decode(record.value)
@@ -83,8 +86,13 @@ class Notifications:
                 continue
         raise UnprocessableMessage("the temporary password does not open with our keys")
 
-    async def _user_registered(self, envelope: Envelope[UserRegistered]) -> Mail | None:
+    async def _user_registered(self, envelope: Envelope[UserRegistered]) -> Mail:
+        """Both journeys mail: the temporary password, or (simple registration with the
+        postcard's procedure code, 簡単登録) that registration is complete, so a postcard's owner
+        who did not register hears of it. An address that is not one mailbox is not recorded:
+        no later mail could go to it."""
         data = envelope.data
+        one_mailbox(data.email)
         await self.pool.execute(
             "INSERT INTO customers VALUES ($1, $2, $3) ON CONFLICT (customer_id) "
             "DO UPDATE SET email = $2, language = $3",
@@ -93,7 +101,13 @@ class Notifications:
             data.language,
         )
         if data.sealed_temporary_password is None:
-            return None  # simple registration: the customer chose their own password
+            return compose(
+                "registration_complete",
+                data.language,
+                data.email,
+                occurred_at=envelope.occurred_at,
+                web_url=self.web_url,
+            )
         return compose(
             "temporary_password",
             data.language,
@@ -124,14 +138,23 @@ class Notifications:
         data = envelope.data
         return compose("account_locked", data.language, data.email, locked_until=data.locked_until)
 
-    async def _claim_status_changed(self, envelope: Envelope[ClaimStatusChanged]) -> Mail | None:
-        """No claim details in the mail: it says only 'log in to see it'."""
-        if envelope.data.change not in MAILED_CHANGES:
-            return None
+    async def _claim_status_changed(self, envelope: Envelope[ClaimStatusChanged]) -> None:
+        """Schedules the claim's notice (notifier.notices), recorded with the event id: the
+        sweeper mails it, one per claim per burst. No claim details in the mail: it links to
+        the accident's page, to be seen after logging in."""
+        data = envelope.data
+        if data.change not in MAILED_CHANGES:
+            return
         row = await self.pool.fetchrow(
-            "SELECT email, language FROM customers WHERE customer_id = $1",
-            envelope.data.customer_id,
+            "SELECT email FROM customers WHERE customer_id = $1", data.customer_id
         )
         if row is None:
-            return None  # the policyholder has no account to log in to
-        return compose("claim_status_changed", row["language"], row["email"], web_url=self.web_url)
+            return  # the policyholder has no account to log in to
+        one_mailbox(row["email"])  # recorded before the notifier checked addresses
+
+        async def schedule(conn: asyncpg.Connection) -> None:
+            await schedule_notice(
+                conn, data.claim_id, data.customer_id, self.status_mail_window_seconds
+            )
+
+        await apply_once(self.pool, "notifier", str(envelope.event_id), schedule)

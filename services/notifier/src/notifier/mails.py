@@ -1,5 +1,6 @@
 """The mails customers receive, composed from Jinja2 templates (templates/<language>/<kind>.txt;
-the first line is the subject). Japanese unless the account's language is English."""
+the first line is the subject). Japanese unless the account's language is English. Every mail
+goes to exactly one mailbox."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from email_validator import EmailNotValidError, validate_email
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from claims_shared.kafka import UnprocessableMessage
 
 TEMPLATES = Path(__file__).parent / "templates"
 JAPAN = ZoneInfo("Asia/Tokyo")
@@ -19,6 +24,7 @@ KINDS = (
     "password_changed",
     "account_locked",
     "claim_status_changed",
+    "registration_complete",
 )
 
 
@@ -28,6 +34,33 @@ class Mail:
     to: str
     subject: str
     text: str
+
+    def __post_init__(self) -> None:
+        one_mailbox(self.to)
+
+
+def one_mailbox(address: str) -> str:
+    """`address` if it is exactly one mailbox, with no display name; otherwise the message that
+    asks for this mail is refused (to the DLQ with the reason, never sent). Registration checks
+    addresses too; this holds even if an address like "a@example.jp, b@example.jp" got past it,
+    so a temporary password never reaches a second mailbox."""
+    try:
+        validate_email(
+            address,
+            check_deliverability=False,
+            allow_display_name=False,
+            allow_quoted_local=False,
+            allow_domain_literal=False,
+        )
+    except EmailNotValidError as error:
+        raise UnprocessableMessage(f"the recipient is not exactly one mailbox: {error}") from None
+    return address
+
+
+def accident_link(web_url: str, claim_id: str) -> str:
+    """The web front's page of one accident (web/js/app.js: /accidents/<id>). Claim ids come
+    from adjusters' systems, so every character but letters, digits and -_.~ is quoted."""
+    return f"{web_url.rstrip('/')}/accidents/{quote(claim_id, safe='')}"
 
 
 def _japan_time(moment: datetime, language: str) -> str:

@@ -15,6 +15,7 @@ from claims_shared.maintenance import Clock, system_clock
 from claims_shared.service import open_resources, supervised
 from claims_shared.web import create_service_app
 from notifier.handlers import CUSTOMERS_DDL, Notifications
+from notifier.notices import STATUS_NOTICES_DDL, StatusNoticeSweeper
 from notifier.sending import SENT_MAILS_DDL, MailSender
 from notifier.settings import NotifierSettings
 
@@ -26,10 +27,11 @@ def build(settings: NotifierSettings, clock: Clock = system_clock) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_resources(settings, app) as resources:
             await ensure_processed_events_table(resources.pool)
-            await create_schema(resources.pool, SENT_MAILS_DDL, CUSTOMERS_DDL)
+            await create_schema(resources.pool, SENT_MAILS_DDL, CUSTOMERS_DDL, STATUS_NOTICES_DDL)
+            sender = MailSender(resources.pool, settings)
             notifications = Notifications(
                 pool=resources.pool,
-                sender=MailSender(resources.pool, settings),
+                sender=sender,
                 sealing_private_key=settings.sealing_private_key,
                 previous_sealing_private_keys=tuple(
                     key.strip()
@@ -37,6 +39,7 @@ def build(settings: NotifierSettings, clock: Clock = system_clock) -> FastAPI:
                     if key.strip()
                 ),
                 web_url=settings.customer_web_url,
+                status_mail_window_seconds=settings.status_mail_window_seconds,
             )
             consumer = resources.consumer(
                 SUBSCRIBED,
@@ -45,7 +48,14 @@ def build(settings: NotifierSettings, clock: Clock = system_clock) -> FastAPI:
                 retry_backoff=settings.send_retry_seconds,
                 transient=(aiosmtplib.SMTPException,),  # a refusal may pass on a later try
             )
-            async with supervised([consumer]):
+            sweeper = StatusNoticeSweeper(
+                resources.pool,
+                sender,
+                web_url=settings.customer_web_url,
+                window_seconds=settings.status_mail_window_seconds,
+                retry_seconds=settings.send_retry_seconds,
+            )
+            async with supervised([consumer, sweeper]):
                 yield
 
     return create_service_app(settings=settings, lifespan=lifespan, clock=clock)

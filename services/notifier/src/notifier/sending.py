@@ -12,7 +12,7 @@ import aiosmtplib
 import asyncpg
 from prometheus_client import Counter
 
-from claims_shared.idempotency import apply_once
+from claims_shared.idempotency import Effect, apply_once
 from claims_shared.logging import get_logger
 from notifier.mails import Mail
 from notifier.settings import NotifierSettings
@@ -37,7 +37,10 @@ class MailSender:
         self.pool = pool
         self.settings = settings
 
-    async def send_once(self, event_id: str, mail: Mail) -> bool:
+    async def send_once(self, event_id: str, mail: Mail, also: Effect | None = None) -> bool:
+        """`also` runs in the same transaction, before the send (a status notice deletes its
+        row there, so it is sent and gone, or neither)."""
+
         async def record_and_send(conn: asyncpg.Connection) -> None:
             await conn.execute(
                 "INSERT INTO sent_mails (event_id, kind, recipient) VALUES ($1, $2, $3)",
@@ -45,6 +48,8 @@ class MailSender:
                 mail.kind,
                 mail.to,
             )
+            if also is not None:
+                await also(conn)
             await self._send(event_id, mail)
 
         sent = await apply_once(self.pool, "notifier", event_id, record_and_send)

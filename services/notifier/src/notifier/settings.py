@@ -26,6 +26,8 @@ class NotifierSettings(ServiceSettings):
     previous_sealing_private_keys: str = ""
     max_send_attempts: int = 6
     send_retry_seconds: float = 2.0
+    # A burst of one claim's changes makes one "status updated" mail, this long after the first.
+    status_mail_window_seconds: float = Field(60.0, ge=0)
 
     @model_validator(mode="after")
     def _refuse_development_key(self) -> "NotifierSettings":
