@@ -11,9 +11,9 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from email_validator import EmailNotValidError, validate_email
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from claims_shared.emails import EmailRefused, email_address
 from claims_shared.kafka import UnprocessableMessage
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -40,21 +40,17 @@ class Mail:
 
 
 def one_mailbox(address: str) -> str:
-    """`address` if it is exactly one mailbox, with no display name; otherwise the message that
-    asks for this mail is refused (to the DLQ with the reason, never sent). Registration checks
-    addresses too; this holds even if an address like "a@example.jp, b@example.jp" got past it,
-    so a temporary password never reaches a second mailbox."""
+    """`address` if it is exactly one mailbox (the one check every service uses,
+    claims_shared.emails); otherwise the message that asks for this mail is refused (to the DLQ
+    with the reason, never sent). Registration checks addresses too; this holds even if an
+    address like "a@example.jp, b@example.jp" got past it, so a temporary password never
+    reaches a second mailbox."""
     try:
-        validate_email(
-            address,
-            check_deliverability=False,
-            allow_display_name=False,
-            allow_quoted_local=False,
-            allow_domain_literal=False,
-        )
-    except EmailNotValidError as error:
-        raise UnprocessableMessage(f"the recipient is not exactly one mailbox: {error}") from None
-    return address
+        return email_address(address)
+    except EmailRefused as error:
+        raise UnprocessableMessage(
+            f"the recipient is not exactly one mailbox ({error.refusal.code})"
+        ) from None
 
 
 def accident_link(web_url: str, claim_id: str) -> str:
