@@ -9,11 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import Counter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from claims_shared.auth import Principal, current_customer, password_changer
 from claims_shared.emails import EmailAddress
 from claims_shared.errors import ApiError, Message, request_language
+from claims_shared.inputs import OpaqueToken, Password, RequestBody
 from claims_shared.passwords import PasswordRefused
 from claims_shared.throttle import TooManyAttempts
 from claims_shared.web import outside_maintenance, request_time
@@ -58,21 +59,21 @@ RESET_ACCEPTED = Message(
 )
 
 
-class Credentials(BaseModel):
+class Credentials(RequestBody):
     email: EmailAddress
-    password: str = Field(min_length=1, max_length=1024)
+    password: Password
 
 
-class RefreshRequest(BaseModel):
-    refresh_token: str | None = Field(default=None, min_length=1, max_length=256)
+class RefreshRequest(RequestBody):
+    refresh_token: OpaqueToken | None = None
 
 
-class PasswordChange(BaseModel):
-    current_password: str = Field(min_length=1, max_length=1024)
-    new_password: str = Field(min_length=1, max_length=1024)
+class PasswordChange(RequestBody):
+    current_password: Password
+    new_password: Password
 
 
-class PasswordResetRequest(BaseModel):
+class PasswordResetRequest(RequestBody):
     email: EmailAddress
 
 

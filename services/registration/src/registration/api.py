@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from claims_shared.emails import EmailAddress
 from claims_shared.errors import ApiError, Message, request_language
-from claims_shared.inputs import PlainText
+from claims_shared.inputs import Password, PlainText, RequestBody
 from claims_shared.passwords import PasswordRefused
 from claims_shared.throttle import TooManyAttempts
 from claims_shared.web import outside_maintenance, request_time
@@ -61,7 +61,7 @@ DETAILS_ACCEPTED = Message(
 )
 
 
-class ProcedureCodeRequest(BaseModel):
+class ProcedureCodeRequest(RequestBody):
     policy_number: PlainText = Field(min_length=1, max_length=40)
     procedure_code: PlainText = Field(min_length=1, max_length=64)
 
@@ -72,16 +72,16 @@ class Started(BaseModel):
     expires_at: datetime
 
 
-class AccountRequest(BaseModel):
+class AccountRequest(RequestBody):
     email: EmailAddress
-    password: str = Field(min_length=1, max_length=1024)
+    password: Password
 
 
 class Created(BaseModel):
     user_id: uuid.UUID
 
 
-class DetailsRequest(BaseModel):
+class DetailsRequest(RequestBody):
     full_name: PlainText = Field(min_length=1, max_length=100)
     date_of_birth: PlainText = Field(
         min_length=6, max_length=40, examples=["1980-05-17", "昭和55年5月17日"]
