@@ -266,22 +266,21 @@ def _action_completed(claim: dict[str, Any], data: CustomerActionCompleted) -> N
     claim["actions"][data.action_id]["completed"] = True
 
 
-def _payment_scheduled(claim: dict[str, Any], data: PaymentScheduled) -> None:
+def _payment(claim: dict[str, Any], data: PaymentScheduled | PaymentMade, on: object) -> None:
     claim["payments"][data.payment_id] = {
         "coverage": data.coverage,
         "amount": data.amount,
-        "status": "scheduled",
-        "date": _optional_date(data.scheduled_on),
+        "status": "made" if isinstance(data, PaymentMade) else "scheduled",
+        "date": _optional_date(on),
     }
+
+
+def _payment_scheduled(claim: dict[str, Any], data: PaymentScheduled) -> None:
+    _payment(claim, data, data.scheduled_on)
 
 
 def _payment_made(claim: dict[str, Any], data: PaymentMade) -> None:
-    claim["payments"][data.payment_id] = {
-        "coverage": data.coverage,
-        "amount": data.amount,
-        "status": "made",
-        "date": _optional_date(data.paid_on),
-    }
+    _payment(claim, data, data.paid_on)
 
 
 def _claim_closed(claim: dict[str, Any], data: ClaimClosed) -> None:
