@@ -106,7 +106,7 @@ async def poison_the_adjuster_updates(product: Product, readiness: list[int]) ->
     try:
         for n in range(POISON):
             if n % 3 == 2:  # an update before its claim was opened breaks a rule
-                update = Load._update(f"CL-POISON-{n}", 1, "stage_changed", "C0")
+                update = Load._update(f"CL-POISON-{n}", 1, "note_added", "C0")
                 value = encode(new_envelope(update, producer="claims-core"))
             else:
                 value = (b"not json at all", b'{"event_type": "Unheard", "schema_version": 9}')[
