@@ -1,5 +1,7 @@
-"""structlog JSON logs, one line per event, carrying the request and correlation ids bound in
-contextvars, so one customer's journey can be followed across services."""
+"""structlog logs, one line per event, carrying the request and correlation ids bound in
+contextvars, so one customer's journey can be followed across services: JSON for machines (what
+production ships and the fault suite scans), or structlog's console renderer for a person at a
+terminal (`make up`), chosen by LOG_FORMAT."""
 
 from __future__ import annotations
 
@@ -34,7 +36,25 @@ def _redact_secrets(
     return event
 
 
-def configure_logging(service: str, level: str = "INFO") -> None:
+def _renderer(log_format: str) -> structlog.types.Processor:
+    """The last step of every line. 'auto' is console only when a person reads stdout."""
+    if log_format == "auto":
+        log_format = "console" if sys.stdout.isatty() else "json"
+    if log_format == "console":
+        return structlog.dev.ConsoleRenderer(
+            colors=True, exception_formatter=structlog.dev.plain_traceback
+        )
+    return structlog.processors.JSONRenderer(ensure_ascii=False)
+
+
+def configure_logging(service: str, level: str = "INFO", log_format: str = "auto") -> None:
+    console = log_format == "console" or (log_format == "auto" and sys.stdout.isatty())
+    renderer = _renderer(log_format)
+    # JSON names the event "message" (what log pipelines expect); the console keeps "event",
+    # which its renderer puts first on the line.
+    rename: list[structlog.types.Processor] = (
+        [] if console else [structlog.processors.EventRenamer("message")]
+    )
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -47,11 +67,17 @@ def configure_logging(service: str, level: str = "INFO") -> None:
             # Tracebacks as data, without the frames' local variables: a request handler's
             # locals hold what the customer sent (a password at log-in). The fault suite found
             # them in the log of a log-in that failed while the database was down.
-            structlog.processors.ExceptionRenderer(
-                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            *(
+                []
+                if console
+                else [
+                    structlog.processors.ExceptionRenderer(
+                        structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+                    )
+                ]
             ),
-            structlog.processors.EventRenamer("message"),
-            structlog.processors.JSONRenderer(ensure_ascii=False),
+            *rename,
+            renderer,
         ],
         logger_factory=structlog.PrintLoggerFactory(sys.stdout),
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
@@ -63,8 +89,8 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         structlog.stdlib.ProcessorFormatter(
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.EventRenamer("message"),
-                structlog.processors.JSONRenderer(ensure_ascii=False),
+                *rename,
+                renderer,
             ],
             foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
         )

@@ -68,7 +68,7 @@ S = TypeVar("S", bound=ServiceSettings)
 
 def serve(create_app: Callable[[S], FastAPI], settings: S) -> None:
     """Run one service in the foreground (what `python -m <service>` does)."""
-    configure_logging(settings.service_name, settings.log_level)
+    configure_logging(settings.service_name, settings.log_level, settings.log_format)
     app = create_app(settings)
     prepare_for_serving()
     uvicorn.run(

@@ -23,6 +23,12 @@ class ServiceSettings(BaseSettings):
         "development", validation_alias="APP_ENV"
     )
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
+    log_format: Literal["auto", "json", "console"] = Field(
+        "auto",
+        validation_alias="LOG_FORMAT",
+        description="json for machines (production); console: one coloured line an event, for "
+        "a person at a terminal; auto: console when stdout is a terminal, else json.",
+    )
     http_host: str = "127.0.0.1"
     http_port: int = 8100
     database_url: str = "postgresql://claims:claims-local-only@127.0.0.1:15432/postgres"

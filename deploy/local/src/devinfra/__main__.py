@@ -149,6 +149,12 @@ def _wait_for_interrupt(children: list[subprocess.Popen[bytes]]) -> None:
                 print(f"a service exited with status {child.returncode}", flush=True)
 
 
+def _human_logs() -> dict[str, str]:
+    """The services write into our pipe, not a terminal: when a person watches `make up`, ask
+    them for one coloured line an event instead of JSON (LOG_FORMAT set by hand wins)."""
+    return {"LOG_FORMAT": "console"} if sys.stdout.isatty() else {}
+
+
 def up() -> None:
     stack = _stack()
     stop = threading.Event()
@@ -169,7 +175,7 @@ def up() -> None:
         for index, service in enumerate(_installed_services(), start=len(logs)):
             child = subprocess.Popen(
                 [sys.executable, "-m", service],
-                env={**os.environ, **env},
+                env={**_human_logs(), **os.environ, **env},
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
