@@ -24,6 +24,7 @@ import asyncpg
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Notification, Recording
+from eventsourcing.postgres import PostgresApplicationRecorder
 from prometheus_client import Counter, Gauge
 
 from claims_shared.kafka import is_transient, looks_systemic
@@ -95,9 +96,15 @@ class NotificationFollower:
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         recorder = application.recorder
-        self._channel: str = getattr(recorder, "channel_name", "")
-        table = getattr(recorder, "events_table_name", "")
-        schema = getattr(getattr(recorder, "datastore", None), "schema", "") or "public"
+        if not isinstance(recorder, PostgresApplicationRecorder):
+            raise TypeError(
+                f"{type(self).__name__} reads PostgreSQL's notification table itself; "
+                f"{type(recorder).__name__} has none"
+            )
+        # eventsourcing's recorder attributes, pinned by shared/tests/test_eventsourcing_seams.py
+        self._channel: str = recorder.channel_name
+        table = recorder.events_table_name
+        schema = recorder.datastore.schema or "public"
         self._select = (
             "SELECT notification_id, originator_id, originator_version, topic, state "
             f'FROM "{schema}"."{table}" WHERE notification_id > $1 '
