@@ -18,8 +18,8 @@ import httpx
 import jwt
 from fastapi import Request
 
+from claims_shared.clock import Clock, system_clock
 from claims_shared.errors import ApiError, Message
-from claims_shared.maintenance import Clock, system_clock
 
 ALGORITHM = "EdDSA"
 

@@ -16,9 +16,10 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
+from claims_shared.clock import Clock, system_clock
 from claims_shared.errors import ApiError, Message, install_error_handlers
 from claims_shared.logging import get_logger
-from claims_shared.maintenance import Clock, MaintenanceSchedule, system_clock
+from claims_shared.maintenance import MaintenanceSchedule
 from claims_shared.settings import ServiceSettings
 from claims_shared.unsafe_input import RefuseUnsafeCharacters
 

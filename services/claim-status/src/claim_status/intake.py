@@ -19,11 +19,11 @@ from pydantic import ValidationError
 
 from claim_status.application import Claims, Outcome
 from claim_status.domain import InvalidUpdate, check_timing
+from claims_shared.clock import Clock
 from claims_shared.events import AdjusterUpdate, decode, topics
 from claims_shared.events.claims import parse_adjuster_update
 from claims_shared.kafka import DEAD_LETTER_ERRORS, EventPublisher, UnprocessableMessage
 from claims_shared.logging import get_logger
-from claims_shared.maintenance import Clock
 
 log = get_logger(__name__)
 

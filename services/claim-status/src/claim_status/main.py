@@ -17,9 +17,9 @@ from claim_status.queries import AccidentQueries
 from claim_status.read_model import Accidents
 from claim_status.settings import ClaimStatusSettings
 from claims_shared.auth import KeyFetcher, TokenVerifier, jwks_fetcher
+from claims_shared.clock import Clock, system_clock
 from claims_shared.database import create_schema, start_application
 from claims_shared.events import topics
-from claims_shared.maintenance import Clock, system_clock
 from claims_shared.outbox import OutboxRelay
 from claims_shared.projection import Projector
 from claims_shared.service import Worker, open_resources, supervised

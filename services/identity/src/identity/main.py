@@ -10,9 +10,9 @@ from typing import Any
 from fastapi import FastAPI
 
 from claims_shared.auth import TokenVerifier
+from claims_shared.clock import Clock, system_clock
 from claims_shared.database import start_application
 from claims_shared.events import topics
-from claims_shared.maintenance import Clock, system_clock
 from claims_shared.outbox import OutboxRelay
 from claims_shared.projection import Projector
 from claims_shared.service import Worker, open_resources, supervised

@@ -8,10 +8,10 @@ from contextlib import asynccontextmanager
 import aiosmtplib
 from fastapi import FastAPI
 
+from claims_shared.clock import Clock, system_clock
 from claims_shared.database import create_schema
 from claims_shared.events import topics
 from claims_shared.idempotency import ensure_processed_events_table
-from claims_shared.maintenance import Clock, system_clock
 from claims_shared.service import open_resources, supervised
 from claims_shared.web import create_service_app
 from notifier.handlers import CUSTOMERS_DDL, Notifications

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from claims_shared.clock import Clock, system_clock
 from claims_shared.database import create_schema, start_application
 from claims_shared.events import topics
 from claims_shared.idempotency import ensure_processed_events_table
-from claims_shared.maintenance import Clock, system_clock
 from claims_shared.outbox import OutboxRelay
 from claims_shared.service import Worker, open_resources, supervised
 from claims_shared.settings import eventsourcing_env
