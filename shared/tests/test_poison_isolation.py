@@ -337,3 +337,47 @@ async def test_max_attempts_bounds_transient_failures_in_batch_mode(
     attempts = int(headers["dlq.reason"].split()[3])
     assert headers["dlq.reason"].startswith(b"gave up after ") and attempts >= 3
     assert HANDLER_RETRIES.labels(group, topic)._value.get() >= 3
+
+
+def test_every_dead_letter_carries_one_header_set() -> None:
+    """The runner's and claim-status's held updates go through EventPublisher.dead_letter: the
+    same `dlq.*` names, the source position only where there was one."""
+    from claims_shared.kafka import DeadLetter
+
+    read = DeadLetter(
+        topic="t.claims.adjuster-updates",
+        value=b"{}",
+        key=b"CL-1",
+        reason="x" * 3000,
+        error_type="ValidationError",
+        consumer_group="claim-status",
+        partition=2,
+        offset=41,
+        headers=(("traceparent", b"00-ab"),),
+    )
+    held = DeadLetter(
+        topic="t.claims.adjuster-updates",
+        value=b"{}",
+        key=b"CL-1",
+        reason="an earlier update never arrived",
+        error_type="InvalidUpdate",
+        consumer_group="claim-status",
+    )
+    names = [name for name, _ in read.all_headers()]
+    assert names == [
+        "traceparent",
+        "dlq.reason",
+        "dlq.error_type",
+        "dlq.source_topic",
+        "dlq.source_partition",
+        "dlq.source_offset",
+        "dlq.consumer_group",
+    ]
+    assert dict(read.all_headers())["dlq.source_offset"] == b"41"
+    assert len(dict(read.all_headers())["dlq.reason"]) == 2000
+    assert [name for name, _ in held.all_headers()] == [
+        "dlq.reason",
+        "dlq.error_type",
+        "dlq.source_topic",
+        "dlq.consumer_group",
+    ]

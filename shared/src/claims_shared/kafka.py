@@ -118,6 +118,39 @@ def looks_systemic(failures: Sequence[BaseException], anything_succeeded: bool) 
 
 
 @dataclass(frozen=True)
+class DeadLetter:
+    """A message no retry can make processable, and why. `partition` and `offset` are where it
+    was read (None for a message that was held in a database first, as claim-status's held
+    updates are)."""
+
+    topic: str
+    value: bytes | None
+    key: bytes | None
+    reason: str
+    error_type: str
+    consumer_group: str
+    partition: int | None = None
+    offset: int | None = None
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+    def all_headers(self) -> list[tuple[str, bytes]]:
+        """The message's own headers, then the one set of `dlq.*` headers every DLQ carries."""
+        source = [("dlq.source_topic", self.topic.encode())]
+        if self.partition is not None and self.offset is not None:
+            source += [
+                ("dlq.source_partition", str(self.partition).encode()),
+                ("dlq.source_offset", str(self.offset).encode()),
+            ]
+        return [
+            *self.headers,
+            ("dlq.reason", self.reason[:2000].encode()),
+            ("dlq.error_type", self.error_type.encode()),
+            *source,
+            ("dlq.consumer_group", self.consumer_group.encode()),
+        ]
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     topic: str
     key: str
@@ -162,6 +195,23 @@ class EventPublisher:
             for m in messages
         ]
         return list(await asyncio.gather(*pending))
+
+    async def dead_letter(self, letter: DeadLetter) -> None:
+        """The one way a message goes to `<topic>.dlq`: the message as it came, with the
+        `dlq.*` headers operators and `claims_shared.dlq` read (`letter.topic` is the full
+        topic name, prefix included, as a consumer sees it)."""
+        await self.producer.send_and_wait(
+            topics.dlq(letter.topic), letter.value, key=letter.key, headers=letter.all_headers()
+        )
+        MESSAGES_DEAD_LETTERED.labels(letter.consumer_group, letter.topic).inc()
+        log.warning(
+            "message sent to the DLQ",
+            group=letter.consumer_group,
+            topic=letter.topic,
+            partition=letter.partition,
+            offset=letter.offset,
+            reason=letter.reason[:2000],
+        )
 
     async def check_ready(self) -> None:
         """Readiness: the cluster answers a metadata request."""
@@ -473,29 +523,21 @@ class ConsumerRunner:
     async def _dead_letter(
         self, record: ConsumerRecord, error: BaseException, attempts: int = 1
     ) -> None:
-        reason = f"{type(error).__name__}: {error}"[:2000]
+        reason = f"{type(error).__name__}: {error}"
         if attempts > 1:
             reason = f"gave up after {attempts} attempts: {reason}"
-        headers = [
-            *(record.headers or ()),
-            ("dlq.reason", reason.encode()),
-            ("dlq.error_type", type(error).__name__.encode()),
-            ("dlq.source_topic", record.topic.encode()),
-            ("dlq.source_partition", str(record.partition).encode()),
-            ("dlq.source_offset", str(record.offset).encode()),
-            ("dlq.consumer_group", self.group_id.encode()),
-        ]
-        await self.publisher.producer.send_and_wait(
-            topics.dlq(record.topic), record.value, key=record.key, headers=headers
-        )
-        MESSAGES_DEAD_LETTERED.labels(self.group_id, record.topic).inc()
-        log.warning(
-            "message sent to the DLQ",
-            group=self.group_id,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            reason=reason,
+        await self.publisher.dead_letter(
+            DeadLetter(
+                topic=record.topic,
+                value=record.value,
+                key=record.key,
+                reason=reason,
+                error_type=type(error).__name__,
+                consumer_group=self.group_id,
+                partition=record.partition,
+                offset=record.offset,
+                headers=tuple(record.headers or ()),
+            )
         )
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:

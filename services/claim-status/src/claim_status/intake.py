@@ -22,7 +22,7 @@ from claim_status.domain import InvalidUpdate, check_timing
 from claims_shared.clock import Clock
 from claims_shared.events import AdjusterUpdate, decode, topics
 from claims_shared.events.claims import parse_adjuster_update
-from claims_shared.kafka import DEAD_LETTER_ERRORS, EventPublisher, UnprocessableMessage
+from claims_shared.kafka import DEAD_LETTER_ERRORS, DeadLetter, EventPublisher, UnprocessableMessage
 from claims_shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -199,18 +199,18 @@ class UpdateIntake:
             "correlation_id": None,
             "data": update,
         }
-        await self.publisher.producer.send_and_wait(
-            self.publisher.topic_prefix + topics.dlq(topics.ADJUSTER_UPDATES),
-            orjson.dumps(envelope),
-            key=claim_id.encode(),
-            headers=[
-                ("dlq.reason", reason.encode()),
-                ("dlq.error_type", b"InvalidUpdate"),
-                ("dlq.consumer_group", b"claim-status"),
-            ],
+        await self.publisher.dead_letter(
+            DeadLetter(
+                topic=self.publisher.topic_prefix + topics.ADJUSTER_UPDATES,
+                value=orjson.dumps(envelope),
+                key=claim_id.encode(),
+                reason=reason,
+                error_type="InvalidUpdate",
+                consumer_group="claim-status",
+            )
         )
         log.warning(
-            "adjuster update sent to the DLQ",
+            "held adjuster update sent to the DLQ",
             claim_id=claim_id,
             sequence=update.get("sequence"),
             reason=reason,
