@@ -88,6 +88,26 @@ async def test_the_registration_complete_mail_in_english(notifier: NotifierServi
     assert "please contact us" in mail["text"]
 
 
+async def test_the_reset_mail_says_the_current_password_still_works(
+    notifier: NotifierService,
+) -> None:
+    """A reset only adds a temporary password beside the current one (identity's domain): the
+    mail must not tell someone who did not ask that they are locked out."""
+    email = unique_email()
+    event = TemporaryPasswordIssued(
+        user_id=uuid.uuid4(),
+        customer_id="C2",
+        email=email,
+        sealed_temporary_password=seal_for_notifier("Reset5kQ2xZp", DEVELOPMENT_SEALING_PUBLIC_KEY),
+        expires_at=EXPIRES,
+    )
+    await notifier.publish(event, "C2")
+    mail = await one_mail(notifier, email)
+    assert mail["subject"] == "【お客さまWebサービス】仮パスワード再発行のお知らせ"
+    assert "これまでのパスワードは引き続きご利用いただけます" in mail["text"]
+    assert "ログインできなくなって" not in mail["text"]
+
+
 async def test_a_redelivered_event_sends_nothing_more(notifier: NotifierService) -> None:
     email = unique_email()
     event = TemporaryPasswordIssued(
