@@ -80,7 +80,7 @@ def test_followers_take_the_events_just_saved_from_memory_and_decode_the_rest(
         follower = NotificationFollower(application=app, pool=cast(asyncpg.Pool, None))
         notifications = app.recorder.select_notifications(start=1, limit=10)
 
-        events = follower.domain_events(notifications)
+        events = [follower.domain_event(notification) for notification in notifications]
 
         assert [app.recorded(n) is not None for n in range(1, 6)] == [
             False,

@@ -163,13 +163,8 @@ class NotificationFollower:
             for row in rows
         ]
 
-    def domain_events(
-        self, notifications: Sequence[Notification]
-    ) -> list[DomainEventProtocol[Any]]:
-        """The batch's domain events: from the application's memory where it remembers them."""
-        return [self.domain_event(notification) for notification in notifications]
-
     def domain_event(self, notification: Notification) -> DomainEventProtocol[Any]:
+        """From the application's memory where it remembers the event, else decoded."""
         memory = self.application if isinstance(self.application, RecentlyRecorded) else None
         event = memory.recorded(notification.id) if memory is not None else None
         if event is None:

@@ -15,7 +15,7 @@ from eventsourcing.persistence import Notification
 from prometheus_client import Histogram
 
 from claims_shared.database import create_schema
-from claims_shared.follow import NotificationFollower, Unreadable
+from claims_shared.follow import NotificationFollower, SystemicFailure, Unreadable
 from claims_shared.kafka import is_transient
 
 PROJECTION_POSITIONS_DDL = """
@@ -71,22 +71,19 @@ class Projector(NotificationFollower):
         return int(value or 0)
 
     async def process(self, notifications: Sequence[Notification]) -> None:
-        """An event the read model cannot render is skipped (NotificationFollower.skip): the
-        batch is applied in halves, each in a savepoint, down to the single events that fail;
-        every other event is applied, in order, and the position moves past them all."""
+        """An event the read model cannot render is skipped (NotificationFollower.skip). The
+        batch is first written as it is, in one transaction (the usual case, and the freshness
+        path: no savepoints); only if that fails with anything but a transient failure is it
+        written again, in halves, each in a savepoint, down to the single events that fail.
+        Every other event is applied, in order, and the position moves past them all."""
         unreadable: Unreadable = []
         readable = self.readable_events(notifications, unreadable)
-        async with self.pool.acquire() as conn, conn.transaction():
-            await self._render(conn, readable, unreadable)
-            unreadable.sort(key=lambda failure: failure[0].id)
-            self.skip(unreadable, len(notifications))
-            await conn.execute(
-                "INSERT INTO projection_positions (projection, notification_id) VALUES ($1, $2) "
-                "ON CONFLICT (projection) DO UPDATE SET "
-                "notification_id = EXCLUDED.notification_id, updated_at = now()",
-                self.read_model.name,
-                notifications[-1].id,
-            )
+        try:
+            await self._write(notifications, readable, unreadable, isolate=False)
+        except Exception as error:
+            if is_transient(error) or isinstance(error, SystemicFailure):
+                raise
+            await self._write(notifications, readable, unreadable, isolate=True)
         visible_at = datetime.now(UTC)
         delay = PROJECTION_DELAY.labels(self.read_model.name)
         skipped = {notification.id for notification, _ in unreadable}
@@ -96,6 +93,30 @@ class Projector(NotificationFollower):
             recorded_at: datetime | None = getattr(event, "timestamp", None)
             if recorded_at is not None:
                 delay.observe((visible_at - recorded_at).total_seconds())
+
+    async def _write(
+        self,
+        notifications: Sequence[Notification],
+        readable: list[tuple[Notification, DomainEventProtocol[Any]]],
+        unreadable: Unreadable,
+        *,
+        isolate: bool,
+    ) -> None:
+        """The read model's rows and the new position in one transaction."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            if isolate:
+                await self._render(conn, readable, unreadable)
+            else:
+                await self.read_model.apply_all(conn, [event for _, event in readable])
+            unreadable.sort(key=lambda failure: failure[0].id)
+            self.skip(unreadable, len(notifications))
+            await conn.execute(
+                "INSERT INTO projection_positions (projection, notification_id) VALUES ($1, $2) "
+                "ON CONFLICT (projection) DO UPDATE SET "
+                "notification_id = EXCLUDED.notification_id, updated_at = now()",
+                self.read_model.name,
+                notifications[-1].id,
+            )
 
     async def _render(
         self,
