@@ -10,7 +10,7 @@ models (`python -m claims_shared.events.contracts`).
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast, get_args
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
@@ -229,17 +229,10 @@ AnyAdjusterUpdate = Annotated[
 ADJUSTER_UPDATE: TypeAdapter[AdjusterUpdate] = TypeAdapter(AnyAdjusterUpdate)
 
 UPDATE_DATA: dict[str, type[UpdateData]] = {
-    "claim_opened": ClaimOpened,
-    "handler_assigned": HandlerAssigned,
-    "stage_changed": StageChanged,
-    "coverage_updated": CoverageUpdated,
-    "customer_action_requested": CustomerActionRequested,
-    "customer_action_completed": CustomerActionCompleted,
-    "payment_scheduled": PaymentScheduled,
-    "payment_made": PaymentMade,
-    "claim_closed": ClaimClosed,
-    "claim_reopened": ClaimReopened,
-    "note_added": NoteAdded,
+    get_args(update.model_fields["type"].annotation)[0]: cast(
+        type[UpdateData], update.model_fields["data"].annotation
+    )
+    for update in get_args(get_args(AnyAdjusterUpdate)[0])
 }
 """Each update type's data model: what the Claim folds its stored events with."""
 
