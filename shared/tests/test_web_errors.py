@@ -5,8 +5,9 @@ import httpx
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from claims_shared.emails import EmailAddress
 from claims_shared.errors import ApiError, Message
-from claims_shared.inputs import EmailAddress, PlainText
+from claims_shared.inputs import PlainText
 from claims_shared.settings import ServiceSettings
 from claims_shared.web import create_service_app
 

@@ -8,54 +8,25 @@ as a number. Characters PostgreSQL refuses (NUL, lone surrogates) never get past
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field, StrictInt, StrictStr, StringConstraints
+from pydantic import BeforeValidator, Field, StrictInt, StrictStr, StringConstraints
 
-# C0 controls but tab and line breaks, DEL, and UTF-16 surrogates (only lone ones reach a str).
-_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-
-
-def _safe_text(value: str) -> str:
-    if _UNSAFE.search(value):
-        raise ValueError("contains control characters or an invalid code point")
-    return value
-
-
-# The same rules as patterns, so that the published JSON Schema says them too.
+# Every text type is a pattern, so the published JSON Schema says what is refused. A pattern also
+# refuses lone surrogates (pydantic cannot read them as text), so NUL, controls and surrogates
+# all stop here.
 _ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
-_LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+_LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # tab and line breaks allowed
 
 # One line a customer may read: no control characters, no line breaks; bounded.
-Name = Annotated[
-    StrictStr,
-    StringConstraints(min_length=1, max_length=100, pattern=_ONE_LINE),
-    AfterValidator(_safe_text),
-]
-Label = Annotated[
-    StrictStr,
-    StringConstraints(min_length=1, max_length=128, pattern=_ONE_LINE),
-    AfterValidator(_safe_text),
-]
+Name = Annotated[StrictStr, StringConstraints(min_length=1, max_length=100, pattern=_ONE_LINE)]
+Label = Annotated[StrictStr, StringConstraints(min_length=1, max_length=128, pattern=_ONE_LINE)]
 """Who produced a message, which request it belongs to: short, one line (request ids are up to
 128 characters, claims_shared.web)."""
-Line = Annotated[
-    StrictStr,
-    StringConstraints(min_length=1, max_length=500, pattern=_ONE_LINE),
-    AfterValidator(_safe_text),
-]
-OptionalLine = Annotated[
-    StrictStr,
-    StringConstraints(max_length=200, pattern=_ONE_LINE),
-    AfterValidator(_safe_text),
-]
-Paragraph = Annotated[
-    StrictStr,
-    StringConstraints(min_length=1, max_length=2000, pattern=_LINES),
-    AfterValidator(_safe_text),
-]
+Line = Annotated[StrictStr, StringConstraints(min_length=1, max_length=500, pattern=_ONE_LINE)]
+OptionalLine = Annotated[StrictStr, StringConstraints(max_length=200, pattern=_ONE_LINE)]
+Paragraph = Annotated[StrictStr, StringConstraints(min_length=1, max_length=2000, pattern=_LINES)]
 """Text that may span lines (a note to the customer): 2,000 characters at most."""
 
 Identifier = Annotated[
