@@ -21,6 +21,7 @@ from claims_shared.events.claims import (
     ClaimClosed,
     ClaimOpened,
     ClaimReopened,
+    CoverageCode,
     CoverageUpdated,
     CustomerActionCompleted,
     CustomerActionRequested,
@@ -34,6 +35,9 @@ from claims_shared.events.claims import (
 )
 
 STAGES: tuple[str, ...] = get_args(StageCode)  # in order; the contract lists them
+COVERAGES: tuple[str, ...] = get_args(
+    CoverageCode
+)  # in the usual order: 対人・対物・人身傷害・車両
 STAGE_LABELS = {
     "reported": ("事故受付", "Accident reported"),
     "handler_assigned": ("担当者決定", "Claims handler assigned"),

@@ -15,15 +15,13 @@ from pydantic import TypeAdapter
 from claim_status.domain import (
     COVERAGE_LABELS,
     COVERAGE_STATUS_LABELS,
+    COVERAGES,
     STAGE_LABELS,
     STAGES,
     TIMELINE_TEXT,
 )
 from claim_status.read_model import Accidents
 from claims_shared.events.fields import ClaimId
-
-COVERAGE_ORDER = ("bodily_injury", "property_damage", "personal_injury", "own_vehicle", "passenger")
-"""The usual order of coverages: 対人・対物・人身傷害・車両, then the rest."""
 
 REACHES = {
     "claim_opened": "reported",
@@ -197,8 +195,10 @@ def coverage_statuses(claim: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _coverage_rank(code: str) -> tuple[int, str]:
-    known = code in COVERAGE_ORDER
-    return (COVERAGE_ORDER.index(code) if known else len(COVERAGE_ORDER), code)
+    """The contract's order (対人・対物・人身傷害・車両, then 搭乗者傷害); a code stored before the
+    contract knew it comes last."""
+    known = code in COVERAGES
+    return (COVERAGES.index(code) if known else len(COVERAGES), code)
 
 
 def _timeline_entry(entry: dict[str, Any], language: str) -> dict[str, Any]:
