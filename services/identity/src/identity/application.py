@@ -96,7 +96,8 @@ class Accounts(Application[uuid.UUID]):
     ) -> LoggedIn | Blocked:
         """The current password, or else the temporary one a reset mailed. A failed attempt
         always costs two verifications (the second against a throw-away hash when no reset is
-        pending), so neither an account nor a pending reset shows in the timing."""
+        pending; `spend_failed_log_in_time` for an unknown address), so neither an account nor a
+        pending reset shows in the timing. A log-in with the current password pays one."""
 
         def attempt() -> LoggedIn | Blocked:
             account = self.account(account_id)
@@ -172,6 +173,13 @@ def _is_reset_password(account: Account, password: str) -> bool:
         spend_equal_time(password)
         return False
     return verify_password(account.reset_password_hash, password)
+
+
+def spend_failed_log_in_time(password: str) -> None:
+    """What a failed log-in on an account costs (`attempt_log_in`: its password, then its pending
+    reset's or a throw-away hash), spent for an address with no account."""
+    spend_equal_time(password)
+    spend_equal_time(password)
 
 
 def _retrying_conflicts(command: Callable[[], T], attempts: int = 3) -> T:

@@ -14,7 +14,6 @@ import asyncpg
 
 from claims_shared.auth import SCOPE_CUSTOMER, SCOPE_PASSWORD_CHANGE, SCOPE_STAFF
 from claims_shared.logging import get_logger
-from claims_shared.passwords import spend_equal_time
 from claims_shared.throttle import FailureLog, LockoutPolicy, TooManyAttempts
 from identity.application import (
     Accounts,
@@ -22,6 +21,7 @@ from identity.application import (
     InvalidCredentials,
     LoggedIn,
     prepare_temporary_password,
+    spend_failed_log_in_time,
 )
 from identity.domain import Account
 from identity.lookup import find_account
@@ -73,7 +73,7 @@ class SignIn:
         blocked_until = record.blocked_until(now, self.policy)
         if blocked_until is not None:
             raise TooManyAttempts(blocked_until)
-        await asyncio.to_thread(_spend_failed_log_in_time, password)
+        await asyncio.to_thread(spend_failed_log_in_time, password)
         await self.failures.save(subject, record.after_failure(now, self.policy))
         raise InvalidCredentials
 
@@ -145,13 +145,6 @@ class SignIn:
             session_id=family,
             now=now,
         )
-
-
-def _spend_failed_log_in_time(password: str) -> None:
-    """What a failed log-in on an account costs: its password and its pending reset's (or a
-    throw-away hash's), see Accounts.attempt_log_in."""
-    spend_equal_time(password)
-    spend_equal_time(password)
 
 
 def _scope(account: Account) -> str:
