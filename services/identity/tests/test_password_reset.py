@@ -160,3 +160,37 @@ async def test_every_reset_request_takes_the_same_time_whatever_the_account(
     await mailed_temporary_password(identity, customer.user_id, nth=15)  # each round issued one
     medians = {state: statistics.median(spent) for state, spent in times.items()}
     assert all(0.67 <= m / medians["unknown"] <= 1.5 for m in medians.values()), medians
+    assert min(medians.values()) >= identity.settings.password_reset_answer_seconds, medians
+
+
+async def test_a_failed_log_in_takes_the_same_time_whatever_the_account_or_its_reset(
+    identity: Identity,
+) -> None:
+    """A pending reset adds a second hash check to a wrong password, so every failed log-in pays
+    two (a throw-away hash without a reset, two for an unknown address): an attacker who asked for
+    a reset cannot tell from a wrong password's answer whether the address has an account."""
+    plain = await identity.register(password=PASSWORD)
+    reset = await identity.register(password=PASSWORD)
+    await request_reset(identity, reset.email)
+    times: dict[str, list[float]] = {"unknown": [], "account": [], "reset_pending": []}
+
+    async def timed(state: str, email: str) -> None:
+        started = time.perf_counter()
+        response = await identity.log_in(email, "not the password at all")
+        times[state].append(time.perf_counter() - started)
+        assert (response.status_code, response.json()["code"]) == (401, "invalid_credentials")
+
+    for _ in range(15):
+        order = [
+            ("unknown", f"ghost.{uuid.uuid4().hex[:8]}@example.jp"),
+            ("account", plain.email),
+            ("reset_pending", reset.email),
+        ]
+        random.shuffle(order)
+        for state, email in order:
+            await timed(state, email)
+        for customer in (plain, reset):  # clears the failure, so no throttle builds up
+            assert (await identity.log_in(customer.email, PASSWORD)).status_code == 200
+
+    medians = {state: statistics.median(spent) for state, spent in times.items()}
+    assert all(0.75 <= m / medians["unknown"] <= 1.33 for m in medians.values()), medians
