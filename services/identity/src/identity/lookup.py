@@ -35,6 +35,9 @@ class AccountEmails:
                 await self._add(conn, domain_event)
 
     async def _add(self, conn: asyncpg.Connection, domain_event: Account.Registered) -> None:
+        """Not a second email check: claims_shared.emails' form passes unchanged. The fold is
+        for Registered events recorded before that check, when the staff command stored the
+        address as typed, so a rebuilt lookup still finds those accounts."""
         email = domain_event.email
         inserted = await conn.fetchval(
             "INSERT INTO account_emails (email, account_id) VALUES ($1, $2) "
