@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
 from claims_shared.events import ClaimStatusChanged
 from claims_shared.events.claims import UpdateType
 from devinfra.paths import free_port
@@ -159,5 +161,39 @@ async def test_a_scheduled_notice_survives_a_kill_9(
     async with in_process(app):
         await eventually(lambda: status_mails_of(service, email), timeout=30)
         await asyncio.sleep(2.0)
+    assert len(await status_mails_of(service, email)) == 1
+    assert await service.pending_notices() == []
+
+
+async def test_a_refused_notice_stays_until_the_mail_server_takes_it(
+    infrastructure: Any, database_url: str
+) -> None:
+    """The row is kept (its attempts counted) while the SMTP server is away, then sent once."""
+    refusing = notifier_settings(
+        infrastructure, database_url, smtp_port=free_port(), send_retry_seconds=0.05
+    )
+    app = build(refusing)
+    service = NotifierService(
+        app, refusing, infrastructure.kafka_bootstrap_servers, infrastructure.mail_web_url
+    )
+    email = unique_email()
+    async with in_process(app):
+        customer_id = await known_customer(service, email)
+        await service.publish(changed("CL-REFUSED", customer_id, 1), customer_id)
+
+        async def tried_twice() -> bool:
+            conn = await asyncpg.connect(refusing.database_url)
+            try:
+                attempts = await conn.fetchval(
+                    "SELECT attempts FROM status_notices WHERE claim_id = 'CL-REFUSED'"
+                )
+            finally:
+                await conn.close()
+            return (attempts or 0) >= 2
+
+        await eventually(tried_twice)
+    assert await service.pending_notices() == ["CL-REFUSED"]
+    async with in_process(build(notifier_settings(infrastructure, database_url))):
+        await eventually(lambda: status_mails_of(service, email))
     assert len(await status_mails_of(service, email)) == 1
     assert await service.pending_notices() == []

@@ -8,9 +8,16 @@ most one mail per claim per window.
 
 The notice is a row in the notifier's database, written in the transaction that records the
 event as processed (claims_shared.idempotency), before the Kafka offset is committed: a kill -9
-between the change and the mail loses nothing. The sweeper sends due notices with
-MailSender.send_once, deleting the row in the transaction open while the SMTP server accepts the
-mail, so each notice is mailed once, even with several notifier replicas sweeping."""
+between the change and the mail loses nothing. The sweeper claims the earliest due notice
+(FOR UPDATE SKIP LOCKED, so several notifier replicas share the work), mails it and deletes the
+row in that one transaction, open while the SMTP server accepts the mail (as every mail is sent,
+notifier.sending): the row is sent and gone, or still there. A refused mail leaves the row, due
+again later (its attempts double the wait); a change of that claim meanwhile waits on the row's
+lock and then joins it, or schedules the next notice.
+
+The sweeper sleeps until the earliest notice is due, and with none waiting for one window: a
+notice scheduled after it looked (by any replica) is due a window after that. So an idle
+notifier asks once a window, and a notice leaves when it is due."""
 
 from __future__ import annotations
 
@@ -22,7 +29,7 @@ import asyncpg
 
 from claims_shared.kafka import UnprocessableMessage
 from claims_shared.logging import get_logger
-from notifier.mails import accident_link, compose
+from notifier.mails import Mail, accident_link, compose
 from notifier.sending import MailSender
 
 log = get_logger(__name__)
@@ -42,6 +49,15 @@ CREATE INDEX IF NOT EXISTS status_notices_due ON status_notices (due_at)
 
 # A mail server refusing for hours must not lose notices, nor be asked every second.
 MAX_RETRY_SECONDS = 300.0
+# The shortest sleep, for a window of 0 or a due notice another replica is sending.
+MIN_PAUSE_SECONDS = 0.1
+
+CLAIM_NEXT_DUE = """
+SELECT n.notice_id, n.claim_id, n.changes, n.attempts, c.email, c.language
+FROM status_notices n LEFT JOIN customers c USING (customer_id)
+WHERE n.due_at <= now() ORDER BY n.due_at LIMIT 1
+FOR UPDATE OF n SKIP LOCKED
+"""
 
 
 async def schedule_notice(
@@ -75,59 +91,66 @@ class StatusNoticeSweeper:
         self.pool = pool
         self.sender = sender
         self.web_url = web_url
+        self.window_seconds = window_seconds
         self.retry_seconds = retry_seconds
-        # Mails leave between one window and one poll after the first change.
-        self.poll_seconds = min(1.0, max(0.05, window_seconds / 4))
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
         while not self._stopping.is_set():
-            await self.send_due()
+            while not self._stopping.is_set() and await self.send_next():
+                pass
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self.poll_seconds)
+                await asyncio.wait_for(self._stopping.wait(), timeout=await self._pause())
 
     def stop(self) -> None:
         self._stopping.set()
 
-    async def send_due(self) -> None:
-        due = await self.pool.fetch(
-            "SELECT n.notice_id, n.claim_id, n.changes, n.attempts, c.email, c.language "
-            "FROM status_notices n LEFT JOIN customers c USING (customer_id) "
-            "WHERE n.due_at <= now() ORDER BY n.due_at LIMIT 100"
+    async def _pause(self) -> float:
+        """Seconds until the earliest notice is due, at most one window (see the module's doc)."""
+        until_due = await self.pool.fetchval(
+            "SELECT extract(epoch FROM min(due_at) - now()) FROM status_notices"
         )
-        for notice in due:
-            if self._stopping.is_set():
-                return
-            await self._send(notice)
+        pause = self.window_seconds if until_due is None else float(until_due)
+        return max(MIN_PAUSE_SECONDS, min(pause, self.window_seconds))
 
-    async def _send(self, notice: asyncpg.Record) -> None:
-        notice_id = notice["notice_id"]
-        try:
-            if notice["email"] is None:
-                raise UnprocessableMessage("the customer is no longer in the directory")
-            mail = compose(
-                "claim_status_changed",
-                notice["language"],
-                notice["email"],
-                accident_url=accident_link(self.web_url, notice["claim_id"]),
-            )
-        except UnprocessableMessage as error:
-            log.error("status notice dropped", notice_id=str(notice_id), reason=str(error))
-            await self.pool.execute("DELETE FROM status_notices WHERE notice_id = $1", notice_id)
-            return
-
-        async def sent(conn: asyncpg.Connection) -> None:
-            await conn.execute("DELETE FROM status_notices WHERE notice_id = $1", notice_id)
-
-        try:
-            await self.sender.send_once(str(notice_id), mail, also=sent)
-        except Exception as error:  # with the database away too, _postpone raises: restarted
-            await self._postpone(notice, error)
-            return
+    async def send_next(self) -> bool:
+        """Mail the earliest due notice that no other replica is sending; False if none is due."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            notice = await conn.fetchrow(CLAIM_NEXT_DUE)
+            if notice is None:
+                return False
+            notice_id = notice["notice_id"]
+            try:
+                mail = self._mail(notice)
+            except UnprocessableMessage as error:
+                log.error("status notice dropped", notice_id=str(notice_id), reason=str(error))
+                await conn.execute("DELETE FROM status_notices WHERE notice_id = $1", notice_id)
+                return True
+            try:
+                async with conn.transaction():  # a savepoint: a refused mail keeps its row
+                    await conn.execute("DELETE FROM status_notices WHERE notice_id = $1", notice_id)
+                    await self.sender.send_within(conn, str(notice_id), mail)
+            except Exception as error:  # with the database away too, _postpone raises: restarted
+                await self._postpone(conn, notice, error)
+                return True
         log.info("status notice sent", notice_id=str(notice_id), changes=notice["changes"])
+        return True
 
-    async def _postpone(self, notice: asyncpg.Record, error: Exception) -> None:
-        """The SMTP server refused or was away: try again later, doubling the wait."""
+    def _mail(self, notice: asyncpg.Record) -> Mail:
+        if notice["email"] is None:
+            raise UnprocessableMessage("the customer is no longer in the directory")
+        return compose(
+            "claim_status_changed",
+            notice["language"],
+            notice["email"],
+            accident_url=accident_link(self.web_url, notice["claim_id"]),
+        )
+
+    async def _postpone(
+        self, conn: asyncpg.Connection, notice: asyncpg.Record, error: Exception
+    ) -> None:
+        """The SMTP server refused or was away: try again later, doubling the wait (counted
+        from now, not from the transaction's start, which an SMTP timeout may have aged)."""
         delay = min(self.retry_seconds * 2 ** notice["attempts"], MAX_RETRY_SECONDS)
         log.warning(
             "status notice not sent; will retry",
@@ -136,9 +159,9 @@ class StatusNoticeSweeper:
             retry_in=delay,
             error=repr(error),
         )
-        await self.pool.execute(
+        await conn.execute(
             "UPDATE status_notices SET attempts = attempts + 1, "
-            "due_at = now() + make_interval(secs => $2) WHERE notice_id = $1",
+            "due_at = clock_timestamp() + make_interval(secs => $2) WHERE notice_id = $1",
             notice["notice_id"],
             delay,
         )

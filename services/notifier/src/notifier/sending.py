@@ -12,7 +12,7 @@ import aiosmtplib
 import asyncpg
 from prometheus_client import Counter
 
-from claims_shared.idempotency import Effect, apply_once
+from claims_shared.idempotency import apply_once
 from claims_shared.logging import get_logger
 from notifier.mails import Mail
 from notifier.settings import NotifierSettings
@@ -37,24 +37,25 @@ class MailSender:
         self.pool = pool
         self.settings = settings
 
-    async def send_once(self, event_id: str, mail: Mail, also: Effect | None = None) -> bool:
-        """`also` runs in the same transaction, before the send (a status notice deletes its
-        row there, so it is sent and gone, or neither)."""
-
+    async def send_once(self, event_id: str, mail: Mail) -> bool:
         async def record_and_send(conn: asyncpg.Connection) -> None:
-            await conn.execute(
-                "INSERT INTO sent_mails (event_id, kind, recipient) VALUES ($1, $2, $3)",
-                event_id,
-                mail.kind,
-                mail.to,
-            )
-            if also is not None:
-                await also(conn)
-            await self._send(event_id, mail)
+            await self.send_within(conn, event_id, mail)
 
         sent = await apply_once(self.pool, "notifier", event_id, record_and_send)
         log.info("mail sent" if sent else "mail already sent", kind=mail.kind, event_id=event_id)
         return sent
+
+    async def send_within(self, conn: asyncpg.Connection, mail_id: str, mail: Mail) -> None:
+        """Log the mail in the caller's transaction and hand it to the SMTP server while that
+        transaction is open: the caller commits once the server accepted it, and a refusal
+        rolls the log back. `mail_id` is the sent-mail log's key and the Message-ID."""
+        await conn.execute(
+            "INSERT INTO sent_mails (event_id, kind, recipient) VALUES ($1, $2, $3)",
+            mail_id,
+            mail.kind,
+            mail.to,
+        )
+        await self._send(mail_id, mail)
 
     async def _send(self, event_id: str, mail: Mail) -> None:
         message = EmailMessage()
