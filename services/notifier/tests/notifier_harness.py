@@ -88,6 +88,7 @@ def notifier_settings(infrastructure: Any, database_url: str, **overrides: Any) 
         "smtp_host": infrastructure.smtp_host,
         "smtp_port": infrastructure.smtp_port,
         "customer_web_url": "https://www.example-insurer.jp/web",
+        "contact_desk": "0120-000-000",
         # Short, so tests that wait for a "status updated" mail (here, tests/browser,
         # tests/test_registration_journeys.py) get it promptly; bursts tests set their own.
         "status_mail_window_seconds": 0.5,

@@ -73,7 +73,7 @@ async def test_a_simple_registration_sends_the_registration_complete_mail(
     complete = next(m for m in mails if "登録完了" in m["subject"])
     assert "ご登録が完了しました" in complete["text"]
     assert "お心当たりのない場合" in complete["text"]
-    assert "お問い合わせ窓口" in complete["text"]
+    assert "お問い合わせ窓口（0120-000-000）へご連絡ください" in complete["text"]
     assert "https://www.example-insurer.jp/web" in complete["text"]
     assert "仮パスワード" not in complete["text"]
 
@@ -85,7 +85,7 @@ async def test_the_registration_complete_mail_in_english(notifier: NotifierServi
     mail = await one_mail(notifier, email)
     assert mail["subject"] == "[Customer web service] Your registration is complete"
     assert "If this was not you" in mail["text"]
-    assert "please contact us" in mail["text"]
+    assert "please contact us (0120-000-000" in mail["text"]
 
 
 async def test_the_reset_mail_says_the_current_password_still_works(

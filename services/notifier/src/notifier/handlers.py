@@ -56,6 +56,7 @@ class Notifications:
     sealing_private_key: str
     web_url: str
     previous_sealing_private_keys: tuple[str, ...] = ()
+    contact_desk: str = ""
     status_mail_window_seconds: float = 60.0
 
     async def handle(self, record: ConsumerRecord) -> None:
@@ -107,6 +108,7 @@ class Notifications:
                 data.email,
                 occurred_at=envelope.occurred_at,
                 web_url=self.web_url,
+                contact=self.contact_desk,
             )
         return compose(
             "temporary_password",
@@ -131,12 +133,22 @@ class Notifications:
     async def _password_changed(self, envelope: Envelope[PasswordChanged]) -> Mail:
         data = envelope.data
         return compose(
-            "password_changed", data.language, data.email, occurred_at=envelope.occurred_at
+            "password_changed",
+            data.language,
+            data.email,
+            occurred_at=envelope.occurred_at,
+            contact=self.contact_desk,
         )
 
     async def _account_locked(self, envelope: Envelope[AccountLocked]) -> Mail:
         data = envelope.data
-        return compose("account_locked", data.language, data.email, locked_until=data.locked_until)
+        return compose(
+            "account_locked",
+            data.language,
+            data.email,
+            locked_until=data.locked_until,
+            contact=self.contact_desk,
+        )
 
     async def _claim_status_changed(self, envelope: Envelope[ClaimStatusChanged]) -> None:
         """Schedules the claim's notice (notifier.notices), recorded with the event id: the

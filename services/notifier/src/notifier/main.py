@@ -39,6 +39,7 @@ def build(settings: NotifierSettings, clock: Clock = system_clock) -> FastAPI:
                     if key.strip()
                 ),
                 web_url=settings.customer_web_url,
+                contact_desk=settings.contact_desk,
                 status_mail_window_seconds=settings.status_mail_window_seconds,
             )
             consumer = resources.consumer(

@@ -21,6 +21,9 @@ class NotifierSettings(ServiceSettings):
     smtp_timeout_seconds: float = 10.0
     mail_from: str = "お客さまWebサービス <noreply@claims-status.example.jp>"
     customer_web_url: str = "http://127.0.0.1:8080"
+    # Whom a customer calls when a security notice was not them, e.g. "0120-000-000 平日9〜17時".
+    # Empty: the notices say "contact us" with no number.
+    contact_desk: str = ""
     sealing_private_key: str = DEVELOPMENT_SEALING_PRIVATE_KEY
     # Comma-separated keys still accepted while a rotation drains (docs/operations.md).
     previous_sealing_private_keys: str = ""
