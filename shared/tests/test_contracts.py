@@ -23,6 +23,7 @@ CONTRACTS = Path(__file__).parents[2] / "docs" / "contracts"
 RULES_IN_WORDS = (
     "accident_date is after",
     "accident_date is before 2000",
+    "paid_on is after",
     "an issued procedure code needs its hash",
     "valid_to is before valid_from",
     "date_of_birth is not a plausible",

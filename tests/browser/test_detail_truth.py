@@ -42,7 +42,7 @@ def test_the_detail_tells_skipped_stages_paid_coverages_and_fits_a_phone(
             payment_id="P1",
             coverage="own_vehicle",
             amount=1_234_567,
-            paid_on="2026-12-01",
+            paid_on="2026-11-25",
         ),
         claim.next(
             "payment_scheduled",

@@ -46,7 +46,7 @@ async def test_a_claims_whole_life_as_the_customer_sees_it(
             payment_id="p1",
             coverage="own_vehicle",
             amount=350000,
-            paid_on="2026-12-10",
+            paid_on="2026-11-25",
         ),
         log.next("stage_changed", clock, stage="paid"),
         log.next("claim_closed", clock),

@@ -207,7 +207,7 @@ async def test_the_customer_api_tells_the_detail_truthfully(
             payment_id="P1",
             coverage="own_vehicle",
             amount=350_000,
-            paid_on="2026-12-01",
+            paid_on="2026-11-25",
         ),
         log.next("stage_changed", clock, stage="paid"),
     ]

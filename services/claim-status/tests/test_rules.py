@@ -71,7 +71,7 @@ def test_coverages_actions_and_payments_are_checked() -> None:
     c.apply_update(
         update(3, "payment_scheduled", {"payment_id": "p1", "coverage": "own_vehicle", "amount": 5})
     )
-    assert "already scheduled" in refused(
+    assert "already known" in refused(
         c, "payment_scheduled", {"payment_id": "p1", "coverage": "own_vehicle", "amount": 9}
     )
 

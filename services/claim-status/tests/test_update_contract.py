@@ -13,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from claim_status_harness import ClaimLog, ClaimStatusService, opened
-from claims_shared.events import AdjusterUpdate, topics
+from claims_shared.events import AdjusterUpdate, encode, new_envelope, topics
 from claims_shared.events.claims import parse_adjuster_update
 from devinfra.testing import ManualClock, find_envelopes, publish
 
@@ -47,6 +47,17 @@ MALFORMED: list[tuple[str, str, dict[str, Any]]] = [
     ("a 100 kB note", "note_added", {"text": "あ" * 100_000}),
     ("a NUL in a note", "note_added", {"text": "a\u0000b"}),
     ("a lone surrogate", "note_added", {"text": "a\ud800b"}),
+    ("a right-to-left override", "note_added", {"text": "\u202e0021-000-030"}),
+    (
+        "a zero-width space",
+        "handler_assigned",
+        {"name": "佐\u200b藤", "office": "b", "phone": "03-1234-5678"},
+    ),
+    (
+        "a payment made in 2031",
+        "payment_made",
+        {"payment_id": "p1", "coverage": "own_vehicle", "amount": 5, "paid_on": "2031-01-01"},
+    ),
     ("an empty name", "handler_assigned", {"name": "", "office": "b", "phone": "03-1234-5678"}),
     ("a field nobody knows", "stage_changed", {"stage": "paid", "colour": "red"}),
     (
@@ -253,3 +264,32 @@ async def test_a_nul_in_a_claim_id_or_a_cursor_is_a_400_not_a_500(
     )
     assert (in_path.status_code, in_path.json()["code"]) == (400, "invalid_characters")
     assert (in_cursor.status_code, in_cursor.json()["code"]) == (400, "invalid_cursor")
+
+
+async def test_an_update_keyed_to_another_claim_goes_to_the_dlq(
+    claim_status: ClaimStatusService,
+) -> None:
+    """Before, it was applied out of turn and the update that then came in order was refused
+    as "sequence 2 was already used": a valid update lost, the reason on the wrong one."""
+    clock, log = claim_status.clock, ClaimLog()
+    await claim_status.send(opened(log, clock, "C-KEY"))
+    stray = log.next("note_added", clock, text="別の鍵で届いた")
+    await publish(
+        claim_status.bootstrap,
+        claim_status.topic(topics.ADJUSTER_UPDATES),
+        "CL-SOMETHING-ELSE",
+        encode(new_envelope(stray, producer="claims-core")),
+    )
+    [dead] = await find_envelopes(
+        claim_status.bootstrap,
+        claim_status.topic(topics.dlq(topics.ADJUSTER_UPDATES)),
+        lambda envelope: (
+            envelope.get("event_id") is not None
+            and envelope["data"].get("update_id") == str(stray.update_id)
+        ),
+    )
+    assert dead["data"]["data"]["text"] == "別の鍵で届いた"
+    proper = stray.model_copy(update={"update_id": uuid.uuid4()})
+    await claim_status.send(proper)
+    detail = await claim_status.accident_at("C-KEY", log.claim_id, 2)
+    assert detail["timeline"][0]["text"] == "別の鍵で届いた"

@@ -12,13 +12,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from claim_status.settings import ClaimStatusSettings
 from claims_shared.events import AdjusterUpdate, new_envelope
 from claims_shared.kafka import EventPublisher
 
+# Dates around the day the feed runs, so the demo never shows a payment made in the future.
+TODAY = date.today()
 HANDLER = {"name": "佐藤 健", "office": "東京損害サービス第一課", "phone": "0120-000-123"}
 
 STORY: list[tuple[str, dict[str, Any]]] = [
@@ -30,7 +32,7 @@ STORY: list[tuple[str, dict[str, Any]]] = [
         {
             "action_id": "estimate",
             "description": "修理工場の見積書をご提出ください",
-            "due_date": "2026-12-10",
+            "due_date": str(TODAY + timedelta(days=10)),
         },
     ),
     ("customer_action_completed", {"action_id": "estimate"}),
@@ -42,12 +44,12 @@ STORY: list[tuple[str, dict[str, Any]]] = [
             "payment_id": "p1",
             "coverage": "own_vehicle",
             "amount": 286000,
-            "scheduled_on": "2026-12-15",
+            "scheduled_on": str(TODAY),
         },
     ),
     (
         "payment_made",
-        {"payment_id": "p1", "coverage": "own_vehicle", "amount": 286000, "paid_on": "2026-12-15"},
+        {"payment_id": "p1", "coverage": "own_vehicle", "amount": 286000, "paid_on": str(TODAY)},
     ),
     ("stage_changed", {"stage": "paid"}),
     ("claim_closed", {}),
@@ -68,7 +70,7 @@ def updates_for(
         {
             "customer_id": customer_id,
             "policy_number": policy_number,
-            "accident_date": "2026-11-19",
+            "accident_date": str(TODAY - timedelta(days=11)),
             "location": "東京都千代田区",
             "summary": summary,
             "vehicle": vehicle,

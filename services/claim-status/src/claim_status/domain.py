@@ -167,7 +167,7 @@ def _check_kind(state: dict[str, Any], data: UpdateData) -> None:
             raise InvalidUpdate(f"no open action {data.action_id}")
     elif isinstance(data, PaymentScheduled):
         if data.payment_id in state["payments"]:
-            raise InvalidUpdate(f"payment {data.payment_id} already scheduled")
+            raise InvalidUpdate(f"payment {data.payment_id} is already known (scheduled or made)")
     elif isinstance(data, ClaimReopened):
         if not state["closed"]:
             raise InvalidUpdate("claim_reopened on a claim that is not closed")

@@ -218,7 +218,15 @@ class UpdateIntake:
 
 
 def _update_of(record: ConsumerRecord) -> AdjusterUpdate:
+    """The update a record carries. Its key must be its claim id: a claim's updates are ordered
+    by their partition, and a mis-keyed one would be applied out of turn (taking the sequence
+    of the update that then arrives in order) instead of being refused."""
     envelope = decode(record.value)
     if not isinstance(envelope.data, AdjusterUpdate):
         raise UnprocessableMessage(f"{envelope.event_type} on the adjuster updates topic")
+    key = (record.key or b"").decode("utf-8", "replace")
+    if key != envelope.data.claim_id:
+        raise UnprocessableMessage(
+            f"message key {key!r} is not the update's claim_id {envelope.data.claim_id!r}"
+        )
     return envelope.data

@@ -194,6 +194,15 @@ class PaymentMadeUpdate(AdjusterUpdate):
     type: Literal["payment_made"]
     data: PaymentMade
 
+    @model_validator(mode="after")
+    def _paid_by_the_report(self) -> PaymentMadeUpdate:
+        """A payment reported as made was made by then (a day's grace for time zones): a
+        paid_on in 2031 would show the customer money marked paid that has not been paid."""
+        paid_on = self.data.paid_on
+        if paid_on is not None and paid_on > self.occurred_at.date() + timedelta(days=1):
+            raise ValueError("paid_on is after the update's occurred_at")
+        return self
+
 
 class ClaimClosedUpdate(AdjusterUpdate):
     type: Literal["claim_closed"]

@@ -25,7 +25,9 @@ CONTRACTS = {
         " fields. Updates of one claim carry sequence 1, 2, 3, ... An update that does not"
         " match goes to claims.adjuster-updates.dlq with the reason. Rules beyond this schema:"
         " occurred_at at most 5 minutes ahead of our clock; accident_date not after the"
-        " update's occurred_at (a day's grace) nor before 2000-01-01; the Claim's rules between"
+        " update's occurred_at (a day's grace) nor before 2000-01-01; paid_on not after the"
+        " update's occurred_at (a day's grace); the message key is the claim_id; the Claim's rules"
+        " between"
         " updates (stages move forward, one payment id once, nothing but claim_reopened or"
         " note_added after claim_closed); an update_id never reused for other content.",
     ),

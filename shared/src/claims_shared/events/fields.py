@@ -16,8 +16,12 @@ from pydantic import BeforeValidator, Field, StrictInt, StrictStr, StringConstra
 # Every text type is a pattern, so the published JSON Schema says what is refused. A pattern also
 # refuses lone surrogates (pydantic cannot read them as text), so NUL, controls and surrogates
 # all stop here.
-_ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
-_LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # tab and line breaks allowed
+# Invisible format characters too: a right-to-left override or a zero-width space in a note
+# could show a customer "030-000-1200" for 0021-000-030 (bidi controls, zero-width characters,
+# the byte-order mark).
+_INVISIBLE = r"\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+_ONE_LINE = rf"^[^\x00-\x1f\x7f{_INVISIBLE}]*$"
+_LINES = rf"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f{_INVISIBLE}]*$"  # tab and line breaks allowed
 
 # One line a customer may read: no control characters, no line breaks; bounded.
 Name = Annotated[StrictStr, StringConstraints(min_length=1, max_length=100, pattern=_ONE_LINE)]
