@@ -82,3 +82,10 @@ async def test_validation_messages_come_in_the_customers_language() -> None:
         "message": "入力してください。",
     }
     assert english.json()["errors"][0]["message"] == "This value has the wrong type."
+
+
+async def test_a_trailing_slash_is_a_404_in_json_not_a_redirect_to_the_clients_host() -> None:
+    async with app_with_routes() as client:
+        answer = await client.post("/notes/", json={"text": "x"}, headers={"Host": "evil.example"})
+    assert (answer.status_code, answer.json()["code"]) == (404, "not_found")
+    assert "location" not in answer.headers

@@ -55,7 +55,12 @@ def create_service_app(
     version: str = "1.0.0",
 ) -> FastAPI:
     app = FastAPI(
-        title=f"claims-status {settings.service_name}", version=version, lifespan=lifespan
+        title=f"claims-status {settings.service_name}",
+        version=version,
+        lifespan=lifespan,
+        # No 307 to the address without the slash: its Location was built from the client's
+        # Host header (an open redirect behind the gateway) and it was not {code, message}.
+        redirect_slashes=False,
     )
     app.state.maintenance = MaintenanceSchedule.parse(
         settings.maintenance_windows, settings.maintenance_timezone
