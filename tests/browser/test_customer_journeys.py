@@ -249,3 +249,21 @@ def test_the_maintenance_page_inside_the_monday_window(product: Product, page: P
         product.clock.now = normal
     page.reload()
     expect(page.get_by_role("heading", name="自動車事故の対応状況の確認")).to_be_visible()
+
+
+def test_two_addresses_are_refused_with_the_apis_own_words(product: Product, page: Page) -> None:
+    """The platform's own refusal (one mailbox only) is shown as the API says it, not as the
+    generic 'check the format' the web front says for a schema's refusal."""
+    policy = product.record_policy(
+        full_name="田中 美咲", kana="タナカ ミサキ", born=date(1992, 11, 3)
+    )
+    page.goto(product.url + "/register")
+    page.get_by_role("link", name="新規登録へ進む").click()
+    page.get_by_label("ご契約者さまのお名前").fill("田中　美咲")
+    page.get_by_label("生年月日").fill("平成4年11月3日")
+    page.get_by_label("証券番号").fill(policy.policy_number)
+    page.get_by_label("メールアドレス").fill("misaki@example.jp，victim@example.jp")
+    page.get_by_role("button", name="送信する").click()
+    expect(page.locator("#details-email-error")).to_contain_text("メールアドレスは1件だけ")
+    expect(page.get_by_label("メールアドレス")).to_have_attribute("aria-invalid", "true")
+    accessible(page)

@@ -11,6 +11,8 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 from web_harness import Product, artifacts_dir
 
+from claim_status_harness import ClaimLog
+
 AXE = Axe()
 expect.set_options(timeout=15_000)
 PASSWORD = "a good passphrase"
@@ -109,3 +111,41 @@ def test_the_detail_tells_skipped_stages_paid_coverages_and_fits_a_phone(
         v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")
     ]
     assert not serious, serious
+
+
+def test_long_adjuster_text_wraps_inside_a_phone(product: Product, phone: Page) -> None:
+    """Found trying it: a long vehicle, office or location, or a URL in a note, made the list
+    2,900 px and the detail 18,000 px wide at 360 px."""
+    customer = product.customer(PASSWORD)
+    claim = ClaimLog()
+    clock = product.clock
+    product.adjuster_sends(
+        claim.next(
+            "claim_opened",
+            clock,
+            customer_id=customer.customer_id,
+            policy_number=customer.policy_numbers[0],
+            accident_date="2026-11-19",
+            location="東京都千代田区" + "X" * 190,
+            summary="追突" + "Y" * 490,
+            vehicle="トヨタ" + "Z" * 190,
+        ),
+        claim.next(
+            "handler_assigned", clock, name="佐藤" + "N" * 90, office="O" * 100, phone="0312345678"
+        ),
+        claim.next("note_added", clock, text="https://example.jp/" + "a" * 1900),
+    )
+    product.visible(claim)
+    phone.goto(product.url + "/")
+    phone.get_by_label("ユーザーID（メールアドレス）").fill(customer.email)
+    phone.get_by_label("パスワード", exact=True).fill(PASSWORD)
+    phone.get_by_role("button", name="ログイン").click()
+    listed = phone.get_by_role("link", name=re.compile("追突YYY"))
+    expect(listed).to_be_visible()
+    sideways = "() => document.documentElement.scrollWidth - window.innerWidth"
+    assert phone.evaluate(sideways) <= 0, "the list scrolls sideways"
+    listed.click()
+    expect(phone.get_by_role("heading", name="事故の対応状況")).to_be_visible()
+    expect(phone.locator("main")).to_contain_text("https://example.jp/aaa")
+    assert phone.evaluate(sideways) <= 0, "the detail scrolls sideways"
+    phone.screenshot(path=artifacts_dir() / "detail-long-text-360.png")

@@ -6,6 +6,7 @@ import { failureText, retryable, retryButton } from "./failures.js";
 import { t } from "./i18n.js";
 
 const PASSWORD_CODES = /^password_/;
+const OWN_REFUSALS = /^(email_|invalid_characters$)/;
 
 /**
  * Where a failed submission is told: a refusal about a field next to it, anything else above the
@@ -23,9 +24,12 @@ function showFailure(error, view, fieldOf = {}) {
     return view.alert(h("p", {}, failureText(error)), retryButton(() => view.element.requestSubmit()));
   }
   if (error.code === "validation_failed") {
-    for (const { field } of error.body.errors ?? []) {
-      const invalid = t("fieldInvalid");
-      view.fieldError(field, invalid[field] ?? t("checkInput"));
+    const invalid = t("fieldInvalid");
+    for (const { field, code, message } of error.body.errors ?? []) {
+      // The platform's own refusals say exactly what is wrong (two addresses, a character we
+      // cannot take) in the customer's language; the schema's generic ones read better as ours.
+      const own = OWN_REFUSALS.test(code ?? "") && typeof message === "string";
+      view.fieldError(field, own ? message : invalid[field] ?? t("checkInput"));
     }
     return;
   }
