@@ -174,11 +174,13 @@ class UpdateIntake:
             cutoff,
         )
         for row in rows:
+            claim = await asyncio.to_thread(self.claims.claim, row["claim_id"])
+            expected = (claim.last_sequence if claim else 0) + 1
             await self._dead_letter(
                 row["payload"],
                 row["claim_id"],
-                f"sequence {row['sequence']} held since before "
-                f"{cutoff.isoformat()}: an earlier update never arrived",
+                f"sequence {row['sequence']} held since before {cutoff.isoformat()}: an earlier "
+                f"update never arrived (the claim waits for sequence {expected})",
             )
             await self.pool.execute(
                 "DELETE FROM held_updates WHERE update_id = $1", row["update_id"]

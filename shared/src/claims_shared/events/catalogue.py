@@ -38,7 +38,14 @@ _ENVELOPES: dict[tuple[str, int], type[Envelope[Any]]] = {
     for key, data_type in EVENT_TYPES.items()
 }
 # An adjuster update is a union on its `type`: the envelope validates it as the type it says.
-_ENVELOPES[(AdjusterUpdate.event_type, AdjusterUpdate.schema_version)] = Envelope[AnyAdjusterUpdate]
+
+
+class AdjusterUpdateEnvelope(Envelope[AnyAdjusterUpdate]):
+    """Named, so a refusal (the reason in the DLQ) starts "1 validation error for
+    AdjusterUpdateEnvelope", not with the union's eleven class names."""
+
+
+_ENVELOPES[(AdjusterUpdate.event_type, AdjusterUpdate.schema_version)] = AdjusterUpdateEnvelope
 
 
 def envelope_type(event_type: str, schema_version: int) -> type[Envelope[Any]]:

@@ -50,7 +50,7 @@ def schema_of(event: type[Any], description: str) -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"{event.event_type} v{event.schema_version}",
         "description": description,
-        **{key: value for key, value in schema.items() if key != "title"},
+        **{key: value for key, value in schema.items() if key not in ("title", "description")},
     }
 
 
