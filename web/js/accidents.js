@@ -62,8 +62,8 @@ function progress(stages) {
   return h("ol", { class: "progress", "aria-label": t("progress") },
     stages.map(({ label, state }) =>
       h("li", { class: state, "aria-current": state === "current" ? "step" : null },
-        h("span", {}, label),
-        state === "skipped" ? h("span", { class: "step-note" }, t("stepSkipped")) : null,
+        // The note inside the label's own text, so it wraps with it rather than in a column.
+        h("span", {}, label, state === "skipped" ? h("span", { class: "step-note" }, ` ${t("stepSkipped")}`) : null),
         state === "done" || state === "current"
           ? h("span", { class: "visually-hidden" }, ` (${t(state === "done" ? "stepDone" : "stepCurrent")})`)
           : null)));
