@@ -102,52 +102,52 @@ class Notifications:
             data.language,
         )
         if data.sealed_temporary_password is None:
-            return compose(
+            return self._compose(
                 "registration_complete",
                 data.language,
                 data.email,
                 occurred_at=envelope.occurred_at,
-                web_url=self.web_url,
-                contact=self.contact_desk,
             )
-        return compose(
+        return self._compose(
             "temporary_password",
             data.language,
             data.email,
             password=self._unseal(data.sealed_temporary_password),
             expires_at=data.temporary_password_expires_at,
-            web_url=self.web_url,
         )
 
     async def _temporary_password_issued(self, envelope: Envelope[TemporaryPasswordIssued]) -> Mail:
         data = envelope.data
-        return compose(
+        return self._compose(
             "password_reset",
             data.language,
             data.email,
             password=self._unseal(data.sealed_temporary_password),
             expires_at=data.expires_at,
-            web_url=self.web_url,
         )
 
     async def _password_changed(self, envelope: Envelope[PasswordChanged]) -> Mail:
         data = envelope.data
-        return compose(
+        return self._compose(
             "password_changed",
             data.language,
             data.email,
             occurred_at=envelope.occurred_at,
-            contact=self.contact_desk,
         )
 
     async def _account_locked(self, envelope: Envelope[AccountLocked]) -> Mail:
         data = envelope.data
-        return compose(
+        return self._compose(
             "account_locked",
             data.language,
             data.email,
             locked_until=data.locked_until,
-            contact=self.contact_desk,
+        )
+
+    def _compose(self, kind: str, language: str, to: str, **context: Any) -> Mail:
+        """Every mail knows the web address and whom to call; each template uses what it needs."""
+        return compose(
+            kind, language, to, web_url=self.web_url, contact=self.contact_desk, **context
         )
 
     async def _claim_status_changed(self, envelope: Envelope[ClaimStatusChanged]) -> None:
