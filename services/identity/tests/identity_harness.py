@@ -61,7 +61,7 @@ class Identity:
     async def account_known(self, email: str) -> bool:
         """The log-in lookup has the account (the projection runs a moment after the event)."""
         return bool(
-            await self.app.state.sign_in.pool.fetchval(
+            await self.app.state.sign_in.emails.pool.fetchval(
                 "SELECT 1 FROM account_emails WHERE email = $1", email.lower()
             )
         )

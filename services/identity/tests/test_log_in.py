@@ -33,7 +33,7 @@ async def test_a_redelivered_registration_changes_nothing(identity: Identity) ->
     other = await identity.register(password="another good passphrase")  # consumed after both
     assert (await identity.log_in(other.email, "another good passphrase")).status_code == 200
     assert (await identity.log_in(event.email, "correct horse battery")).status_code == 200
-    count = await identity.app.state.sign_in.pool.fetchval(
+    count = await identity.app.state.sign_in.emails.pool.fetchval(
         "SELECT count(*) FROM account_emails WHERE account_id = $1", event.user_id
     )
     assert count == 1

@@ -72,7 +72,7 @@ class RegistrationService:
             encode(new_envelope(policy, producer="policy-admin")),
         )
         await eventually(
-            lambda: self.app.state.journeys.pool.fetchval(
+            lambda: self.app.state.journeys.policies.pool.fetchval(
                 "SELECT 1 FROM policies WHERE policy_number = $1", number
             )
         )

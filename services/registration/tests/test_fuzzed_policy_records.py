@@ -95,6 +95,6 @@ async def test_fuzzed_policy_records_never_stall_registration_nor_break_it(
 async def _recorded(registration: RegistrationService, number: str) -> object:
     """Asked of the view, not by trying the code: a try before the record arrives is a wrong
     try, and three of them throttle the policy."""
-    return await registration.app.state.journeys.pool.fetchval(
+    return await registration.app.state.journeys.policies.pool.fetchval(
         "SELECT 1 FROM policies WHERE policy_number = $1", number
     )

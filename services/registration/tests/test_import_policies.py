@@ -34,7 +34,7 @@ async def test_good_rows_are_published_and_bad_rows_reported_by_line(
     assert "line 5: refused: date_of_birth '昨日' is not a date" in imported.stderr
     assert "line 6: refused: policy_number is missing" in imported.stderr
 
-    pool = registration.app.state.journeys.pool
+    pool = registration.app.state.journeys.policies.pool
 
     async def both_recorded() -> list | None:
         rows = await pool.fetch(

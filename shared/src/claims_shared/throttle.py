@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import asyncpg
 
@@ -74,6 +75,18 @@ class TooManyAttempts(Exception):
     def retry_after(self, now: datetime) -> int:
         """Whole seconds for the Retry-After header, at least one."""
         return max(1, math.ceil((self.until - now).total_seconds()))
+
+
+class FailureRecords(Protocol):
+    """The port the throttled journeys (identity's log-in, registration's procedure code) need:
+    one FailureRecord per subject. FailureLog keeps them in PostgreSQL; the fast tests keep them
+    in a dict (claims_shared.testing.InMemoryFailureLog)."""
+
+    async def load(self, subject: str) -> FailureRecord: ...
+
+    async def save(self, subject: str, record: FailureRecord) -> None: ...
+
+    async def clear(self, subject: str) -> None: ...
 
 
 class FailureLog:

@@ -52,6 +52,16 @@ class AccountEmails:
             )
 
 
+class AccountEmailLookup:
+    """The log-in lookup as sign_in.AccountsByEmail: the read model above, in PostgreSQL."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def find(self, email: str) -> uuid.UUID | None:
+        return await find_account(self.pool, email)
+
+
 async def find_account(pool: asyncpg.Pool, email: str) -> uuid.UUID | None:
     value = await pool.fetchval("SELECT account_id FROM account_emails WHERE email = $1", email)
     return value if isinstance(value, uuid.UUID) else None

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
 
-from claims_shared.auth import TokenVerifier
+from claims_shared.auth import TOKEN_VERIFIER, TokenVerifier
 from claims_shared.clock import Clock, system_clock
 from claims_shared.database import start_application
 from claims_shared.events import topics
@@ -17,86 +18,150 @@ from claims_shared.outbox import OutboxRelay
 from claims_shared.projection import Projector
 from claims_shared.service import Worker, open_resources, supervised
 from claims_shared.settings import eventsourcing_env
-from claims_shared.throttle import FailureLog
+from claims_shared.throttle import FailureLog, FailureRecords
 from claims_shared.web import create_service_app
-from identity.api import customer_router, public_router
+from identity.api import (
+    ACCOUNTS,
+    ERRORS,
+    JWKS,
+    SESSION_COOKIE,
+    SIGN_IN,
+    SessionCookie,
+    customer_router,
+    public_router,
+)
 from identity.application import Accounts
-from identity.integration import registration_handler, translate
-from identity.lookup import AccountEmails
+from identity.integration import registration_routes, translate
+from identity.lookup import AccountEmailLookup, AccountEmails
 from identity.sessions import RefreshTokens
 from identity.settings import IdentitySettings
-from identity.sign_in import SignIn
+from identity.sign_in import AccountsByEmail, KeyRing, RefreshTokenStore, SignIn
 from identity.tokens import SigningKeys, TokenSettings
 
 
-def build(settings: IdentitySettings, clock: Clock = system_clock) -> FastAPI:
-    token_settings = TokenSettings(
+@dataclass(frozen=True)
+class IdentityPorts:
+    """What the application objects need from outside: the lifespan opens PostgreSQL-backed
+    ones (`open_ports`), the fast tests pass in-memory ones (tests/fast)."""
+
+    accounts: Accounts
+    emails: AccountsByEmail
+    keys: KeyRing
+    refresh_tokens: RefreshTokenStore
+    failures: FailureRecords
+
+
+PortsOpener = Callable[
+    [IdentitySettings, Clock, FastAPI],
+    AbstractAsyncContextManager[tuple[IdentityPorts, list[Worker]]],
+]
+
+
+def wire(settings: IdentitySettings, ports: IdentityPorts) -> SignIn:
+    """The application object the API serves, from its ports: no client is opened here."""
+    return SignIn(
+        accounts=ports.accounts,
+        emails=ports.emails,
+        keys=ports.keys,
+        refresh_tokens=ports.refresh_tokens,
+        tokens=token_settings(settings),
+        policy=settings.lockout_policy,
+        failures=ports.failures,
+        temporary_password_lifetime=timedelta(hours=settings.temporary_password_hours),
+        reset_interval=timedelta(seconds=settings.password_reset_min_interval_seconds),
+        notifier_public_key=settings.notifier_sealing_public_key,
+        reset_answer_time=timedelta(seconds=settings.password_reset_answer_seconds),
+    )
+
+
+def token_settings(settings: IdentitySettings) -> TokenSettings:
+    return TokenSettings(
         settings.token_issuer,
         settings.token_audience,
         timedelta(seconds=settings.access_token_seconds),
     )
 
+
+@asynccontextmanager
+async def open_ports(
+    settings: IdentitySettings, clock: Clock, app: FastAPI
+) -> AsyncIterator[tuple[IdentityPorts, list[Worker]]]:
+    """The real resources: the database pool and the publisher, the tables, the event store, and
+    the workers that run beside the API (projection, outbox relay, registration consumer)."""
+    async with open_resources(settings, app) as resources:
+        accounts = await start_application(
+            resources.pool, lambda: Accounts(env=eventsourcing_env(settings.database_url))
+        )
+        keys = SigningKeys(resources.pool, settings.key_encryption_key)
+        await keys.create_table()
+        await keys.ensure_active(clock())
+        refresh_tokens = RefreshTokens(resources.pool, timedelta(days=settings.refresh_token_days))
+        await refresh_tokens.create_table()
+        failures = FailureLog(resources.pool)
+        await failures.create_table()
+        projector = Projector(
+            application=accounts, read_model=AccountEmails(), pool=resources.pool, idle_wait=0.2
+        )
+        await projector.load_position()  # creates the read model's tables
+        workers: list[Worker] = [
+            projector,
+            OutboxRelay(
+                application=accounts,
+                translate=translate(accounts),
+                publisher=resources.publisher,
+                pool=resources.pool,
+                producer=settings.service_name,
+            ),
+            resources.consumer([topics.REGISTRATION_EVENTS], registration_routes(accounts)),
+        ]
+        ports = IdentityPorts(
+            accounts=accounts,
+            emails=AccountEmailLookup(resources.pool),
+            keys=keys,
+            refresh_tokens=refresh_tokens,
+            failures=failures,
+        )
+        yield ports, workers
+        accounts.close()
+
+
+def build(
+    settings: IdentitySettings, clock: Clock = system_clock, ports: PortsOpener = open_ports
+) -> FastAPI:
+    """`ports` opens the real resources unless a test passes in-memory ones."""
+    lifetime = token_settings(settings).lifetime
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_resources(settings, app) as resources:
-            accounts = await start_application(
-                resources.pool, lambda: Accounts(env=eventsourcing_env(settings.database_url))
-            )
-            keys = SigningKeys(resources.pool, settings.key_encryption_key)
-            await keys.create_table()
-            await keys.ensure_active(clock())
-            refresh_tokens = RefreshTokens(
-                resources.pool, timedelta(days=settings.refresh_token_days)
-            )
-            await refresh_tokens.create_table()
-            failures = FailureLog(resources.pool)
-            await failures.create_table()
-            projector = Projector(
-                application=accounts, read_model=AccountEmails(), pool=resources.pool, idle_wait=0.2
-            )
-            await projector.load_position()  # creates the read model's tables
+        async with ports(settings, clock, app) as (opened, workers):
+            keys = opened.keys
 
             async def jwks() -> dict[str, Any]:
-                return await keys.jwks(clock(), token_settings.lifetime)
+                return await keys.jwks(clock(), lifetime)
 
-            app.state.jwks = jwks
-            app.state.token_verifier = TokenVerifier(
-                jwks,
-                issuer=settings.token_issuer,
-                audience=settings.token_audience,
-                refresh_interval=5,
-                clock=clock,
-            )
-            app.state.sign_in = SignIn(
-                accounts=accounts,
-                pool=resources.pool,
-                keys=keys,
-                refresh_tokens=refresh_tokens,
-                tokens=token_settings,
-                policy=settings.lockout_policy,
-                failures=failures,
-                temporary_password_lifetime=timedelta(hours=settings.temporary_password_hours),
-                reset_interval=timedelta(seconds=settings.password_reset_min_interval_seconds),
-                notifier_public_key=settings.notifier_sealing_public_key,
-                reset_answer_time=timedelta(seconds=settings.password_reset_answer_seconds),
-            )
-            workers: list[Worker] = [
-                projector,
-                OutboxRelay(
-                    application=accounts,
-                    translate=translate(accounts),
-                    publisher=resources.publisher,
-                    pool=resources.pool,
-                    producer=settings.service_name,
+            JWKS.put(app, jwks)
+            TOKEN_VERIFIER.put(
+                app,
+                TokenVerifier(
+                    jwks,
+                    issuer=settings.token_issuer,
+                    audience=settings.token_audience,
+                    refresh_interval=5,
+                    clock=clock,
                 ),
-                resources.consumer([topics.REGISTRATION_EVENTS], registration_handler(accounts)),
-            ]
+            )
+            SIGN_IN.put(app, wire(settings, opened))
+            ACCOUNTS.put(app, opened.accounts)
+            SESSION_COOKIE.put(app, SessionCookie(opened.refresh_tokens.lifetime))
             async with supervised(workers):
                 yield
-            accounts.close()
 
     return create_service_app(
-        settings=settings, routers=[customer_router, public_router], lifespan=lifespan, clock=clock
+        settings=settings,
+        routers=[customer_router, public_router],
+        lifespan=lifespan,
+        clock=clock,
+        errors=ERRORS,
     )
 
 

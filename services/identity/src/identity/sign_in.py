@@ -8,13 +8,11 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NoReturn
-
-import asyncpg
+from typing import Any, NoReturn, Protocol
 
 from claims_shared.auth import SCOPE_CUSTOMER, SCOPE_PASSWORD_CHANGE, SCOPE_STAFF
 from claims_shared.logging import get_logger
-from claims_shared.throttle import FailureLog, LockoutPolicy, TooManyAttempts
+from claims_shared.throttle import FailureRecords, LockoutPolicy, TooManyAttempts
 from identity.application import (
     Accounts,
     Blocked,
@@ -24,9 +22,8 @@ from identity.application import (
     spend_failed_log_in_time,
 )
 from identity.domain import Account
-from identity.lookup import find_account
-from identity.sessions import RefreshTokens
-from identity.tokens import SigningKeys, TokenSettings, access_token
+from identity.sessions import Rotated
+from identity.tokens import SigningKey, TokenSettings, access_token
 
 log = get_logger(__name__)
 
@@ -39,15 +36,44 @@ class Session:
     password_change_required: bool
 
 
+class AccountsByEmail(Protocol):
+    """The log-in lookup (identity.lookup: the AccountEmails read model in PostgreSQL)."""
+
+    async def find(self, email: str) -> uuid.UUID | None: ...
+
+
+class RefreshTokenStore(Protocol):
+    """identity.sessions.RefreshTokens: rotation with reuse detection."""
+
+    @property
+    def lifetime(self) -> timedelta: ...
+
+    async def issue(self, user_id: uuid.UUID, family_id: uuid.UUID, now: datetime) -> str: ...
+
+    async def rotate(self, token: str, now: datetime) -> Rotated: ...
+
+    async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> None: ...
+
+    async def revoke_user(self, user_id: uuid.UUID, now: datetime) -> None: ...
+
+
+class KeyRing(Protocol):
+    """identity.tokens.SigningKeys: the key to sign with, and the public keys to publish."""
+
+    async def current(self, now: datetime) -> SigningKey: ...
+
+    async def jwks(self, now: datetime, token_lifetime: timedelta) -> dict[str, Any]: ...
+
+
 @dataclass
 class SignIn:
     accounts: Accounts
-    pool: asyncpg.Pool
-    keys: SigningKeys
-    refresh_tokens: RefreshTokens
+    emails: AccountsByEmail
+    keys: KeyRing
+    refresh_tokens: RefreshTokenStore
     tokens: TokenSettings
     policy: LockoutPolicy
-    failures: FailureLog
+    failures: FailureRecords
     temporary_password_lifetime: timedelta
     reset_interval: timedelta
     notifier_public_key: str
@@ -57,7 +83,7 @@ class SignIn:
         """`email` as claims_shared.emails normalised it. Unknown emails cost the same hashing
         and are throttled the same way, so neither the answer, nor its timing, nor a 429 tells
         whether an account exists."""
-        account_id = await find_account(self.pool, email)
+        account_id = await self.emails.find(email)
         if account_id is None:
             await self._fail_unknown(email, password, now)
         outcome = await asyncio.to_thread(
@@ -99,7 +125,7 @@ class SignIn:
         hashing), and the answer waits until `reset_answer_time` after the start, a floor well
         above the work, so the database round trips that differ are hidden too."""
         started = time.monotonic()
-        account_id = await find_account(self.pool, email)
+        account_id = await self.emails.find(email)
         prepared = await asyncio.to_thread(prepare_temporary_password, self.notifier_public_key)
         if account_id is not None:
             await asyncio.to_thread(

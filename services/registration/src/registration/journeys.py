@@ -9,8 +9,8 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
-import asyncpg
 from prometheus_client import Counter
 
 from claims_shared.passwords import (
@@ -20,7 +20,7 @@ from claims_shared.passwords import (
     temporary_password,
     verify_password,
 )
-from claims_shared.throttle import FailureLog, LockoutPolicy, TooManyAttempts
+from claims_shared.throttle import FailureRecords, LockoutPolicy, TooManyAttempts
 from registration.application import (
     AlreadyRegistered,
     EmailTaken,
@@ -28,7 +28,6 @@ from registration.application import (
     Registrations,
 )
 from registration.domain import Policy, Registration
-from registration.policies import find_policy
 from registration.typing_rules import policy_number
 
 
@@ -75,11 +74,17 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class PolicyBook(Protocol):
+    """The policy eligibility view (registration.policies.PolicyTable in PostgreSQL)."""
+
+    async def find(self, number: str) -> Policy | None: ...
+
+
 @dataclass
 class Journeys:
     registrations: Registrations
-    pool: asyncpg.Pool
-    failures: FailureLog
+    policies: PolicyBook
+    failures: FailureRecords
     code_policy: LockoutPolicy
     token_lifetime: timedelta
     temporary_password_lifetime: timedelta
@@ -107,7 +112,7 @@ class Journeys:
         record = await self.failures.load(subject)
         if (until := record.blocked_until(now, self.code_policy)) is not None:
             raise TooManyAttempts(until)
-        policy = await find_policy(self.pool, number)
+        policy = await self.policies.find(number)
         if policy is not None and policy.contract_type != "individual":
             raise ContractNotEligible
         if policy is not None and not policy.code_usable(now.date()):
@@ -170,7 +175,7 @@ class Journeys:
             await asyncio.to_thread(spend_equal_time, full_name)
             OUTCOMES.labels("details", "throttled").inc()
             return
-        policy = await find_policy(self.pool, number)
+        policy = await self.policies.find(number)
         reason = await asyncio.to_thread(self._refusal, policy, full_name, born, email)
         if reason is not None:
             await asyncio.to_thread(spend_equal_time, full_name)

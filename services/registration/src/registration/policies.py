@@ -3,13 +3,11 @@ once (the event id is recorded with the row, see claims_shared.idempotency)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncpg
-from aiokafka import ConsumerRecord
 
-from claims_shared.events import PolicyRecorded, decode
+from claims_shared.events import Envelope, PolicyRecorded
 from claims_shared.idempotency import apply_once
+from claims_shared.kafka import EventRoutes
 from registration.domain import Policy
 from registration.typing_rules import policy_number
 
@@ -31,6 +29,16 @@ CREATE TABLE IF NOT EXISTS policies (
 """
 
 
+class PolicyTable:
+    """The view above as journeys.PolicyBook."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def find(self, number: str) -> Policy | None:
+        return await find_policy(self.pool, number)
+
+
 async def find_policy(pool: asyncpg.Pool, number: str) -> Policy | None:
     row = await pool.fetchrow(
         "SELECT policy_number, contract_type, customer_id, full_name, full_name_kana, "
@@ -41,12 +49,11 @@ async def find_policy(pool: asyncpg.Pool, number: str) -> Policy | None:
     return Policy(**dict(row)) if row else None
 
 
-def policy_records_handler(pool: asyncpg.Pool) -> Any:
-    async def handle(record: ConsumerRecord) -> None:
-        envelope = decode(record.value)
-        if not isinstance(envelope.data, PolicyRecorded):
-            return
-        data = envelope.data
+def policy_record_routes(pool: asyncpg.Pool) -> EventRoutes:
+    """The policy records consumer's dispatch table: every PolicyRecorded kept in the view."""
+
+    async def record_policy(recorded: PolicyRecorded, envelope: Envelope[PolicyRecorded]) -> None:
+        """The latest record of the policy replaces the one held, once per event id."""
 
         async def upsert(conn: asyncpg.Connection) -> None:
             await conn.execute(
@@ -54,20 +61,20 @@ def policy_records_handler(pool: asyncpg.Pool) -> Any:
                 "ON CONFLICT (policy_number) DO UPDATE SET contract_type=$2, customer_id=$3, "
                 "full_name=$4, full_name_kana=$5, date_of_birth=$6, code_state=$7, code_hash=$8, "
                 "code_expires_on=$9, valid_from=$10, valid_to=$11, recorded_at=$12",
-                policy_number(data.policy_number),
-                data.contract_type,
-                data.customer_id,
-                data.holder.full_name,
-                data.holder.full_name_kana,
-                data.holder.date_of_birth,
-                data.procedure_code.state,
-                data.procedure_code.hash,
-                data.procedure_code.expires_on,
-                data.valid_from,
-                data.valid_to,
+                policy_number(recorded.policy_number),
+                recorded.contract_type,
+                recorded.customer_id,
+                recorded.holder.full_name,
+                recorded.holder.full_name_kana,
+                recorded.holder.date_of_birth,
+                recorded.procedure_code.state,
+                recorded.procedure_code.hash,
+                recorded.procedure_code.expires_on,
+                recorded.valid_from,
+                recorded.valid_to,
                 envelope.occurred_at,
             )
 
         await apply_once(pool, "registration:policies", str(envelope.event_id), upsert)
 
-    return handle
+    return EventRoutes().on(PolicyRecorded, record_policy)
