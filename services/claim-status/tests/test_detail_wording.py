@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from claim_status.queries import detail
+from claim_status.presentation import detail
 from claim_status_harness import ClaimLog, ClaimStatusService, opened
 
 AT = "2026-11-20T10:00:00+00:00"

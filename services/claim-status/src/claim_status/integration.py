@@ -21,8 +21,8 @@ def translate(domain_event: DomainEventProtocol[Any]) -> list[tuple[str, EventDa
             ClaimStatusChanged(
                 claim_id=domain_event.claim_id,
                 customer_id=domain_event.customer_id,
-                change=domain_event.kind,  # type: ignore[arg-type]
-                stage=domain_event.stage,  # type: ignore[arg-type]
+                change=domain_event.kind,
+                stage=domain_event.stage,
                 sequence=domain_event.sequence,
             ),
         )

@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import orjson
 from eventsourcing.application import LRUCache
 from eventsourcing.domain import DomainEventProtocol
 
-from claim_status.domain import Claim, data_of, evolve
+from claim_status.domain import Claim, ClaimDocument, data_of, evolve
+
+
+def load_document(stored: str | bytes) -> ClaimDocument:
+    """A claim document as this read model stored it. Taken as it is, not validated: `evolve`
+    wrote it, and a document an earlier release wrote must still load (and be shown) as it is."""
+    return cast(ClaimDocument, orjson.loads(stored))
 
 
 class Accidents:
@@ -56,7 +62,7 @@ class Accidents:
             raise
 
     async def _fold_and_write(
-        self, conn: asyncpg.Connection, applied: list[Any], touched: set[str]
+        self, conn: asyncpg.Connection, applied: list[Claim.UpdateApplied], touched: set[str]
     ) -> None:
         claims = await self._current(conn, touched)
         for event in applied:
@@ -94,26 +100,26 @@ class Accidents:
 
     async def _current(
         self, conn: asyncpg.Connection, claim_ids: set[str]
-    ) -> dict[str, dict[str, Any]]:
+    ) -> dict[str, ClaimDocument]:
         """The stored documents of these claims (locked for this transaction), from memory
         where the one held is at the stored sequence."""
         rows = await conn.fetch(
             f"SELECT claim_id, sequence FROM {self.table} WHERE claim_id = ANY($1) FOR UPDATE",
             list(claim_ids),
         )
-        claims: dict[str, dict[str, Any]] = {}
+        claims: dict[str, ClaimDocument] = {}
         stale = []
         for row in rows:
             held = self._held(row["claim_id"])
             if held is not None and held[0] == row["sequence"]:
-                claims[row["claim_id"]] = orjson.loads(held[1])
+                claims[row["claim_id"]] = load_document(held[1])
             else:
                 stale.append(row["claim_id"])
         if stale:
             for row in await conn.fetch(
                 f"SELECT claim_id, detail FROM {self.table} WHERE claim_id = ANY($1)", stale
             ):
-                claims[row["claim_id"]] = orjson.loads(row["detail"])
+                claims[row["claim_id"]] = load_document(row["detail"])
         return claims
 
     def _held(self, claim_id: str) -> tuple[int, bytes] | None:

@@ -1,0 +1,283 @@
+"""How a claim is shown to its customer: the words for stages, coverages and timeline entries in
+Japanese and English, and the shape of the accident list and detail the API answers with. Reads
+the claim document the domain folds (`ClaimDocument`) and decides nothing about the rules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal, TypedDict, TypeVar
+
+from claim_status.domain import (
+    COVERAGES,
+    STAGES,
+    ClaimDocument,
+    Handler,
+    PaymentStatus,
+    TimelineData,
+    TimelineEntry,
+    stages_reached,
+)
+from claims_shared.errors import Message
+from claims_shared.events.claims import CoverageCode, CoverageStatus, StageCode, UpdateType
+
+STAGE_LABELS: dict[StageCode, Message] = {
+    "reported": Message("事故受付", "Accident reported"),
+    "handler_assigned": Message("担当者決定", "Claims handler assigned"),
+    "investigating": Message("損害調査中", "Investigating the damage"),
+    "negotiating": Message("示談交渉中", "Negotiating the settlement"),
+    "payment_processing": Message("保険金お支払い手続中", "Preparing the payment"),
+    "paid": Message("保険金お支払い済", "Paid"),
+    "closed": Message("解決", "Resolved"),
+}
+COVERAGE_LABELS: dict[CoverageCode, Message] = {
+    "bodily_injury": Message("対人賠償", "Bodily injury liability"),
+    "property_damage": Message("対物賠償", "Property damage liability"),
+    "own_vehicle": Message("車両", "Own vehicle"),
+    "personal_injury": Message("人身傷害", "Personal injury"),
+    "passenger": Message("搭乗者傷害", "Passenger injury"),
+}
+COVERAGE_STATUS_LABELS: dict[CoverageStatus, Message] = {
+    "reviewing": Message("確認中", "Being reviewed"),
+    "investigating": Message("損害調査中", "Investigating"),
+    "agreed": Message("示談成立", "Settlement agreed"),
+    "paying": Message("お支払い手続中", "Preparing payment"),
+    "paid": Message("お支払い済", "Paid"),
+    "not_covered": Message("お支払い対象外", "Not covered"),
+}
+TIMELINE_TEXT: dict[UpdateType, Message] = {
+    "claim_opened": Message("事故のご連絡を受け付けました。", "We received your accident report."),
+    "handler_assigned": Message("担当者が決まりました。", "A claims handler was assigned."),
+    "stage_changed": Message("対応状況が「{stage}」になりました。", "The status is now '{stage}'."),
+    "coverage_updated": Message(
+        "{coverage}の状況が「{status}」になりました。",
+        "{coverage}: now '{status}'.",
+    ),
+    "customer_action_requested": Message(
+        "お客さまへのお願い：{description}",
+        "We need from you: {description}",
+    ),
+    "customer_action_completed": Message(
+        "お願いしていた「{description}」を確認しました。",
+        "We received: {description}",
+    ),
+    "payment_scheduled": Message(
+        "{coverage}の保険金 {amount:,}円 のお支払いを予定しています。",
+        "A payment of ¥{amount:,} ({coverage}) is scheduled.",
+    ),
+    "payment_made": Message(
+        "{coverage}の保険金 {amount:,}円 をお支払いしました。",
+        "We paid ¥{amount:,} ({coverage}).",
+    ),
+    "claim_closed": Message("事故の対応が完了しました。", "Your claim is resolved."),
+    "claim_reopened": Message("事故の対応を再開しました。", "Your claim was reopened."),
+    "note_added": Message("{text}", "{text}"),
+}
+"""Each timeline entry in the customer's words, filled from what the timeline kept of it."""
+
+StageState = Literal["done", "current", "skipped", "upcoming"]
+
+
+class Labelled(TypedDict):
+    code: str
+    label: str
+
+
+class StageStepView(TypedDict):
+    code: StageCode
+    label: str
+    state: StageState
+
+
+class TimelineItemView(TypedDict):
+    type: UpdateType
+    at: str
+    text: str
+
+
+class CoverageView(TypedDict):
+    code: CoverageCode
+    label: str
+    status: Labelled
+
+
+class OpenActionView(TypedDict):
+    action_id: str
+    description: str
+    due_date: str | None
+
+
+class PaymentView(TypedDict):
+    payment_id: str
+    coverage: CoverageCode
+    coverage_label: str
+    amount: int
+    status: PaymentStatus
+    date: str | None
+
+
+class AccidentSummaryView(TypedDict):
+    """One accident of the customer's list (the API's AccidentSummary)."""
+
+    claim_id: str
+    accident_date: str
+    summary: str
+    vehicle: str
+    stage: Labelled
+    updated_at: str
+    handler: Handler | None
+
+
+class AccidentDetailView(AccidentSummaryView):
+    """One accident in full (the API's AccidentDetail)."""
+
+    location: str
+    policy_number: str
+    stages: list[StageStepView]
+    timeline: list[TimelineItemView]
+    coverages: list[CoverageView]
+    customer_actions: list[OpenActionView]
+    payments: list[PaymentView]
+
+
+class AccidentPage(TypedDict):
+    """A page of the customer's accident list (the API's AccidentList)."""
+
+    items: list[AccidentSummaryView]
+    next_cursor: str | None
+
+
+Code = TypeVar("Code", bound=str)
+
+
+def _label(labels: Mapping[Code, Message], code: Code, language: str) -> str:
+    """The code's label; a code stored before these labels knew it is shown as it is."""
+    return labels.get(code, Message(code, code)).in_language(language)
+
+
+def summary(claim_id: str, claim: ClaimDocument, language: str) -> AccidentSummaryView:
+    return {
+        "claim_id": claim_id,
+        "accident_date": claim["accident_date"],
+        "summary": claim["summary"],
+        "vehicle": claim["vehicle"],
+        "stage": {"code": claim["stage"], "label": _label(STAGE_LABELS, claim["stage"], language)},
+        "updated_at": claim["updated_at"],
+        "handler": claim["handler"],
+    }
+
+
+def detail(claim_id: str, claim: ClaimDocument, language: str) -> AccidentDetailView:
+    return {
+        **summary(claim_id, claim, language),
+        "location": claim["location"],
+        "policy_number": claim["policy_number"],
+        "stages": stages(claim, language),
+        "timeline": [_timeline_item(entry, language) for entry in reversed(claim["timeline"])],
+        "coverages": [
+            {
+                "code": code,
+                "label": _label(COVERAGE_LABELS, code, language),
+                "status": {
+                    "code": status,
+                    "label": _label(COVERAGE_STATUS_LABELS, status, language),
+                },
+            }
+            for code, status in coverage_statuses(claim)
+        ],
+        "customer_actions": [
+            {
+                "action_id": action_id,
+                "description": action["description"],
+                "due_date": action["due_date"],
+            }
+            for action_id, action in claim["actions"].items()
+            if not action["completed"]
+        ],
+        "payments": [
+            {
+                "payment_id": payment_id,
+                "coverage": payment["coverage"],
+                "coverage_label": _label(COVERAGE_LABELS, payment["coverage"], language),
+                "amount": payment["amount"],
+                "status": payment["status"],
+                "date": payment["date"],
+            }
+            for payment_id, payment in claim["payments"].items()
+        ],
+    }
+
+
+def stages(claim: ClaimDocument, language: str) -> list[StageStepView]:
+    """Every stage with what happened to it, so the customer is not told a stage the claim went
+    past without (示談交渉中 when it went straight to payment) was done: a stage before the
+    current one is done if the timeline shows it was reached, skipped if not; after it,
+    upcoming (even one reached before the claim was closed and reopened)."""
+    reached = stages_reached(claim["timeline"])
+    current = STAGES.index(claim["stage"]) if claim["stage"] in STAGES else -1
+    steps: list[StageStepView] = []
+    for index, code in enumerate(STAGES):
+        state: StageState
+        if index == current:
+            state = "current"
+        elif index > current:
+            state = "upcoming"
+        else:
+            state = "done" if code in reached else "skipped"
+        steps.append({"code": code, "label": _label(STAGE_LABELS, code, language), "state": state})
+    return steps
+
+
+def coverage_statuses(claim: ClaimDocument) -> list[tuple[CoverageCode, CoverageStatus]]:
+    """Each coverage's status as its payments bear it out, in the usual order.
+
+    Adjusters send a coverage's status and its payments as separate updates, so one can lag
+    the other. Told "paying" when every payment of the coverage has been made, the customer
+    sees お支払い手続中 beside お支払い済: it is shown paid. Told "paid" while a payment of it
+    is still only scheduled, it is shown paying: money is still to come. A coverage without
+    payments, or in any other status, is shown as the adjuster set it."""
+    payments = list(claim["payments"].values())
+    shown: list[tuple[CoverageCode, CoverageStatus]] = []
+    for code, status in claim["coverages"].items():
+        theirs = [payment["status"] for payment in payments if payment["coverage"] == code]
+        if status == "paying" and theirs and all(state == "made" for state in theirs):
+            status = "paid"
+        elif status == "paid" and "scheduled" in theirs:
+            status = "paying"
+        shown.append((code, status))
+    return sorted(shown, key=lambda coverage: _coverage_rank(coverage[0]))
+
+
+def _coverage_rank(code: CoverageCode) -> tuple[int, str]:
+    """The contract's order (対人・対物・人身傷害・車両, then 搭乗者傷害); a code stored before the
+    contract knew it comes last."""
+    known = code in COVERAGES
+    return (COVERAGES.index(code) if known else len(COVERAGES), code)
+
+
+def _timeline_item(entry: TimelineEntry, language: str) -> TimelineItemView:
+    text = TIMELINE_TEXT.get(entry["type"], Message("", "")).in_language(language)
+    return {
+        "type": entry["type"],
+        "at": entry["at"],
+        "text": text.format_map(_Blank(_in_words(entry["data"], language))),
+    }
+
+
+def _in_words(told: TimelineData, language: str) -> dict[str, object]:
+    """What the timeline kept of an update, its codes as labels in the customer's language."""
+    words: dict[str, object] = {**told}
+    if "stage" in told:
+        words["stage"] = _label(STAGE_LABELS, told["stage"], language)
+    if "coverage" in told:
+        words["coverage"] = _label(COVERAGE_LABELS, told["coverage"], language)
+    if "status" in told:
+        words["status"] = _label(COVERAGE_STATUS_LABELS, told["status"], language)
+    words.setdefault("description", "")
+    return words
+
+
+class _Blank(dict[str, object]):
+    """Fills a placeholder the timeline did not keep with nothing."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
