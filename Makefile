@@ -47,8 +47,12 @@ faults: setup
 audit: setup
 	$(VENV)/bin/pip-audit -r constraints.txt --strict --progress-spinner off
 
+# The fast tier: application logic with its ports in memory (services/*/tests/fast), no server
+# needed. `make test` runs it too, with the integration tier against real servers.
+FAST_TESTS := $(wildcard services/*/tests/fast)
+
 test-fast: setup
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest $(FAST_TESTS) -p no:devinfra $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,247 @@
+"""Log-in, throttling, lock-out and sessions as a customer meets them, with identity's ports in
+memory (identity_fakes): the HTTP answers are the real ones, no server runs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from claims_shared.events import AccountLocked
+from claims_shared.passwords import hash_password
+from claims_shared.testing import leaving
+from devinfra.testing import ManualClock, in_process
+from identity.integration import translate
+from identity.main import IdentityPorts, build
+from identity.settings import IdentitySettings
+from identity_fakes import in_memory_ports, opening
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Identity:
+    client: httpx.AsyncClient
+    clock: ManualClock
+    ports: IdentityPorts
+
+    def register(self, **overrides: Any) -> str:
+        """An account as identity's consumer creates it from a UserRegistered; its email."""
+        fields: dict[str, Any] = dict(
+            user_id=uuid.uuid4(),
+            email=f"taro.{uuid.uuid4().hex[:8]}@example.jp",
+            customer_id=f"C{uuid.uuid4().hex[:8]}",
+            policy_numbers=["A123456789"],
+            password_hash=hash_password(PASSWORD),
+            must_change_password=False,
+            temporary_password_expires_at=None,
+            language="ja",
+            roles=[],
+        )
+        fields.update(overrides)
+        assert self.ports.accounts.register(**fields)
+        return str(fields["email"])
+
+    async def log_in(self, email: str, password: str, **headers: str) -> httpx.Response:
+        return await self.client.post(
+            "/api/v1/sessions", json={"email": email, "password": password}, headers=headers
+        )
+
+
+@pytest.fixture
+async def identity() -> AsyncIterator[Identity]:
+    clock = ManualClock()
+    settings = IdentitySettings(
+        throttle_after_failures=3,
+        lock_after_failures=5,
+        lock_minutes=30,
+        throttle_first_delay_seconds=2,
+        password_reset_answer_seconds=0.01,
+    )
+    ports = in_memory_ports(settings)
+    async with in_process(build(settings, clock, opening(ports)), "http://identity") as client:
+        yield Identity(client, clock, ports)
+
+
+async def test_a_customer_logs_in_with_their_password(identity: Identity) -> None:
+    email = identity.register()
+
+    response = await identity.log_in(email, PASSWORD)
+
+    assert response.status_code == 200
+    session = response.json()
+    assert session["token_type"] == "Bearer"
+    assert session["expires_in"] == 900
+    assert session["refresh_token"]
+    assert session["password_change_required"] is False
+
+
+async def test_a_wrong_password_is_refused_in_japanese_and_english(identity: Identity) -> None:
+    email = identity.register()
+
+    japanese = await identity.log_in(email, "wrong horse battery")
+    english = await identity.log_in(email, "wrong horse battery", **{"Accept-Language": "en"})
+
+    assert japanese.status_code == 401
+    assert japanese.json() == {
+        "code": "invalid_credentials",
+        "message": "メールアドレスまたはパスワードが正しくありません。",
+    }
+    assert english.json()["message"] == "The email address or password is incorrect."
+
+
+async def test_an_unknown_email_gets_the_same_answer_as_a_wrong_password(
+    identity: Identity,
+) -> None:
+    email = identity.register()
+
+    wrong = await identity.log_in(email, "wrong horse battery")
+    unknown = await identity.log_in("nobody@example.jp", PASSWORD)
+
+    assert (unknown.status_code, unknown.json()) == (wrong.status_code, wrong.json())
+
+
+async def test_failures_past_the_throttle_make_the_customer_wait_twice_as_long_each_time(
+    identity: Identity,
+) -> None:
+    email = identity.register()
+    for _ in range(3):
+        assert (await identity.log_in(email, "wrong horse battery")).status_code == 401
+
+    first_wait = await identity.log_in(email, PASSWORD)
+    identity.clock.advance(seconds=2)
+    assert (await identity.log_in(email, "wrong horse battery")).status_code == 401
+    second_wait = await identity.log_in(email, PASSWORD)
+
+    assert first_wait.status_code == 429
+    assert first_wait.json()["code"] == "too_many_attempts"
+    assert first_wait.headers["Retry-After"] == "2"
+    assert second_wait.headers["Retry-After"] == "4"
+
+
+async def test_the_lock_out_refuses_even_the_right_password_for_its_whole_length(
+    identity: Identity,
+) -> None:
+    email = identity.register()
+    for _ in range(5):
+        assert (await identity.log_in(email, "wrong horse battery")).status_code == 401
+        identity.clock.advance(seconds=60)  # past each throttle delay: only the lock is left
+    identity.clock.advance(seconds=-60)
+
+    locked = await identity.log_in(email, PASSWORD)
+    identity.clock.advance(minutes=29)
+    still_locked = await identity.log_in(email, PASSWORD)
+
+    assert locked.status_code == 429
+    assert locked.json() == {
+        "code": "too_many_attempts",
+        "message": "ログインの失敗が続いたため、しばらくログインできません。"
+        "時間をおいてお試しください。",
+    }
+    assert locked.headers["Retry-After"] == str(30 * 60)
+    assert still_locked.headers["Retry-After"] == "60"
+
+
+async def test_the_right_password_works_again_once_the_lock_has_run_out(
+    identity: Identity,
+) -> None:
+    email = identity.register()
+    for _ in range(5):
+        await identity.log_in(email, "wrong horse battery")
+        identity.clock.advance(seconds=60)
+    identity.clock.advance(minutes=30)
+
+    assert (await identity.log_in(email, PASSWORD)).status_code == 200
+
+
+async def test_a_lock_out_is_told_to_the_customer_by_an_account_locked_event(
+    identity: Identity,
+) -> None:
+    email = identity.register()
+    for _ in range(5):
+        await identity.log_in(email, "wrong horse battery")
+        identity.clock.advance(seconds=60)
+
+    told = leaving(identity.ports.accounts, translate(identity.ports.accounts))
+
+    assert [type(data) for data in told] == [AccountLocked]
+    assert isinstance(told[0], AccountLocked)
+    assert told[0].email == email
+    assert told[0].failed_attempts == 5
+
+
+async def test_unknown_emails_are_throttled_like_accounts(identity: Identity) -> None:
+    """A 429 must not tell an attacker which addresses have accounts."""
+    for _ in range(3):
+        assert (await identity.log_in("guess@example.jp", "a guessed password")).status_code == 401
+
+    throttled = await identity.log_in("guess@example.jp", "a guessed password")
+
+    assert throttled.status_code == 429
+    assert throttled.headers["Retry-After"] == "2"
+
+
+async def test_a_temporary_password_only_lets_the_customer_change_it(identity: Identity) -> None:
+    email = identity.register(
+        must_change_password=True,
+        temporary_password_expires_at=identity.clock.now.replace(year=2027),
+    )
+
+    session = (await identity.log_in(email, PASSWORD)).json()
+
+    assert session["password_change_required"] is True
+    assert session["refresh_token"] is None
+
+
+async def test_an_expired_temporary_password_is_refused_with_its_own_reason(
+    identity: Identity,
+) -> None:
+    email = identity.register(
+        must_change_password=True, temporary_password_expires_at=identity.clock.now
+    )
+    identity.clock.advance(seconds=1)
+
+    response = await identity.log_in(email, PASSWORD, **{"Accept-Language": "en"})
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "temporary_password_expired"
+    assert "temporary password has expired" in response.json()["message"]
+
+
+async def test_a_refresh_token_used_twice_ends_the_whole_session(identity: Identity) -> None:
+    email = identity.register()
+    first = (await identity.log_in(email, PASSWORD)).json()["refresh_token"]
+
+    rotated = await identity.client.post("/api/v1/sessions/refresh", json={"refresh_token": first})
+    replayed = await identity.client.post("/api/v1/sessions/refresh", json={"refresh_token": first})
+    after = await identity.client.post(
+        "/api/v1/sessions/refresh", json={"refresh_token": rotated.json()["refresh_token"]}
+    )
+
+    assert rotated.status_code == 200
+    assert replayed.status_code == 401
+    assert replayed.json()["code"] == "invalid_refresh_token"
+    assert after.status_code == 401
+
+
+async def test_changing_the_password_ends_the_other_sessions(identity: Identity) -> None:
+    email = identity.register()
+    other_device = (await identity.log_in(email, PASSWORD)).json()["refresh_token"]
+    session = (await identity.log_in(email, PASSWORD)).json()
+
+    changed = await identity.client.put(
+        "/api/v1/me/password",
+        json={"current_password": PASSWORD, "new_password": "山田家の新しい合言葉2026"},
+        headers={"Authorization": f"Bearer {session['access_token']}"},
+    )
+    refreshed = await identity.client.post(
+        "/api/v1/sessions/refresh", json={"refresh_token": other_device}
+    )
+
+    assert changed.status_code == 204
+    assert refreshed.status_code == 401
+    assert (await identity.log_in(email, "山田家の新しい合言葉2026")).status_code == 200
