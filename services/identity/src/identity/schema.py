@@ -1,0 +1,51 @@
+"""identity's tables, as its migrations (identity/migrations/versions) leave them. Queries use
+asyncpg and plain SQL; these descriptions exist so a test can compare them with a migrated
+database, and must change together with every revision that changes a table."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, Index, LargeBinary, MetaData, Table, Text, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
+
+from claims_shared import schema as shared
+from claims_shared.migrations import ServiceSchema, eventsourcing_tables
+from identity.application import Accounts
+
+metadata = MetaData()
+
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("kid", Text, primary_key=True),
+    Column("private_key", LargeBinary, nullable=False),  # sealed with the key-encryption key
+    Column("public_jwk", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("retired_at", DateTime(timezone=True)),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("token_hash", Text, primary_key=True),
+    Column("family_id", Uuid, nullable=False),
+    Column("user_id", Uuid, nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    Index("refresh_tokens_family", "family_id"),
+    Index("refresh_tokens_user", "user_id"),
+)
+
+account_emails = Table(  # the log-in lookup, a read model of the Account events
+    "account_emails",
+    metadata,
+    Column("email", Text, primary_key=True),
+    Column("account_id", Uuid, nullable=False, unique=True),
+)
+
+failure_records = shared.failure_records(metadata)
+projection_positions = shared.projection_positions(metadata)
+relay_positions = shared.relay_positions(metadata)
+
+SCHEMA = ServiceSchema("identity", metadata, eventsourcing_tables(Accounts.name))
