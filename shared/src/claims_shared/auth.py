@@ -4,6 +4,9 @@ Tokens are JWTs signed with EdDSA (Ed25519); the algorithm is pinned (never take
 token's header), issuer, audience, exp and nbf are checked, and the key is chosen by `kid` from
 identity's JWKS. An unknown kid triggers one refresh of the key set (key rotation), at most once
 every `refresh_interval` seconds so a flood of forged kids cannot hammer identity.
+
+Routes take the caller as a typed dependency (`CurrentCustomer`, `PasswordChanger`,
+`staff_with_role`); the composition root puts the verifier with `TOKEN_VERIFIER.put(app, ...)`.
 """
 
 from __future__ import annotations
@@ -12,14 +15,15 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import jwt
-from fastapi import Request
+from fastapi import Depends, Request
 
 from claims_shared.clock import Clock, system_clock
-from claims_shared.errors import ApiError, Message
+from claims_shared.errors import Message, Refusal
+from claims_shared.web import Wired
 
 ALGORITHM = "EdDSA"
 
@@ -33,6 +37,10 @@ PASSWORD_CHANGE_FIRST = Message(
     "仮パスワードでログインしています。先にパスワードを変更してください。",
     "You logged in with a temporary password. Please change your password first.",
 )
+NO_TOKEN = Refusal(401, "unauthenticated", UNAUTHENTICATED)
+INVALID_TOKEN = Refusal(401, "invalid_token", UNAUTHENTICATED)
+CHANGE_PASSWORD_FIRST = Refusal(403, "password_change_required", PASSWORD_CHANGE_FIRST)
+NOT_ALLOWED = Refusal(403, "forbidden", FORBIDDEN)
 
 
 @dataclass(frozen=True)
@@ -102,11 +110,8 @@ class TokenVerifier:
             )
             self._check_lifetime(claims)
         except (jwt.PyJWTError, KeyError, ValueError, TypeError) as error:
-            raise ApiError(
-                401,
-                "invalid_token",
-                UNAUTHENTICATED,
-                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            raise INVALID_TOKEN.error(
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'}
             ) from error
         return Principal(
             user_id=str(claims["sub"]),
@@ -141,41 +146,53 @@ class TokenVerifier:
         return self._keys[kid]
 
 
+TOKEN_VERIFIER = Wired[TokenVerifier]("token_verifier")
+
+
 def _bearer(request: Request) -> str:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "unauthenticated", UNAUTHENTICATED, {"WWW-Authenticate": "Bearer"})
+        raise NO_TOKEN.error({"WWW-Authenticate": "Bearer"})
     return token.strip()
 
 
-async def _principal(request: Request) -> Principal:
-    verifier: TokenVerifier = request.app.state.token_verifier
-    return await verifier.verify(_bearer(request))
+async def _principal(
+    token: Annotated[str, Depends(_bearer)],
+    verifier: Annotated[TokenVerifier, Depends(TOKEN_VERIFIER)],
+) -> Principal:
+    return await verifier.verify(token)
 
 
-async def current_customer(request: Request) -> Principal:
+Caller = Annotated[Principal, Depends(_principal)]
+"""Whoever the bearer token names, before any check of what they may do."""
+
+
+async def current_customer(principal: Caller) -> Principal:
     """A customer with a full session; a must-change-password token is told to change it first."""
-    principal = await _principal(request)
     if SCOPE_CUSTOMER in principal.scopes and principal.customer_id:
         return principal
     if SCOPE_PASSWORD_CHANGE in principal.scopes:
-        raise ApiError(403, "password_change_required", PASSWORD_CHANGE_FIRST)
-    raise ApiError(403, "forbidden", FORBIDDEN)
+        raise CHANGE_PASSWORD_FIRST.error()
+    raise NOT_ALLOWED.error()
 
 
-async def password_changer(request: Request) -> Principal:
+async def password_changer(principal: Caller) -> Principal:
     """A customer allowed to change their password: full sessions and must-change tokens."""
-    principal = await _principal(request)
     if principal.scopes & {SCOPE_CUSTOMER, SCOPE_PASSWORD_CHANGE} and principal.customer_id:
         return principal
-    raise ApiError(403, "forbidden", FORBIDDEN)
+    raise NOT_ALLOWED.error()
 
 
-def staff_with_role(role: str) -> Callable[[Request], Awaitable[Principal]]:
-    async def dependency(request: Request) -> Principal:
-        principal = await _principal(request)
+def staff_with_role(role: str) -> Callable[[Principal], Awaitable[Principal]]:
+    async def dependency(principal: Caller) -> Principal:
         if SCOPE_STAFF in principal.scopes and role in principal.roles:
             return principal
-        raise ApiError(403, "forbidden", FORBIDDEN)
+        raise NOT_ALLOWED.error()
 
     return dependency
+
+
+CurrentCustomer = Annotated[Principal, Depends(current_customer)]
+PasswordChanger = Annotated[Principal, Depends(password_changer)]
+NOT_SIGNED_IN = (NO_TOKEN, INVALID_TOKEN)
+"""What any of these dependencies may answer before looking at scopes, for `responses_for`."""

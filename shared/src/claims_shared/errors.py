@@ -1,14 +1,21 @@
 """The one error format of every API: JSON `{code, message}` with the message in the request's
-language (Japanese by default, English with Accept-Language: en)."""
+language (Japanese by default, English with Accept-Language: en).
+
+Each service answers its own exceptions from one `ErrorTable` (exception -> status, code,
+message), installed once by the app factory; the routes' documented `responses=` come from the
+same table (`responses_for`), so what the OpenAPI promises is what the handlers answer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from claims_shared.logging import get_logger
@@ -53,6 +60,108 @@ class ApiError(Exception):
         self.code = code
         self.message = message
         self.headers = headers or {}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An answer given instead of a result. The same value is a row of an ErrorTable, is raised
+    where no exception of the layers below fits (`raise NOT_FOUND.error()`), and is documented
+    in the OpenAPI (`ErrorTable.responses_for`)."""
+
+    status: int
+    code: str
+    message: Message
+
+    def error(self, headers: dict[str, str] | None = None) -> ApiError:
+        return ApiError(self.status, self.code, self.message, headers)
+
+    @property
+    def description(self) -> str:
+        return f"`{self.code}`: {self.message.en}"
+
+
+E = TypeVar("E", bound=Exception)
+
+
+@dataclass(frozen=True)
+class RefusalFrom(Generic[E]):
+    """A row whose code or message the exception itself carries (a refused password names the
+    rule it breaks); `description` says in the OpenAPI which codes to expect."""
+
+    status: int
+    description: str
+    words: Callable[[E], tuple[str, Message]]
+
+    def refusal(self, error: E) -> Refusal:
+        code, message = self.words(error)
+        return Refusal(self.status, code, message)
+
+
+@runtime_checkable
+class RetryLater(Protocol):
+    """An exception that knows when to try again (claims_shared.throttle.TooManyAttempts): its
+    answer carries Retry-After, counted from the request's own time."""
+
+    def retry_after(self, now: datetime) -> int: ...
+
+
+class ErrorBody(BaseModel):
+    """What every refusal answers (a refused field list adds `errors`)."""
+
+    code: str
+    message: str
+
+
+Row = Refusal | RefusalFrom[Any]
+Responses = dict[int | str, dict[str, Any]]
+
+
+class ErrorTable:
+    """One service's exceptions and their answers, e.g.
+    `ErrorTable({InvalidCredentials: Refusal(401, "invalid_credentials", INVALID_CREDENTIALS)})`.
+    Routes do not catch these: the app factory installs one handler for each row."""
+
+    def __init__(self, rows: Mapping[type[Exception], Row]) -> None:
+        self._rows = dict(rows)
+
+    def refusal(self, error: Exception) -> Refusal:
+        """The row of the nearest class in the exception's MRO, as Starlette picks the handler."""
+        for kind in type(error).__mro__:
+            row = self._rows.get(kind)
+            if isinstance(row, Refusal):
+                return row
+            if row is not None:
+                return row.refusal(error)
+        raise LookupError(f"{type(error).__name__} has no row in this error table")
+
+    def install(self, app: FastAPI, now: Callable[[Request], datetime]) -> None:
+        async def answer(request: Request, error: Exception) -> JSONResponse:
+            refusal = self.refusal(error)
+            headers = {}
+            if isinstance(error, RetryLater):
+                headers["Retry-After"] = str(error.retry_after(now(request)))
+            return error_response(request, refusal.status, refusal.code, refusal.message, headers)
+
+        for kind in self._rows:
+            app.add_exception_handler(kind, answer)
+
+    def responses_for(self, *answers: type[Exception] | Refusal) -> Responses:
+        """The OpenAPI `responses=` of a route that may raise these exceptions (rows of this
+        table) or give these refusals, grouped by status with the codes each may carry."""
+        described: dict[int, list[str]] = {}
+        for answer in answers:
+            status, description = self._described(answer)
+            described.setdefault(status, []).append(description)
+        return {
+            status: {"model": ErrorBody, "description": "\n\n".join(descriptions)}
+            for status, descriptions in sorted(described.items())
+        }
+
+    def _described(self, answer: type[Exception] | Refusal) -> tuple[int, str]:
+        if isinstance(answer, Refusal):
+            return answer.status, answer.description
+        row = self._rows[answer]
+        return row.status, row.description
 
 
 GENERIC = {

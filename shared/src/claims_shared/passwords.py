@@ -18,7 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from nacl.public import PrivateKey, PublicKey, SealedBox
 
-from claims_shared.errors import Message
+from claims_shared.errors import Message, RefusalFrom
 
 # OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1 at minimum.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -110,6 +110,21 @@ class PasswordRefused(Exception):
     def __init__(self, refusal: PasswordRefusal) -> None:
         super().__init__(refusal.code)
         self.refusal = refusal
+
+
+def _refusal_words(error: PasswordRefused) -> tuple[str, Message]:
+    return error.refusal.code, error.refusal.message
+
+
+PASSWORD_REFUSED = RefusalFrom[PasswordRefused](
+    422,
+    ", ".join(
+        f"`{r.code}`" for r in (TOO_SHORT, TOO_LONG, SAME_AS_EMAIL, SAME_AS_CURRENT, TOO_COMMON)
+    )
+    + ": the new password breaks that rule",
+    _refusal_words,
+)
+"""The row of an API's ErrorTable for PasswordRefused: 422 with the broken rule's own code."""
 
 
 def refuse_password(

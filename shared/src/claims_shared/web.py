@@ -1,5 +1,6 @@
-"""The FastAPI app factory every service uses: /healthz, /readyz, /metrics, the JSON error format,
-request logging with request ids, and the maintenance window for customer-facing routers."""
+"""The FastAPI app factory every service uses: /healthz, /readyz, /metrics, the JSON error format
+and the service's error table, request logging with request ids, the maintenance window for
+customer-facing routers, and the typed dependencies routes take (`Now`, `Language`, `Wired`)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,21 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
+from typing import Annotated, Generic, TypeVar
 
 import structlog
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 from claims_shared.clock import Clock, system_clock
-from claims_shared.errors import ApiError, Message, install_error_handlers
+from claims_shared.errors import (
+    ErrorTable,
+    Message,
+    Refusal,
+    install_error_handlers,
+    request_language,
+)
 from claims_shared.logging import get_logger
 from claims_shared.maintenance import MaintenanceSchedule
 from claims_shared.settings import ServiceSettings
@@ -44,6 +52,29 @@ MAINTENANCE = Message(
     "The service is under scheduled maintenance. Please try again when it has ended.",
 )
 
+T = TypeVar("T")
+
+
+class Wired(Generic[T]):
+    """Something the composition root builds and routes take as a dependency: main.py calls
+    `SIGN_IN.put(app, sign_in)`, a route names `Annotated[SignIn, Depends(SIGN_IN)]`. The value
+    lives in app.state under `name`, where tests may read it too."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def put(self, app: FastAPI, value: T) -> None:
+        setattr(app.state, self.name, value)
+
+    def __call__(self, request: Request) -> T:
+        value: T = getattr(request.app.state, self.name)
+        return value
+
+
+CLOCK = Wired[Clock]("clock")
+MAINTENANCE_SCHEDULE = Wired[MaintenanceSchedule]("maintenance")
+READINESS = Wired[dict[str, ReadinessCheck]]("readiness")
+
 
 def create_service_app(
     *,
@@ -52,8 +83,10 @@ def create_service_app(
     readiness: Mapping[str, ReadinessCheck] | None = None,
     lifespan: Lifespan | None = None,
     clock: Clock = system_clock,
+    errors: ErrorTable | None = None,
     version: str = "1.0.0",
 ) -> FastAPI:
+    """`errors` is the service's table of its own exceptions and their answers."""
     app = FastAPI(
         title=f"claims-status {settings.service_name}",
         version=version,
@@ -62,12 +95,14 @@ def create_service_app(
         # Host header (an open redirect behind the gateway) and it was not {code, message}.
         redirect_slashes=False,
     )
-    app.state.maintenance = MaintenanceSchedule.parse(
-        settings.maintenance_windows, settings.maintenance_timezone
+    MAINTENANCE_SCHEDULE.put(
+        app, MaintenanceSchedule.parse(settings.maintenance_windows, settings.maintenance_timezone)
     )
-    app.state.clock = clock
-    app.state.readiness = dict(readiness or {})
+    CLOCK.put(app, clock)
+    READINESS.put(app, dict(readiness or {}))
     install_error_handlers(app)
+    if errors is not None:
+        errors.install(app, request_time)
     app.add_middleware(RefuseUnsafeCharacters)  # inside the request context: it is logged
     _install_request_context(app, settings.service_name)
     app.include_router(_operations_router())
@@ -77,17 +112,29 @@ def create_service_app(
 
 
 def request_time(request: Request) -> datetime:
-    """Now, by the app's clock (injectable, so tests can move time)."""
-    now: datetime = request.app.state.clock()
+    """Now, by the app's clock (injectable, so tests can move time), read once a request: the
+    maintenance check, the route and an error's Retry-After all count from the same instant."""
+    now: datetime | None = getattr(request.state, "now", None)
+    if now is None:
+        now = CLOCK(request)()
+        request.state.now = now
     return now
 
 
-async def outside_maintenance(request: Request) -> None:
+Now = Annotated[datetime, Depends(request_time)]
+Language = Annotated[str, Depends(request_language)]
+"""'ja' or 'en', as the caller's Accept-Language prefers."""
+
+UNDER_MAINTENANCE = Refusal(503, "maintenance", MAINTENANCE)
+
+
+async def outside_maintenance(
+    now: Now, schedule: Annotated[MaintenanceSchedule, Depends(MAINTENANCE_SCHEDULE)]
+) -> None:
     """Dependency for customer-facing routers: 503 with Retry-After inside the window."""
-    schedule: MaintenanceSchedule = request.app.state.maintenance
-    retry_after = schedule.retry_after_seconds(request_time(request))
+    retry_after = schedule.retry_after_seconds(now)
     if retry_after is not None:
-        raise ApiError(503, "maintenance", MAINTENANCE, {"Retry-After": str(retry_after)})
+        raise UNDER_MAINTENANCE.error({"Retry-After": str(retry_after)})
 
 
 def _install_request_context(app: FastAPI, service: str) -> None:
@@ -134,8 +181,9 @@ def _operations_router() -> APIRouter:
         return {"status": "ok"}
 
     @router.get("/readyz", responses={503: {"description": "a dependency is not ready"}})
-    async def readyz(request: Request) -> JSONResponse:
-        checks: Mapping[str, ReadinessCheck] = request.app.state.readiness
+    async def readyz(
+        checks: Annotated[Mapping[str, ReadinessCheck], Depends(READINESS)],
+    ) -> JSONResponse:
         results = dict(
             zip(checks, await asyncio.gather(*map(_check, checks.values())), strict=True)
         )

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import binascii
 import json
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from datetime import date
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from claim_status.domain import InvalidUpdate
 from claim_status.intake import UpdateIntake
 from claim_status.queries import AccidentQueries, decode_cursor
-from claims_shared.auth import Principal, current_customer, staff_with_role
-from claims_shared.errors import ApiError, Message, request_language
+from claims_shared.auth import (
+    CHANGE_PASSWORD_FIRST,
+    NOT_ALLOWED,
+    NOT_SIGNED_IN,
+    CurrentCustomer,
+    Principal,
+    staff_with_role,
+)
+from claims_shared.errors import ErrorTable, Message, Refusal, RefusalFrom
 from claims_shared.events.claims import AnyAdjusterUpdate
-from claims_shared.web import outside_maintenance
+from claims_shared.web import Language, Wired, outside_maintenance
 
 NOT_FOUND = Message("該当する事故が見つかりません。", "No such accident.")
 BAD_CURSOR = Message("ページの指定が正しくありません。", "The page cursor is not valid.")
@@ -23,6 +32,33 @@ INVALID_UPDATE = Message("この更新は受け付けられません。", "This 
 WRONG_CLAIM = Message(
     "URLと本文の事故番号が一致しません。", "The claim id in the path and in the body differ."
 )
+
+ACCIDENT_NOT_FOUND = Refusal(404, "not_found", NOT_FOUND)
+INVALID_CURSOR = Refusal(400, "invalid_cursor", BAD_CURSOR)
+CLAIM_ID_MISMATCH = Refusal(422, "claim_id_mismatch", WRONG_CLAIM)
+
+
+def _invalid_update_words(error: InvalidUpdate) -> tuple[str, Message]:
+    """The rule the update breaks, as the domain told it, after the fixed sentence."""
+    return "invalid_update", Message(
+        f"{INVALID_UPDATE.ja}（{error}）", f"{INVALID_UPDATE.en} ({error})"
+    )
+
+
+ERRORS = ErrorTable(
+    {
+        InvalidUpdate: RefusalFrom(
+            422,
+            "`invalid_update`: the update breaks a rule, named in the message",
+            _invalid_update_words,
+        ),
+    }
+)
+"""claim-status's refusals, installed by claim_status.main through the app factory."""
+
+QUERIES = Wired[AccidentQueries]("queries")
+INTAKE = Wired[UpdateIntake]("intake")
+Adjuster = Annotated[Principal, Depends(staff_with_role("adjuster"))]
 
 
 class Handler(BaseModel):
@@ -103,62 +139,55 @@ class Received(BaseModel):
     outcome: str = Field(description="applied, duplicate, or held (waiting for an earlier update)")
 
 
-def _queries(request: Request) -> AccidentQueries:
-    queries: AccidentQueries = request.app.state.queries
-    return queries
+def _page_start(
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> tuple[date, str] | None:
+    """Where the page starts: after the last accident of the page that handed out `cursor`."""
+    if not cursor:
+        return None
+    try:
+        return decode_cursor(cursor)
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as error:
+        raise INVALID_CURSOR.error() from error
 
 
 customer_router = APIRouter(
     prefix="/api/v1/me", tags=["customers"], dependencies=[Depends(outside_maintenance)]
 )
 adjuster_router = APIRouter(prefix="/api/v1/adjuster", tags=["adjusters"])
+SIGNED_IN_CUSTOMER = (*NOT_SIGNED_IN, CHANGE_PASSWORD_FIRST, NOT_ALLOWED)
 
 
 @customer_router.get(
-    "/accidents",
-    response_model=AccidentList,
-    responses={
-        401: {"description": "not logged in"},
-        403: {"description": "not a customer session"},
-    },
+    "/accidents", response_model=AccidentList, responses=ERRORS.responses_for(*SIGNED_IN_CUSTOMER)
 )
 async def list_accidents(
-    request: Request,
-    customer: Annotated[Principal, Depends(current_customer)],
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    customer: CurrentCustomer,
+    queries: Annotated[AccidentQueries, Depends(QUERIES)],
+    language: Language,
+    position: Annotated[tuple[date, str] | None, Depends(_page_start)],
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
-) -> dict[str, Any]:
-    try:
-        position = decode_cursor(cursor) if cursor else None
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as error:
-        raise ApiError(400, "invalid_cursor", BAD_CURSOR) from error
+) -> Mapping[str, object]:
     assert customer.customer_id is not None
-    items, next_cursor = await _queries(request).list_for(
-        customer.customer_id, limit, position, request_language(request)
-    )
+    items, next_cursor = await queries.list_for(customer.customer_id, limit, position, language)
     return {"items": items, "next_cursor": next_cursor}
 
 
 @customer_router.get(
     "/accidents/{claim_id}",
     response_model=AccidentDetail,
-    responses={
-        401: {"description": "not logged in"},
-        403: {"description": "not a customer session"},
-        404: {"description": "no such accident of this customer"},
-    },
+    responses=ERRORS.responses_for(*SIGNED_IN_CUSTOMER, ACCIDENT_NOT_FOUND),
 )
 async def accident_detail(
     claim_id: Annotated[str, Field(max_length=100)],
-    request: Request,
-    customer: Annotated[Principal, Depends(current_customer)],
-) -> dict[str, Any]:
+    customer: CurrentCustomer,
+    queries: Annotated[AccidentQueries, Depends(QUERIES)],
+    language: Language,
+) -> Mapping[str, object]:
     assert customer.customer_id is not None
-    found = await _queries(request).detail_for(
-        customer.customer_id, claim_id, request_language(request)
-    )
+    found = await queries.detail_for(customer.customer_id, claim_id, language)
     if found is None:
-        raise ApiError(404, "not_found", NOT_FOUND)
+        raise ACCIDENT_NOT_FOUND.error()
     return found
 
 
@@ -166,28 +195,16 @@ async def accident_detail(
     "/claims/{claim_id}/updates",
     status_code=202,
     response_model=Received,
-    responses={
-        401: {"description": "not logged in"},
-        403: {"description": "not an adjuster"},
-        422: {"description": "the update breaks a rule"},
-    },
+    responses=ERRORS.responses_for(*NOT_SIGNED_IN, NOT_ALLOWED, CLAIM_ID_MISMATCH, InvalidUpdate),
 )
 async def receive_update(
     claim_id: str,
     update: AnyAdjusterUpdate,
-    request: Request,
-    adjuster: Annotated[Principal, Depends(staff_with_role("adjuster"))],
+    adjuster: Adjuster,
+    intake: Annotated[UpdateIntake, Depends(INTAKE)],
 ) -> Received:
     """The same AdjusterUpdate as on claims.adjuster-updates, through the same handler."""
     if update.claim_id != claim_id:
-        raise ApiError(422, "claim_id_mismatch", WRONG_CLAIM)
-    intake: UpdateIntake = request.app.state.intake
-    try:
-        outcome = await intake.receive(update)
-    except InvalidUpdate as error:
-        raise ApiError(
-            422,
-            "invalid_update",
-            Message(f"{INVALID_UPDATE.ja}（{error}）", f"{INVALID_UPDATE.en} ({error})"),
-        ) from error
+        raise CLAIM_ID_MISMATCH.error()
+    outcome = await intake.receive(update)
     return Received(outcome=outcome if isinstance(outcome, str) else outcome.value)

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from claim_status.api import adjuster_router, customer_router
+from claim_status.api import ERRORS, INTAKE, QUERIES, adjuster_router, customer_router
 from claim_status.application import Claims
 from claim_status.intake import HELD_DDL, UpdateIntake
 from claim_status.integration import translate
@@ -16,7 +16,7 @@ from claim_status.operations import Sweeper
 from claim_status.queries import AccidentQueries
 from claim_status.read_model import Accidents
 from claim_status.settings import ClaimStatusSettings
-from claims_shared.auth import KeyFetcher, TokenVerifier, jwks_fetcher
+from claims_shared.auth import TOKEN_VERIFIER, KeyFetcher, TokenVerifier, jwks_fetcher
 from claims_shared.clock import Clock, system_clock
 from claims_shared.database import create_schema, start_application
 from claims_shared.events import topics
@@ -59,13 +59,16 @@ def build(
                 clock,
                 timedelta(seconds=settings.hold_early_updates_seconds),
             )
-            app.state.intake = intake
-            app.state.queries = AccidentQueries(resources.pool, read_model)
-            app.state.token_verifier = TokenVerifier(
-                fetch_keys or jwks_fetcher(settings.identity_jwks_url),
-                issuer=settings.token_issuer,
-                audience=settings.token_audience,
-                clock=clock,
+            INTAKE.put(app, intake)
+            QUERIES.put(app, AccidentQueries(resources.pool, read_model))
+            TOKEN_VERIFIER.put(
+                app,
+                TokenVerifier(
+                    fetch_keys or jwks_fetcher(settings.identity_jwks_url),
+                    issuer=settings.token_issuer,
+                    audience=settings.token_audience,
+                    clock=clock,
+                ),
             )
             available: dict[str, Worker] = {
                 "projection": projector,
@@ -93,6 +96,7 @@ def build(
         routers=[customer_router, adjuster_router],
         lifespan=lifespan,
         clock=clock,
+        errors=ERRORS,
     )
 
 

@@ -1,25 +1,27 @@
-"""identity's HTTP API: parse, authorise, call, map errors; nothing else."""
+"""identity's HTTP API: parse, authorise, call; the answers to refusals are in ERRORS."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import Counter
 from pydantic import BaseModel
 
-from claims_shared.auth import Principal, current_customer, password_changer
+from claims_shared.auth import NOT_SIGNED_IN, CurrentCustomer, KeyFetcher, PasswordChanger
 from claims_shared.emails import EmailAddress
-from claims_shared.errors import ApiError, Message, request_language
+from claims_shared.errors import ErrorTable, Message, Refusal
 from claims_shared.inputs import OpaqueToken, Password, RequestBody
-from claims_shared.passwords import PasswordRefused
+from claims_shared.passwords import PASSWORD_REFUSED, PasswordRefused
 from claims_shared.throttle import TooManyAttempts
-from claims_shared.web import outside_maintenance, request_time
+from claims_shared.web import Language, Now, Wired, outside_maintenance
 from identity.application import (
     AccountNotFound,
+    Accounts,
     CurrentPasswordIncorrect,
     InvalidCredentials,
     TemporaryPasswordExpired,
@@ -57,6 +59,58 @@ RESET_ACCEPTED = Message(
     "ご登録のメールアドレスであれば、仮パスワードをお送りしました。メールをご確認ください。",
     "If this address is registered, we have sent a temporary password. Please check your mail.",
 )
+
+SESSION_ENDED = Refusal(401, "invalid_refresh_token", REFRESH_INVALID)
+ERRORS = ErrorTable(
+    {
+        InvalidCredentials: Refusal(401, "invalid_credentials", INVALID_CREDENTIALS),
+        TemporaryPasswordExpired: Refusal(401, "temporary_password_expired", TEMPORARY_EXPIRED),
+        TooManyAttempts: Refusal(429, "too_many_attempts", TOO_MANY_ATTEMPTS),
+        RefreshTokenInvalid: SESSION_ENDED,
+        CurrentPasswordIncorrect: Refusal(401, "current_password_incorrect", CURRENT_INCORRECT),
+        PasswordRefused: PASSWORD_REFUSED,
+        # a valid token whose account is gone (/me); a refresh tells it as SESSION_ENDED
+        AccountNotFound: Refusal(401, "invalid_token", REFRESH_INVALID),
+    }
+)
+"""identity's refusals, installed by identity.main through the app factory."""
+
+SIGN_IN = Wired[SignIn]("sign_in")
+ACCOUNTS = Wired[Accounts]("accounts")
+JWKS = Wired[KeyFetcher]("jwks")
+
+
+# The web front asks for the refresh token as a cookie that page scripts cannot read (HttpOnly,
+# scoped to the session routes, SameSite=Strict); the app keeps taking it in the body. Using the
+# cookie needs this header too, which a foreign site cannot send without a CORS preflight.
+SESSION_COOKIE_NAME = "claims_session"
+SESSION_COOKIE_PATH = "/api/v1/sessions"
+COOKIE_TRANSPORT_HEADER = "x-session-transport"
+
+
+@dataclass(frozen=True)
+class SessionCookie:
+    """The web front's refresh token, living as long as the token itself."""
+
+    max_age: timedelta
+
+    def give(self, response: Response, refresh_token: str) -> None:
+        response.set_cookie(
+            SESSION_COOKIE_NAME,
+            refresh_token,
+            max_age=int(self.max_age.total_seconds()),
+            path=SESSION_COOKIE_PATH,
+            secure=True,
+            httponly=True,
+            samesite="strict",
+        )
+
+
+SESSION_COOKIE = Wired[SessionCookie]("session_cookie")
+
+SignInDep = Annotated[SignIn, Depends(SIGN_IN)]
+AccountsDep = Annotated[Accounts, Depends(ACCOUNTS)]
+SessionCookieDep = Annotated[SessionCookie, Depends(SESSION_COOKIE)]
 
 
 class Credentials(RequestBody):
@@ -100,39 +154,20 @@ class ServiceStatus(BaseModel):
     status: str = "open"
 
 
-# The web front asks for the refresh token as a cookie that page scripts cannot read (HttpOnly,
-# scoped to the session routes, SameSite=Strict); the app keeps taking it in the body. Using the
-# cookie needs this header too, which a foreign site cannot send without a CORS preflight.
-SESSION_COOKIE = "claims_session"
-SESSION_COOKIE_PATH = "/api/v1/sessions"
-COOKIE_TRANSPORT_HEADER = "x-session-transport"
-
-
 def _wants_cookie(request: Request) -> bool:
     return request.headers.get(COOKIE_TRANSPORT_HEADER, "").lower() == "cookie"
 
 
-def _sign_in(request: Request) -> SignIn:
-    sign_in: SignIn = request.app.state.sign_in
-    return sign_in
-
-
-def _session_out(session: Session, request: Request, response: Response) -> SessionOut:
+def _session_out(
+    session: Session, request: Request, response: Response, cookie: SessionCookie
+) -> SessionOut:
     """The refresh token in the body, or only in the HttpOnly cookie for the web front."""
     refresh_token = session.refresh_token
     if _wants_cookie(request):
         if refresh_token is None:
             _end_cookie(response)
         else:
-            response.set_cookie(
-                SESSION_COOKIE,
-                refresh_token,
-                max_age=int(_sign_in(request).refresh_tokens.lifetime.total_seconds()),
-                path=SESSION_COOKIE_PATH,
-                secure=True,
-                httponly=True,
-                samesite="strict",
-            )
+            cookie.give(response, refresh_token)
         refresh_token = None
     return SessionOut(
         access_token=session.access_token,
@@ -144,69 +179,8 @@ def _session_out(session: Session, request: Request, response: Response) -> Sess
 
 def _end_cookie(response: Response) -> None:
     response.delete_cookie(
-        SESSION_COOKIE, path=SESSION_COOKIE_PATH, secure=True, httponly=True, samesite="strict"
+        SESSION_COOKIE_NAME, path=SESSION_COOKIE_PATH, secure=True, httponly=True, samesite="strict"
     )
-
-
-def _too_many(error: TooManyAttempts, now: datetime) -> ApiError:
-    return ApiError(
-        429, "too_many_attempts", TOO_MANY_ATTEMPTS, {"Retry-After": str(error.retry_after(now))}
-    )
-
-
-customer_router = APIRouter(
-    prefix="/api/v1", tags=["customers"], dependencies=[Depends(outside_maintenance)]
-)
-public_router = APIRouter(tags=["keys"])
-
-UNAUTHORISED: dict[int | str, dict[str, Any]] = {
-    401: {"description": "invalid credentials or token"}
-}
-
-
-@customer_router.post(
-    "/sessions",
-    response_model=SessionOut,
-    responses={**UNAUTHORISED, 429: {"description": "throttled or locked"}},
-)
-async def log_in(credentials: Credentials, request: Request, response: Response) -> SessionOut:
-    now = request_time(request)
-    try:
-        session = await _sign_in(request).log_in(credentials.email, credentials.password, now)
-    except InvalidCredentials as error:
-        LOG_INS.labels("invalid_credentials").inc()
-        raise ApiError(401, "invalid_credentials", INVALID_CREDENTIALS) from error
-    except TemporaryPasswordExpired as error:
-        LOG_INS.labels("temporary_password_expired").inc()
-        raise ApiError(401, "temporary_password_expired", TEMPORARY_EXPIRED) from error
-    except TooManyAttempts as error:
-        LOG_INS.labels("throttled").inc()
-        raise _too_many(error, now) from error
-    LOG_INS.labels(
-        "password_change_required" if session.password_change_required else "success"
-    ).inc()
-    return _session_out(session, request, response)
-
-
-@customer_router.post("/sessions/refresh", response_model=SessionOut, responses=UNAUTHORISED)
-async def refresh(
-    request: Request, response: Response, body: RefreshRequest | None = None
-) -> SessionOut:
-    """Rotates the refresh token given in the body, or the session cookie for the web front."""
-    token = body.refresh_token if body else None
-    if token is None and _wants_cookie(request):
-        token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        raise ApiError(401, "invalid_refresh_token", REFRESH_INVALID)
-    try:
-        session = await _sign_in(request).refresh(token, request_time(request))
-    except (RefreshTokenInvalid, AccountNotFound) as error:
-        if _wants_cookie(request):
-            raise ApiError(
-                401, "invalid_refresh_token", REFRESH_INVALID, _expired_cookie_headers()
-            ) from error
-        raise ApiError(401, "invalid_refresh_token", REFRESH_INVALID) from error
-    return _session_out(session, request, response)
 
 
 def _expired_cookie_headers() -> dict[str, str]:
@@ -215,13 +189,77 @@ def _expired_cookie_headers() -> dict[str, str]:
     return {"set-cookie": cleared.headers["set-cookie"]}
 
 
-@customer_router.delete("/sessions", status_code=204, responses=UNAUTHORISED)
-async def log_out(
-    request: Request, principal: Annotated[Principal, Depends(password_changer)]
-) -> Response:
+customer_router = APIRouter(
+    prefix="/api/v1", tags=["customers"], dependencies=[Depends(outside_maintenance)]
+)
+public_router = APIRouter(tags=["keys"])
+
+_REFUSED_LOG_INS: dict[type[Exception], str] = {
+    InvalidCredentials: "invalid_credentials",
+    TemporaryPasswordExpired: "temporary_password_expired",
+    TooManyAttempts: "throttled",
+}
+"""The log-in metric's outcome label of each refusal."""
+
+
+@customer_router.post(
+    "/sessions",
+    response_model=SessionOut,
+    responses=ERRORS.responses_for(InvalidCredentials, TemporaryPasswordExpired, TooManyAttempts),
+)
+async def log_in(
+    credentials: Credentials,
+    request: Request,
+    response: Response,
+    sign_in: SignInDep,
+    cookie: SessionCookieDep,
+    now: Now,
+) -> SessionOut:
+    try:
+        session = await sign_in.log_in(credentials.email, credentials.password, now)
+    except (InvalidCredentials, TemporaryPasswordExpired, TooManyAttempts) as refused:
+        LOG_INS.labels(_REFUSED_LOG_INS[type(refused)]).inc()
+        raise
+    LOG_INS.labels(
+        "password_change_required" if session.password_change_required else "success"
+    ).inc()
+    return _session_out(session, request, response, cookie)
+
+
+@customer_router.post(
+    "/sessions/refresh", response_model=SessionOut, responses=ERRORS.responses_for(SESSION_ENDED)
+)
+async def refresh(
+    request: Request,
+    response: Response,
+    sign_in: SignInDep,
+    cookie: SessionCookieDep,
+    now: Now,
+    body: RefreshRequest | None = None,
+) -> SessionOut:
+    """Rotates the refresh token given in the body, or the session cookie for the web front.
+    A refused one also expires the web front's cookie, so it stops sending a dead token."""
+    token = body.refresh_token if body else None
+    if token is None and _wants_cookie(request):
+        token = request.cookies.get(SESSION_COOKIE_NAME)
+    if not token:
+        raise SESSION_ENDED.error()
+    try:
+        session = await sign_in.refresh(token, now)
+    except (RefreshTokenInvalid, AccountNotFound) as error:
+        raise SESSION_ENDED.error(
+            _expired_cookie_headers() if _wants_cookie(request) else None
+        ) from error
+    return _session_out(session, request, response, cookie)
+
+
+@customer_router.delete(
+    "/sessions", status_code=204, responses=ERRORS.responses_for(*NOT_SIGNED_IN)
+)
+async def log_out(principal: PasswordChanger, sign_in: SignInDep, now: Now) -> Response:
     """Ends the session's refresh-token family; the short-lived access token runs out by itself."""
     if principal.session_id:
-        await _sign_in(request).log_out(uuid.UUID(principal.session_id), request_time(request))
+        await sign_in.log_out(uuid.UUID(principal.session_id), now)
     response = Response(status_code=204)
     _end_cookie(response)
     return response
@@ -230,35 +268,22 @@ async def log_out(
 @customer_router.put(
     "/me/password",
     status_code=204,
-    responses={**UNAUTHORISED, 422: {"description": "the new password is refused"}},
+    responses=ERRORS.responses_for(*NOT_SIGNED_IN, CurrentPasswordIncorrect, PasswordRefused),
 )
 async def change_password(
-    body: PasswordChange,
-    request: Request,
-    principal: Annotated[Principal, Depends(password_changer)],
+    body: PasswordChange, principal: PasswordChanger, sign_in: SignInDep, now: Now
 ) -> Response:
-    try:
-        await _sign_in(request).change_password(
-            uuid.UUID(principal.user_id),
-            body.current_password,
-            body.new_password,
-            request_time(request),
-        )
-    except CurrentPasswordIncorrect as error:
-        raise ApiError(401, "current_password_incorrect", CURRENT_INCORRECT) from error
-    except PasswordRefused as error:
-        raise ApiError(422, error.refusal.code, error.refusal.message) from error
+    await sign_in.change_password(
+        uuid.UUID(principal.user_id), body.current_password, body.new_password, now
+    )
     return Response(status_code=204)
 
 
-@customer_router.get("/me", response_model=Me, responses=UNAUTHORISED)
-async def me(request: Request, principal: Annotated[Principal, Depends(current_customer)]) -> Me:
-    try:
-        account = await asyncio.to_thread(
-            _sign_in(request).accounts.account, uuid.UUID(principal.user_id)
-        )
-    except AccountNotFound as error:
-        raise ApiError(401, "invalid_token", REFRESH_INVALID) from error
+@customer_router.get(
+    "/me", response_model=Me, responses=ERRORS.responses_for(*NOT_SIGNED_IN, AccountNotFound)
+)
+async def me(principal: CurrentCustomer, accounts: AccountsDep) -> Me:
+    account = await asyncio.to_thread(accounts.account, uuid.UUID(principal.user_id))
     return Me(
         user_id=account.user_id,
         email=account.email,
@@ -275,14 +300,15 @@ async def service_status() -> ServiceStatus:
 
 
 @customer_router.post("/password-resets", status_code=202, response_model=Accepted)
-async def request_password_reset(body: PasswordResetRequest, request: Request) -> Accepted:
+async def request_password_reset(
+    body: PasswordResetRequest, sign_in: SignInDep, now: Now, language: Language
+) -> Accepted:
     """Always 202 with the same body after the same time; the temporary password goes by mail if
     the account exists, and the current password keeps working until the temporary one is used."""
-    await _sign_in(request).reset_password(body.email, request_time(request))
-    return Accepted(message=RESET_ACCEPTED.in_language(request_language(request)))
+    await sign_in.reset_password(body.email, now)
+    return Accepted(message=RESET_ACCEPTED.in_language(language))
 
 
 @public_router.get("/.well-known/jwks.json")
-async def jwks(request: Request) -> dict[str, Any]:
-    keys: dict[str, Any] = await request.app.state.jwks()
-    return keys
+async def jwks(keys: Annotated[KeyFetcher, Depends(JWKS)]) -> dict[str, Any]:
+    return await keys()

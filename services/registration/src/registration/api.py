@@ -1,20 +1,20 @@
-"""registration's HTTP API: parse, call the journey, map errors; nothing else."""
+"""registration's HTTP API: parse, call the journey; the answers to refusals are in ERRORS."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, field_validator
 
 from claims_shared.emails import EmailAddress
-from claims_shared.errors import ApiError, Message, request_language
+from claims_shared.errors import ErrorTable, Message, Refusal
 from claims_shared.inputs import Password, PlainText, RequestBody
-from claims_shared.passwords import PasswordRefused
+from claims_shared.passwords import PASSWORD_REFUSED, PasswordRefused
 from claims_shared.throttle import TooManyAttempts
-from claims_shared.web import outside_maintenance, request_time
+from claims_shared.web import Language, Now, Wired, outside_maintenance
 from registration.application import AlreadyRegistered, EmailTaken
 from registration.journeys import (
     ContractNotEligible,
@@ -60,6 +60,24 @@ DETAILS_ACCEPTED = Message(
     "Thank you. If we can confirm your registration, we will email you a temporary password.",
 )
 
+REGISTRATION_ENDED = Refusal(401, "invalid_registration_token", TOKEN_INVALID)
+ERRORS = ErrorTable(
+    {
+        TooManyAttempts: Refusal(429, "too_many_attempts", TOO_MANY),
+        VerificationFailed: Refusal(401, "verification_failed", VERIFICATION_FAILED),
+        ContractNotEligible: Refusal(403, "contract_not_eligible", NOT_ELIGIBLE),
+        ProcedureCodeUnavailable: Refusal(410, "procedure_code_unavailable", CODE_UNAVAILABLE),
+        AlreadyRegistered: Refusal(409, "already_registered", ALREADY_REGISTERED),
+        RegistrationTokenInvalid: REGISTRATION_ENDED,
+        EmailTaken: Refusal(409, "email_taken", EMAIL_TAKEN),
+        PasswordRefused: PASSWORD_REFUSED,
+    }
+)
+"""registration's refusals, installed by registration.main through the app factory."""
+
+JOURNEYS = Wired[Journeys]("journeys")
+JourneysDep = Annotated[Journeys, Depends(JOURNEYS)]
+
 
 class ProcedureCodeRequest(RequestBody):
     policy_number: PlainText = Field(min_length=1, max_length=40)
@@ -103,45 +121,33 @@ class Accepted(BaseModel):
     message: str
 
 
-def _journeys(request: Request) -> Journeys:
-    journeys: Journeys = request.app.state.journeys
-    return journeys
-
-
 router = APIRouter(
     prefix="/api/v1/registrations",
     tags=["registration"],
     dependencies=[Depends(outside_maintenance)],
 )
 
-REFUSALS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "verification failed"},
-    403: {"description": "contract not eligible"},
-    409: {"description": "already registered / email taken"},
-    410: {"description": "procedure code unavailable"},
-    429: {"description": "too many attempts"},
-}
+PROCEDURE_CODE_REFUSALS = (
+    TooManyAttempts,
+    VerificationFailed,
+    ContractNotEligible,
+    ProcedureCodeUnavailable,
+    AlreadyRegistered,
+)
 
 
-@router.post("/procedure-code", status_code=201, response_model=Started, responses=REFUSALS)
-async def start_with_procedure_code(body: ProcedureCodeRequest, request: Request) -> Started:
-    now = request_time(request)
-    try:
-        started = await _journeys(request).start_with_procedure_code(
-            body.policy_number, body.procedure_code, now, request_language(request)
-        )
-    except TooManyAttempts as error:
-        raise ApiError(
-            429, "too_many_attempts", TOO_MANY, {"Retry-After": str(error.retry_after(now))}
-        ) from error
-    except VerificationFailed as error:
-        raise ApiError(401, "verification_failed", VERIFICATION_FAILED) from error
-    except ContractNotEligible as error:
-        raise ApiError(403, "contract_not_eligible", NOT_ELIGIBLE) from error
-    except ProcedureCodeUnavailable as error:
-        raise ApiError(410, "procedure_code_unavailable", CODE_UNAVAILABLE) from error
-    except AlreadyRegistered as error:
-        raise ApiError(409, "already_registered", ALREADY_REGISTERED) from error
+@router.post(
+    "/procedure-code",
+    status_code=201,
+    response_model=Started,
+    responses=ERRORS.responses_for(*PROCEDURE_CODE_REFUSALS),
+)
+async def start_with_procedure_code(
+    body: ProcedureCodeRequest, journeys: JourneysDep, now: Now, language: Language
+) -> Started:
+    started = await journeys.start_with_procedure_code(
+        body.policy_number, body.procedure_code, now, language
+    )
     return Started(
         registration_id=started.registration_id,
         registration_token=started.registration_token,
@@ -152,9 +158,7 @@ async def start_with_procedure_code(body: ProcedureCodeRequest, request: Request
 def _registration_token(request: Request) -> str:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(
-            401, "invalid_registration_token", TOKEN_INVALID, {"WWW-Authenticate": "Bearer"}
-        )
+        raise REGISTRATION_ENDED.error({"WWW-Authenticate": "Bearer"})
     return token.strip()
 
 
@@ -162,38 +166,33 @@ def _registration_token(request: Request) -> str:
     "/{registration_id}/account",
     status_code=201,
     response_model=Created,
-    responses={**REFUSALS, 422: {"description": "password refused"}},
+    # the first step's refusals are documented here too, as they always were
+    responses=ERRORS.responses_for(
+        *PROCEDURE_CODE_REFUSALS, RegistrationTokenInvalid, EmailTaken, PasswordRefused
+    ),
 )
 async def set_account(
     registration_id: uuid.UUID,
     body: AccountRequest,
-    request: Request,
     token: Annotated[str, Depends(_registration_token)],
+    journeys: JourneysDep,
+    now: Now,
 ) -> Created:
-    try:
-        user_id = await _journeys(request).set_account(
-            registration_id, token, body.email, body.password, request_time(request)
-        )
-    except RegistrationTokenInvalid as error:
-        raise ApiError(401, "invalid_registration_token", TOKEN_INVALID) from error
-    except PasswordRefused as error:
-        raise ApiError(422, error.refusal.code, error.refusal.message) from error
-    except EmailTaken as error:
-        raise ApiError(409, "email_taken", EMAIL_TAKEN) from error
-    except AlreadyRegistered as error:
-        raise ApiError(409, "already_registered", ALREADY_REGISTERED) from error
+    user_id = await journeys.set_account(registration_id, token, body.email, body.password, now)
     return Created(user_id=user_id)
 
 
 @router.post("/details", status_code=202, response_model=Accepted)
-async def register_with_details(body: DetailsRequest, request: Request) -> Accepted:
+async def register_with_details(
+    body: DetailsRequest, journeys: JourneysDep, now: Now, language: Language
+) -> Accepted:
     """Always 202 with the same body: the outcome goes to the email address, if it matched."""
-    await _journeys(request).register_with_details(
+    await journeys.register_with_details(
         body.full_name,
         birth_date(body.date_of_birth),
         body.policy_number,
         body.email,
-        request_time(request),
-        request_language(request),
+        now,
+        language,
     )
-    return Accepted(message=DETAILS_ACCEPTED.in_language(request_language(request)))
+    return Accepted(message=DETAILS_ACCEPTED.in_language(language))
