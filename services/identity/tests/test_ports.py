@@ -1,0 +1,77 @@
+"""The in-memory stand-ins the fast tier uses (claims_shared.testing, identity_fakes) behave as
+the PostgreSQL adapters do where the fast tests rely on them: each check runs against both."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from claims_shared.testing import InMemoryFailureLog
+from claims_shared.throttle import FailureRecord, FailureRecords, LockoutPolicy
+from devinfra.testing import ManualClock
+from identity.sessions import RefreshTokenInvalid
+from identity.sign_in import RefreshTokenStore
+from identity_fakes import InMemoryRefreshTokens
+from identity_harness import Identity
+
+POLICY = LockoutPolicy(throttle_after=2, lock_after=3)
+
+
+async def failure_records_count_per_subject(failures: FailureRecords, clock: ManualClock) -> None:
+    taro, hanako = f"log-in:{uuid.uuid4()}", f"log-in:{uuid.uuid4()}"
+    assert await failures.load(taro) == FailureRecord()
+    for _ in range(3):
+        record = await failures.load(taro)
+        await failures.save(taro, record.after_failure(clock(), POLICY))
+        clock.advance(seconds=1)
+
+    counted = await failures.load(taro)
+    assert counted.failures == 3
+    assert counted.locked_until == clock() - timedelta(seconds=1) + POLICY.lock_for
+    assert await failures.load(hanako) == FailureRecord()
+    await failures.clear(taro)
+    assert await failures.load(taro) == FailureRecord()
+
+
+async def refresh_tokens_rotate_and_catch_reuse(
+    tokens: RefreshTokenStore, clock: ManualClock
+) -> None:
+    user, family = uuid.uuid4(), uuid.uuid4()
+    first = await tokens.issue(user, family, clock())
+    rotated = await tokens.rotate(first, clock())
+    assert (rotated.user_id, rotated.family_id) == (user, family)
+
+    with pytest.raises(RefreshTokenInvalid):
+        await tokens.rotate(first, clock())  # reused: the family is revoked
+    with pytest.raises(RefreshTokenInvalid):
+        await tokens.rotate(rotated.refresh_token, clock())
+
+    other = await tokens.issue(user, uuid.uuid4(), clock())
+    clock.advance(days=31)
+    with pytest.raises(RefreshTokenInvalid):
+        await tokens.rotate(other, clock())  # expired
+    clock.advance(days=-31)
+    await tokens.revoke_user(user, clock())
+    with pytest.raises(RefreshTokenInvalid):
+        await tokens.rotate(other, clock())
+
+
+async def test_failure_log_in_postgres(identity: Identity) -> None:
+    await failure_records_count_per_subject(identity.app.state.sign_in.failures, ManualClock())
+
+
+async def test_failure_log_in_memory() -> None:
+    await failure_records_count_per_subject(InMemoryFailureLog(), ManualClock())
+
+
+async def test_refresh_tokens_in_postgres(identity: Identity) -> None:
+    tokens = identity.app.state.sign_in.refresh_tokens
+    await refresh_tokens_rotate_and_catch_reuse(tokens, ManualClock())
+
+
+async def test_refresh_tokens_in_memory() -> None:
+    await refresh_tokens_rotate_and_catch_reuse(
+        InMemoryRefreshTokens(timedelta(days=30)), ManualClock()
+    )
