@@ -21,11 +21,12 @@ from aiokafka import ConsumerRecord
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
-from claims_shared.database import create_pool
+from claims_shared.database import create_pool, create_schema
 from claims_shared.events import Envelope, EventData
-from claims_shared.idempotency import apply_once, ensure_processed_events_table
+from claims_shared.idempotency import apply_once
 from claims_shared.kafka import ConsumerRunner, EventPublisher
 from claims_shared.outbox import OutboxRelay
+from claims_shared.schema import processed_events_ddl, relay_positions_ddl
 from claims_shared.settings import eventsourcing_env
 
 
@@ -107,12 +108,13 @@ async def record_effect(pool: asyncpg.Pool, consumer: str, record: ConsumerRecor
 
 
 async def prepare_consumer_tables(pool: asyncpg.Pool) -> None:
-    await ensure_processed_events_table(pool)
+    await create_schema(pool, processed_events_ddl())  # a service's migrations would
     await pool.execute(EFFECTS_DDL)
 
 
 async def run_relay(database_url: str, bootstrap: str, topic: str) -> None:
     pool = await create_pool(database_url, 2)
+    await create_schema(pool, relay_positions_ddl())  # a service's migrations would
     publisher = EventPublisher(bootstrap, "ledger-relay")
     await publisher.start()
     relay = OutboxRelay(

@@ -13,18 +13,21 @@ import pytest
 from eventsourcing.domain import DomainEventProtocol
 
 import backbone_fixtures as ledger
-from claims_shared.database import create_pool
+from claims_shared.database import create_pool, create_schema
 from claims_shared.events import EventData
 from claims_shared.follow import FOLLOWER_SKIPPED, SystemicFailure
 from claims_shared.kafka import EventPublisher
 from claims_shared.outbox import OutboxRelay
 from claims_shared.projection import Projector
+from claims_shared.schema import projection_positions_ddl, relay_positions_ddl
 from devinfra.testing import read_records
 
 
 @pytest.fixture
 async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     pool = await create_pool(database_url, 4)
+    # What a service's migrations would create, and the test read model's own table.
+    await create_schema(pool, relay_positions_ddl(), projection_positions_ddl(), Entries.ddl)
     yield pool
     await pool.close()
 

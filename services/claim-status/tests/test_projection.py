@@ -12,8 +12,10 @@ import asyncpg
 
 from claim_status.application import Claims
 from claim_status.read_model import Accidents
+from claim_status.schema import SCHEMA
 from claim_status_harness import ClaimLog, opened
 from claims_shared.events import AdjusterUpdate
+from claims_shared.migrations import migrate
 from claims_shared.projection import Projector
 from claims_shared.settings import eventsourcing_env
 from devinfra.testing import ManualClock
@@ -52,6 +54,9 @@ async def test_interrupted_projection_and_rebuild_end_identical(database_url: st
     written = await asyncio.to_thread(write_claims, claims, 60, 5)
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
     try:
+        await migrate(SCHEMA, database_url)  # projection_positions, as the service's start
+        for version in (1, 2):
+            await Accidents(version).create_table(pool)
         interrupted = Projector(
             application=claims, read_model=Accidents(1), pool=pool, batch_size=7
         )

@@ -1,5 +1,6 @@
 """Exactly-once effects on top of at-least-once delivery: the processed event id is recorded in
-the same PostgreSQL transaction as the effect, so a redelivered message changes nothing."""
+the same PostgreSQL transaction as the effect, so a redelivered message changes nothing. The
+processed_events table comes from each service's migrations (claims_shared.schema)."""
 
 from __future__ import annotations
 
@@ -7,22 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from claims_shared.database import create_schema
-
-PROCESSED_EVENTS_DDL = """
-CREATE TABLE IF NOT EXISTS processed_events (
-    consumer     text        NOT NULL,
-    event_id     text        NOT NULL,
-    processed_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (consumer, event_id)
-)
-"""
-
 Effect = Callable[[asyncpg.Connection], Awaitable[None]]
-
-
-async def ensure_processed_events_table(pool: asyncpg.Pool) -> None:
-    await create_schema(pool, PROCESSED_EVENTS_DDL)
 
 
 async def apply_once(pool: asyncpg.Pool, consumer: str, event_id: str, effect: Effect) -> bool:

@@ -20,18 +20,9 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Notification
 from prometheus_client import Counter
 
-from claims_shared.database import create_schema
 from claims_shared.events import EventData, encode, new_envelope
 from claims_shared.follow import NotificationFollower, Unreadable
 from claims_shared.kafka import EventPublisher, OutgoingMessage, is_transient
-
-RELAY_POSITIONS_DDL = """
-CREATE TABLE IF NOT EXISTS relay_positions (
-    relay           text        PRIMARY KEY,
-    notification_id bigint      NOT NULL,
-    updated_at      timestamptz NOT NULL DEFAULT now()
-)
-"""
 
 RELAY_PUBLISHED = Counter("outbox_relay_published_total", "Messages the relay published", ["relay"])
 
@@ -68,7 +59,7 @@ class OutboxRelay(NotificationFollower):
         self.name = f"relay:{producer}:{application.name}"
 
     async def load_position(self) -> int:
-        await create_schema(self.pool, RELAY_POSITIONS_DDL)
+        """From relay_positions, a table of the service's migrations (claims_shared.schema)."""
         value = await self.pool.fetchval(
             "SELECT notification_id FROM relay_positions WHERE relay = $1", self.name
         )

@@ -14,18 +14,8 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Notification
 from prometheus_client import Histogram
 
-from claims_shared.database import create_schema
 from claims_shared.follow import NotificationFollower, SystemicFailure, Unreadable
 from claims_shared.kafka import is_transient
-
-PROJECTION_POSITIONS_DDL = """
-CREATE TABLE IF NOT EXISTS projection_positions (
-    projection      text        PRIMARY KEY,
-    notification_id bigint      NOT NULL,
-    updated_at      timestamptz NOT NULL DEFAULT now()
-)
-"""
-
 
 PROJECTION_DELAY = Histogram(
     "projection_delay_seconds",
@@ -36,8 +26,10 @@ PROJECTION_DELAY = Histogram(
 
 
 class ReadModel(Protocol):
+    """Its tables, and projection_positions, come from the service's migrations, or from the
+    service itself when their name is chosen at run time (claim_status.read_model)."""
+
     name: str
-    ddl: str
 
     async def apply_all(
         self, conn: asyncpg.Connection, domain_events: Sequence[DomainEventProtocol[Any]]
@@ -63,7 +55,6 @@ class Projector(NotificationFollower):
         self.name = f"projection:{read_model.name}"
 
     async def load_position(self) -> int:
-        await create_schema(self.pool, PROJECTION_POSITIONS_DDL, self.read_model.ddl)
         value = await self.pool.fetchval(
             "SELECT notification_id FROM projection_positions WHERE projection = $1",
             self.read_model.name,

@@ -11,17 +11,6 @@ from typing import Protocol
 
 import asyncpg
 
-from claims_shared.database import create_schema
-
-FAILURE_RECORDS_DDL = """
-CREATE TABLE IF NOT EXISTS failure_records (
-    subject         text        PRIMARY KEY,
-    failures        int         NOT NULL,
-    last_failure_at timestamptz NOT NULL,
-    locked_until    timestamptz
-)
-"""
-
 
 @dataclass(frozen=True)
 class LockoutPolicy:
@@ -90,13 +79,11 @@ class FailureRecords(Protocol):
 
 
 class FailureLog:
-    """Failure records by subject ('log-in:taro@example.jp', 'procedure-code:A123')."""
+    """Failure records by subject ('log-in:taro@example.jp', 'procedure-code:A123'), in the
+    failure_records table of the service's migrations (claims_shared.schema)."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
-
-    async def create_table(self) -> None:
-        await create_schema(self.pool, FAILURE_RECORDS_DDL)
 
     async def load(self, subject: str) -> FailureRecord:
         row = await self.pool.fetchrow(

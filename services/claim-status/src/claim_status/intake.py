@@ -27,17 +27,6 @@ from claims_shared.logging import get_logger
 
 log = get_logger(__name__)
 
-HELD_DDL = """
-CREATE TABLE IF NOT EXISTS held_updates (
-    update_id text        PRIMARY KEY,
-    claim_id  text        NOT NULL,
-    sequence  int         NOT NULL,
-    payload   jsonb       NOT NULL,
-    held_at   timestamptz NOT NULL
-);
-CREATE INDEX IF NOT EXISTS held_updates_claim ON held_updates (claim_id, sequence);
-"""
-
 UNPROCESSABLE: tuple[type[BaseException], ...] = (*DEAD_LETTER_ERRORS, InvalidUpdate)
 """What no retry can make acceptable: not an update, a malformed one, or one from the future."""
 

@@ -10,16 +10,18 @@ from fastapi import FastAPI
 
 from claim_status.api import ERRORS, INTAKE, QUERIES, adjuster_router, customer_router
 from claim_status.application import Claims
-from claim_status.intake import HELD_DDL, UpdateIntake
+from claim_status.intake import UpdateIntake
 from claim_status.integration import translate
 from claim_status.operations import Sweeper
 from claim_status.queries import AccidentQueries
 from claim_status.read_model import Accidents
+from claim_status.schema import SCHEMA
 from claim_status.settings import ClaimStatusSettings
 from claims_shared.auth import TOKEN_VERIFIER, KeyFetcher, TokenVerifier, jwks_fetcher
 from claims_shared.clock import Clock, system_clock
-from claims_shared.database import create_schema, start_application
+from claims_shared.database import start_application
 from claims_shared.events import topics
+from claims_shared.migrations import migrate
 from claims_shared.outbox import OutboxRelay
 from claims_shared.projection import Projector
 from claims_shared.service import Worker, open_resources, supervised
@@ -50,8 +52,8 @@ def build(
                 application=claims, read_model=read_model, pool=resources.pool, idle_wait=0.2
             )
             if not settings.read_only:  # a replica refuses DDL, even IF NOT EXISTS
-                await create_schema(resources.pool, HELD_DDL)
-                await projector.load_position()
+                await migrate(SCHEMA, settings.database_url)
+                await read_model.create_table(resources.pool)
             intake = UpdateIntake(
                 claims,
                 resources.pool,

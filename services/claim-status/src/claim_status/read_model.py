@@ -1,6 +1,10 @@
 """The customers' accident list and details: one row per claim, holding the claim document folded
 by the same `evolve` the Claim uses. Kept by claims_shared.projection (rows and position in one
-transaction). `version` names the tables, so a rebuild can fill new ones while these serve."""
+transaction). `version` names the tables, so a rebuild can fill new ones while these serve.
+
+The one table the service creates itself rather than through its migrations: its name is chosen
+at run time (CLAIM_STATUS_READ_MODEL_VERSION, `rebuild --version N`), and its shape changes by a
+rebuild into a new version, never by ALTER (see claim_status.schema)."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from eventsourcing.application import LRUCache
 from eventsourcing.domain import DomainEventProtocol
 
 from claim_status.domain import Claim, ClaimDocument, data_of, evolve
+from claims_shared.database import create_schema
 
 
 def load_document(stored: str | bytes) -> ClaimDocument:
@@ -46,6 +51,10 @@ class Accidents:
         CREATE INDEX IF NOT EXISTS {self.table}_customer
             ON {self.table} (customer_id, accident_date DESC, claim_id DESC);
         """
+
+    async def create_table(self, pool: asyncpg.Pool) -> None:
+        """This version's table, if it is not there yet (under the schema lock)."""
+        await create_schema(pool, self.ddl)
 
     async def apply_all(
         self, conn: asyncpg.Connection, domain_events: Sequence[DomainEventProtocol[Any]]

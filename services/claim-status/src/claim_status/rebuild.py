@@ -18,16 +18,21 @@ import asyncpg
 
 from claim_status.application import Claims
 from claim_status.read_model import Accidents
+from claim_status.schema import SCHEMA
 from claim_status.settings import ClaimStatusSettings
+from claims_shared.migrations import migrate
 from claims_shared.projection import Projector
 from claims_shared.settings import eventsourcing_env
 
 
 async def rebuild(settings: ClaimStatusSettings, version: int) -> int:
+    await migrate(SCHEMA, settings.database_url)
     pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
     claims = Claims(env=eventsourcing_env(settings.database_url))
     try:
-        projector = Projector(application=claims, read_model=Accidents(version), pool=pool)
+        read_model = Accidents(version)
+        await read_model.create_table(pool)
+        projector = Projector(application=claims, read_model=read_model, pool=pool)
         position = await projector.catch_up()
         rows = await pool.fetchval(f"SELECT count(*) FROM accidents_v{version}")
     finally:

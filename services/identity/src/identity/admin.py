@@ -16,12 +16,14 @@ from datetime import UTC, datetime
 import asyncpg
 
 from claims_shared.emails import EmailRefused, email_address
+from claims_shared.migrations import migrate
 from claims_shared.passwords import hash_password, refuse_password
 from claims_shared.projection import Projector
 from claims_shared.settings import eventsourcing_env
 from identity.application import Accounts
 from identity.domain import STAFF_ROLES
 from identity.lookup import AccountEmails, find_account
+from identity.schema import SCHEMA
 from identity.settings import IdentitySettings
 from identity.tokens import SigningKeys
 
@@ -38,6 +40,7 @@ async def create_staff(
     if refusal is not None:
         print(f"password refused: {refusal.message.en}", file=sys.stderr)
         return 2
+    await migrate(SCHEMA, settings.database_url)
     pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
     accounts = Accounts(env=eventsourcing_env(settings.database_url))
     try:
@@ -67,10 +70,10 @@ async def create_staff(
 
 
 async def rotate_signing_key(settings: IdentitySettings) -> int:
+    await migrate(SCHEMA, settings.database_url)
     pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
     try:
         keys = SigningKeys(pool, settings.key_encryption_key)
-        await keys.create_table()
         key = await keys.rotate(datetime.now(UTC))
     finally:
         await pool.close()

@@ -19,13 +19,7 @@ log = get_logger(__name__)
 
 
 class AccountEmails:
-    name = "account_emails"
-    ddl = """
-    CREATE TABLE IF NOT EXISTS account_emails (
-        email      text PRIMARY KEY,
-        account_id uuid NOT NULL UNIQUE
-    );
-    """
+    name = "account_emails"  # also its table's, from identity's migrations
 
     async def apply_all(
         self, conn: asyncpg.Connection, domain_events: Sequence[DomainEventProtocol[Any]]

@@ -14,6 +14,7 @@ from claims_shared.auth import TOKEN_VERIFIER, TokenVerifier
 from claims_shared.clock import Clock, system_clock
 from claims_shared.database import start_application
 from claims_shared.events import topics
+from claims_shared.migrations import migrate
 from claims_shared.outbox import OutboxRelay
 from claims_shared.projection import Projector
 from claims_shared.service import Worker, open_resources, supervised
@@ -33,6 +34,7 @@ from identity.api import (
 from identity.application import Accounts
 from identity.integration import registration_routes, translate
 from identity.lookup import AccountEmailLookup, AccountEmails
+from identity.schema import SCHEMA
 from identity.sessions import RefreshTokens
 from identity.settings import IdentitySettings
 from identity.sign_in import AccountsByEmail, KeyRing, RefreshTokenStore, SignIn
@@ -89,20 +91,17 @@ async def open_ports(
     """The real resources: the database pool and the publisher, the tables, the event store, and
     the workers that run beside the API (projection, outbox relay, registration consumer)."""
     async with open_resources(settings, app) as resources:
+        await migrate(SCHEMA, settings.database_url)
         accounts = await start_application(
             resources.pool, lambda: Accounts(env=eventsourcing_env(settings.database_url))
         )
         keys = SigningKeys(resources.pool, settings.key_encryption_key)
-        await keys.create_table()
         await keys.ensure_active(clock())
         refresh_tokens = RefreshTokens(resources.pool, timedelta(days=settings.refresh_token_days))
-        await refresh_tokens.create_table()
         failures = FailureLog(resources.pool)
-        await failures.create_table()
         projector = Projector(
             application=accounts, read_model=AccountEmails(), pool=resources.pool, idle_wait=0.2
         )
-        await projector.load_position()  # creates the read model's tables
         workers: list[Worker] = [
             projector,
             OutboxRelay(

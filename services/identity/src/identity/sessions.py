@@ -12,22 +12,6 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from claims_shared.database import create_schema
-
-REFRESH_TOKENS_DDL = """
-CREATE TABLE IF NOT EXISTS refresh_tokens (
-    token_hash text        PRIMARY KEY,
-    family_id  uuid        NOT NULL,
-    user_id    uuid        NOT NULL,
-    issued_at  timestamptz NOT NULL,
-    expires_at timestamptz NOT NULL,
-    used_at    timestamptz,
-    revoked_at timestamptz
-);
-CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens (family_id);
-CREATE INDEX IF NOT EXISTS refresh_tokens_user ON refresh_tokens (user_id);
-"""
-
 
 class RefreshTokenInvalid(Exception):
     """Unknown, expired, revoked, or reused (in which case its family is now revoked)."""
@@ -48,9 +32,6 @@ class RefreshTokens:
     def __init__(self, pool: asyncpg.Pool, lifetime: timedelta) -> None:
         self.pool = pool
         self.lifetime = lifetime
-
-    async def create_table(self) -> None:
-        await create_schema(self.pool, REFRESH_TOKENS_DDL)
 
     async def issue(
         self,

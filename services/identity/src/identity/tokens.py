@@ -26,17 +26,6 @@ from cryptography.hazmat.primitives.serialization import (
 from nacl.secret import SecretBox
 
 from claims_shared.auth import ALGORITHM
-from claims_shared.database import create_schema
-
-SIGNING_KEYS_DDL = """
-CREATE TABLE IF NOT EXISTS signing_keys (
-    kid         text        PRIMARY KEY,
-    private_key bytea       NOT NULL,
-    public_jwk  jsonb       NOT NULL,
-    created_at  timestamptz NOT NULL,
-    retired_at  timestamptz
-)
-"""
 
 
 @dataclass(frozen=True)
@@ -61,9 +50,6 @@ class SigningKeys:
         if self._active is None or self._checked_at is None or now - self._checked_at > recheck:
             await self.ensure_active(now)
         return self.active
-
-    async def create_table(self) -> None:
-        await create_schema(self.pool, SIGNING_KEYS_DDL)
 
     async def ensure_active(self, now: datetime) -> SigningKey:
         """The newest key, made on first start."""

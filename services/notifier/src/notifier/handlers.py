@@ -40,14 +40,6 @@ MAILED_CHANGES = frozenset(
     }
 )
 
-CUSTOMERS_DDL = """
-CREATE TABLE IF NOT EXISTS customers (
-    customer_id text PRIMARY KEY,
-    email       text NOT NULL,
-    language    text NOT NULL
-)
-"""
-
 
 @dataclass
 class Notifications:

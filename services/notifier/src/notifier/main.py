@@ -9,14 +9,14 @@ import aiosmtplib
 from fastapi import FastAPI
 
 from claims_shared.clock import Clock, system_clock
-from claims_shared.database import create_schema
 from claims_shared.events import topics
-from claims_shared.idempotency import ensure_processed_events_table
+from claims_shared.migrations import migrate
 from claims_shared.service import open_resources, supervised
 from claims_shared.web import create_service_app
-from notifier.handlers import CUSTOMERS_DDL, Notifications
-from notifier.notices import STATUS_NOTICES_DDL, StatusNoticeSweeper
-from notifier.sending import SENT_MAILS_DDL, MailSender
+from notifier.handlers import Notifications
+from notifier.notices import StatusNoticeSweeper
+from notifier.schema import SCHEMA
+from notifier.sending import MailSender
 from notifier.settings import NotifierSettings
 
 SUBSCRIBED = [topics.REGISTRATION_EVENTS, topics.IDENTITY_EVENTS, topics.CLAIM_STATUS_EVENTS]
@@ -26,8 +26,7 @@ def build(settings: NotifierSettings, clock: Clock = system_clock) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_resources(settings, app) as resources:
-            await ensure_processed_events_table(resources.pool)
-            await create_schema(resources.pool, SENT_MAILS_DDL, CUSTOMERS_DDL, STATUS_NOTICES_DDL)
+            await migrate(SCHEMA, settings.database_url)
             sender = MailSender(resources.pool, settings)
             notifications = Notifications(
                 pool=resources.pool,

@@ -34,19 +34,6 @@ from notifier.sending import MailSender
 
 log = get_logger(__name__)
 
-STATUS_NOTICES_DDL = """
-CREATE TABLE IF NOT EXISTS status_notices (
-    customer_id  text        NOT NULL,
-    claim_id     text        NOT NULL,
-    notice_id    uuid        NOT NULL UNIQUE,
-    due_at       timestamptz NOT NULL,
-    changes      integer     NOT NULL DEFAULT 1,
-    attempts     integer     NOT NULL DEFAULT 0,
-    PRIMARY KEY (customer_id, claim_id)
-);
-CREATE INDEX IF NOT EXISTS status_notices_due ON status_notices (due_at)
-"""
-
 # A mail server refusing for hours must not lose notices, nor be asked every second.
 MAX_RETRY_SECONDS = 300.0
 # The shortest sleep, for a window of 0 or a due notice another replica is sending.

@@ -19,15 +19,6 @@ from notifier.settings import NotifierSettings
 
 log = get_logger(__name__)
 
-SENT_MAILS_DDL = """
-CREATE TABLE IF NOT EXISTS sent_mails (
-    event_id   text        PRIMARY KEY,
-    kind       text        NOT NULL,
-    recipient  text        NOT NULL,
-    sent_at    timestamptz NOT NULL DEFAULT now()
-)
-"""
-
 MAILS_SENT = Counter("notifier_mails_sent_total", "Mails the SMTP server accepted", ["kind"])
 MAIL_FAILURES = Counter("notifier_mail_failures_total", "SMTP sends that failed", ["kind"])
 

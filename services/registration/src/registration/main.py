@@ -10,9 +10,9 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from claims_shared.clock import Clock, system_clock
-from claims_shared.database import create_schema, start_application
+from claims_shared.database import start_application
 from claims_shared.events import topics
-from claims_shared.idempotency import ensure_processed_events_table
+from claims_shared.migrations import migrate
 from claims_shared.outbox import OutboxRelay
 from claims_shared.service import Worker, open_resources, supervised
 from claims_shared.settings import eventsourcing_env
@@ -22,7 +22,8 @@ from registration.api import ERRORS, JOURNEYS, router
 from registration.application import Registrations
 from registration.integration import translate
 from registration.journeys import Journeys, PolicyBook
-from registration.policies import POLICIES_DDL, PolicyTable, policy_record_routes
+from registration.policies import PolicyTable, policy_record_routes
+from registration.schema import SCHEMA
 from registration.settings import RegistrationSettings
 
 
@@ -66,14 +67,12 @@ async def open_ports(
     """The real resources: the database pool and the publisher, the tables, the event store, and
     the workers that run beside the API (outbox relay, policy records consumer)."""
     async with open_resources(settings, app) as resources:
+        await migrate(SCHEMA, settings.database_url)
         registrations = await start_application(
             resources.pool,
             lambda: Registrations(env=eventsourcing_env(settings.database_url)),
         )
-        await create_schema(resources.pool, POLICIES_DDL)
-        await ensure_processed_events_table(resources.pool)
         failures = FailureLog(resources.pool)
-        await failures.create_table()
         workers: list[Worker] = [
             OutboxRelay(
                 application=registrations,

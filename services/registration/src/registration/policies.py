@@ -11,23 +11,6 @@ from claims_shared.kafka import EventRoutes
 from registration.domain import Policy
 from registration.typing_rules import policy_number
 
-POLICIES_DDL = """
-CREATE TABLE IF NOT EXISTS policies (
-    policy_number   text PRIMARY KEY,
-    contract_type   text NOT NULL,
-    customer_id     text NOT NULL,
-    full_name       text NOT NULL,
-    full_name_kana  text NOT NULL,
-    date_of_birth   date NOT NULL,
-    code_state      text NOT NULL,
-    code_hash       text,
-    code_expires_on date,
-    valid_from      date NOT NULL,
-    valid_to        date NOT NULL,
-    recorded_at     timestamptz NOT NULL
-)
-"""
-
 
 class PolicyTable:
     """The view above as journeys.PolicyBook."""
