@@ -28,12 +28,17 @@ def pool_ready(pool: asyncpg.Pool) -> ReadyCheck:
     return check
 
 
-SCHEMA_LOCK = 72026_1125  # any constant: the advisory lock every service's schema set-up takes
+SCHEMA_LOCK = 72026_1125
+"""Any constant: the advisory lock every schema change takes (claims_shared.migrations, the event
+store's creation, `create_schema`), so instances starting together change the schema one at a
+time and each finds the work of the one before."""
 
 
 async def create_schema(pool: asyncpg.Pool, *ddl: str) -> None:
     """Run `CREATE ... IF NOT EXISTS` statements one instance at a time: two instances starting
-    together otherwise race in the catalogue and one fails (duplicate key in pg_type)."""
+    together otherwise race in the catalogue and one fails (duplicate key in pg_type). Only for
+    tables whose name is chosen at run time (claim-status's versioned read model) and tests'
+    own tables: a service's tables come from its migrations (claims_shared.migrations)."""
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", SCHEMA_LOCK)
         for statement in ddl:

@@ -18,10 +18,10 @@ import argparse
 import asyncio
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -154,7 +154,7 @@ REVISION_TEMPLATE = '''"""{message}"""
 from alembic import op
 
 revision: str = "{revision}"
-down_revision: str | None = {down_revision!r}
+down_revision: str | None = {down_revision}
 branch_labels: str | None = None
 depends_on: str | None = None
 
@@ -182,7 +182,9 @@ def new_revision(schema: ServiceSchema, message: str) -> Path:
     path = Path(script.versions) / f"{revision}_{slug}.py"
     path.write_text(
         REVISION_TEMPLATE.format(
-            message=message.replace('"', "'"), revision=revision, down_revision=down
+            message=message.replace('"', "'"),
+            revision=revision,
+            down_revision=f'"{down}"' if down else "None",
         )
     )
     return path
@@ -203,7 +205,7 @@ def main(
     new = commands.add_parser("revision", help="write the next revision file, to fill in")
     new.add_argument("-m", "--message", required=True)
     args = parser.parse_args(argv)
-    started = datetime.now(UTC)
+    started = time.monotonic()
     if args.command == "history":
         command.history(alembic_config(schema))
     elif args.command == "revision":
@@ -219,6 +221,6 @@ def main(
         return 1 if found else 0
     else:
         upgrade(schema, database_url(), getattr(args, "revision", "head"))
-        took = (datetime.now(UTC) - started).total_seconds()
+        took = time.monotonic() - started
         print(f"at {applied(database_url())} ({took:.1f} s)")
     return 0
