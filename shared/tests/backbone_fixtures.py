@@ -17,14 +17,13 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 import asyncpg
-from aiokafka import ConsumerRecord
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from claims_shared.database import create_pool, create_schema
 from claims_shared.events import Envelope, EventData
 from claims_shared.idempotency import apply_once
-from claims_shared.kafka import ConsumerRunner, EventPublisher
+from claims_shared.kafka import ConsumerRunner, Dispatch, EventHandler, EventPublisher, EventRoutes
 from claims_shared.outbox import OutboxRelay
 from claims_shared.schema import processed_events_ddl, relay_positions_ddl
 from claims_shared.settings import eventsourcing_env
@@ -90,9 +89,10 @@ CREATE TABLE IF NOT EXISTS ledger_deliveries (event_id text);
 """
 
 
-async def record_effect(pool: asyncpg.Pool, consumer: str, record: ConsumerRecord) -> bool:
+async def record_effect(
+    pool: asyncpg.Pool, consumer: str, envelope: Envelope[LedgerEntryRecorded]
+) -> bool:
     """The consumer's effect, once per event id; every delivery is counted separately."""
-    envelope = Envelope[LedgerEntryRecorded].model_validate_json(record.value)
     event_id = str(envelope.event_id)
     await pool.execute("INSERT INTO ledger_deliveries VALUES ($1)", event_id)
 
@@ -105,6 +105,11 @@ async def record_effect(pool: asyncpg.Pool, consumer: str, record: ConsumerRecor
         )
 
     return await apply_once(pool, consumer, event_id, effect)
+
+
+def entries(handle: EventHandler[LedgerEntryRecorded]) -> EventRoutes:
+    """The ledger consumer's dispatch table: every entry to `handle`."""
+    return EventRoutes().on(LedgerEntryRecorded, handle)
 
 
 async def prepare_consumer_tables(pool: asyncpg.Pool) -> None:
@@ -136,7 +141,7 @@ async def run_relay(database_url: str, bootstrap: str, topic: str) -> None:
 
 @asynccontextmanager
 async def consuming(
-    bootstrap: str, topic: str, group: str, handle: Any, **options: Any
+    bootstrap: str, topic: str, group: str, routes: Dispatch, **options: Any
 ) -> AsyncIterator[ConsumerRunner]:
     """A ConsumerRunner (with its DLQ publisher) running until the block ends."""
     publisher = EventPublisher(bootstrap, group)
@@ -145,7 +150,7 @@ async def consuming(
         bootstrap_servers=bootstrap,
         group_id=group,
         topics=[topic],
-        handle=handle,
+        routes=routes,
         publisher=publisher,
         **options,
     )
@@ -165,9 +170,9 @@ async def run_consumer(
     await prepare_consumer_tables(pool)
     effects = 0
 
-    async def handle(record: ConsumerRecord) -> None:
+    async def handle(entry: LedgerEntryRecorded, envelope: Envelope[LedgerEntryRecorded]) -> None:
         nonlocal effects
-        if await record_effect(pool, group, record):
+        if await record_effect(pool, group, envelope):
             effects += 1
             if crash_after is not None and effects >= crash_after:
                 os._exit(137)  # killed after the effect committed, before the offset commit
@@ -175,7 +180,7 @@ async def run_consumer(
     stopped = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
     try:
-        async with consuming(bootstrap, topic, group, handle, session_timeout_ms=6000):
+        async with consuming(bootstrap, topic, group, entries(handle), session_timeout_ms=6000):
             await stopped.wait()
     finally:
         await pool.close()

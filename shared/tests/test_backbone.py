@@ -95,13 +95,14 @@ async def test_relay_killed_at_any_point_publishes_every_event_in_order(
     # Consumers see each effect exactly once, whatever the relay republished.
     await ledger.prepare_consumer_tables(pool)
 
-    async def handle(record) -> None:  # type: ignore[no-untyped-def]
-        await ledger.record_effect(pool, "ledger-consumer", record)
+    async def handle(entry, envelope) -> None:  # type: ignore[no-untyped-def]
+        await ledger.record_effect(pool, "ledger-consumer", envelope)
 
     async def all_delivered() -> bool:
         return await pool.fetchval("SELECT count(*) FROM ledger_deliveries") >= len(records)
 
-    async with ledger.consuming(bootstrap, topic, f"g-{uuid.uuid4().hex[:6]}", handle):
+    group = f"g-{uuid.uuid4().hex[:6]}"
+    async with ledger.consuming(bootstrap, topic, group, ledger.entries(handle)):
         await eventually(all_delivered)
     effects = await pool.fetchval("SELECT count(*) FROM ledger_effects")
     distinct = await pool.fetchval("SELECT count(DISTINCT event_id) FROM ledger_effects")
@@ -171,13 +172,13 @@ async def test_poison_messages_go_to_the_dlq_with_their_reason_and_the_next_is_p
     pool = await create_pool(database_url, 2)
     await ledger.prepare_consumer_tables(pool)
 
-    async def handle(record) -> None:  # type: ignore[no-untyped-def]
-        await ledger.record_effect(pool, group, record)
+    async def handle(entry, envelope) -> None:  # type: ignore[no-untyped-def]
+        await ledger.record_effect(pool, group, envelope)
 
     async def second_applied() -> bool:
         return await pool.fetchval("SELECT count(*) FROM ledger_effects WHERE sequence = 2") == 1
 
-    async with ledger.consuming(bootstrap, topic, group, handle):
+    async with ledger.consuming(bootstrap, topic, group, ledger.entries(handle)):
         await eventually(second_applied)
     assert await pool.fetchval("SELECT count(*) FROM ledger_effects") == 2
     await pool.close()
@@ -202,17 +203,17 @@ async def test_a_transient_failure_is_retried_not_dead_lettered(
     await ledger.prepare_consumer_tables(pool)
     failures = 2
 
-    async def flaky(record) -> None:  # type: ignore[no-untyped-def]
+    async def flaky(entry, envelope) -> None:  # type: ignore[no-untyped-def]
         nonlocal failures
         if failures:
             failures -= 1
             raise ConnectionResetError("database went away")
-        await ledger.record_effect(pool, group, record)
+        await ledger.record_effect(pool, group, envelope)
 
     async def all_applied() -> bool:
         return await pool.fetchval("SELECT count(*) FROM ledger_effects") == 3
 
-    async with ledger.consuming(bootstrap, topic, group, flaky, retry_backoff=0.05):
+    async with ledger.consuming(bootstrap, topic, group, ledger.entries(flaky), retry_backoff=0.05):
         await eventually(all_applied)
     sequences = [r["sequence"] for r in await pool.fetch("SELECT sequence FROM ledger_effects")]
     await pool.close()

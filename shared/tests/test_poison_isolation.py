@@ -10,7 +10,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import asyncpg
 import pytest
@@ -19,11 +19,17 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 import backbone_fixtures as ledger
 from claims_shared.database import create_pool
+from claims_shared.events import Envelope, EventData, encode, new_envelope
 from claims_shared.kafka import (
     HANDLER_RETRIES,
     MESSAGES_DEAD_LETTERED,
     MESSAGES_ISOLATED,
     SYSTEMIC_FAILURES,
+    Dispatch,
+    EventBatches,
+    EventRoutes,
+    Received,
+    Refusals,
 )
 from devinfra.testing import eventually, read_records
 
@@ -38,6 +44,20 @@ CREATE TABLE handled (
 
 Message = tuple[int, int]
 """(partition, sequence within the partition)"""
+
+
+class Numbered(EventData):
+    """A message's place, as the event every test message carries."""
+
+    event_type: ClassVar[str] = "Numbered"
+    topic: ClassVar[str] = "unset"
+
+    partition: int
+    sequence: int
+
+    @property
+    def message(self) -> Message:
+        return self.partition, self.sequence
 
 
 async def create_topic(bootstrap: str, topic: str, partitions: int = PARTITIONS) -> None:
@@ -59,7 +79,9 @@ async def produce(
     try:
         for sequence in range(first, first + per_partition):
             for partition in range(partitions):
-                value = json.dumps({"partition": partition, "sequence": sequence}).encode()
+                value = encode(
+                    new_envelope(Numbered(partition=partition, sequence=sequence), producer="test")
+                )
                 await producer.send_and_wait(
                     topic, value, key=f"claim-{partition}".encode(), partition=partition
                 )
@@ -70,16 +92,15 @@ async def produce(
 
 
 def message_of(record: ConsumerRecord) -> Message:
-    body = json.loads(record.value)
-    return body["partition"], body["sequence"]
+    data = json.loads(record.value)["data"]
+    return data["partition"], data["sequence"]
 
 
-async def record_handled(pool: asyncpg.Pool, records: list[ConsumerRecord]) -> None:
+async def record_handled(pool: asyncpg.Pool, messages: list[Message]) -> None:
     """The effect: one row per message, in the order handled, in one transaction."""
     async with pool.acquire() as conn, conn.transaction():
         await conn.executemany(
-            "INSERT INTO handled (partition, sequence) VALUES ($1, $2)",
-            [message_of(record) for record in records],
+            "INSERT INTO handled (partition, sequence) VALUES ($1, $2)", messages
         )
 
 
@@ -105,18 +126,16 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 def batch_handler(
     pool: asyncpg.Pool, fails: Callable[[Message], BaseException | None]
-) -> Callable[[list[ConsumerRecord]], Awaitable[list[tuple[ConsumerRecord, BaseException]]]]:
+) -> Callable[[list[Received[Numbered]]], Awaitable[Refusals[Numbered]]]:
     """A batch handler that, like claim-status's intake, applies the whole batch in one
     transaction or nothing: it raises what `fails` says for the first message that fails."""
 
-    async def handle_batch(
-        records: list[ConsumerRecord],
-    ) -> list[tuple[ConsumerRecord, BaseException]]:
-        for record in records:
-            error = fails(message_of(record))
+    async def handle_batch(received: list[Received[Numbered]]) -> Refusals[Numbered]:
+        for item in received:
+            error = fails(item.event.message)
             if error is not None:
                 raise error
-        await record_handled(pool, records)
+        await record_handled(pool, [item.event.message for item in received])
         return []
 
     return handle_batch
@@ -124,23 +143,23 @@ def batch_handler(
 
 def record_handler(
     pool: asyncpg.Pool, fails: Callable[[Message], BaseException | None]
-) -> Callable[[ConsumerRecord], Awaitable[None]]:
-    async def handle(record: ConsumerRecord) -> None:
-        error = fails(message_of(record))
+) -> Callable[[Numbered, Envelope[Numbered]], Awaitable[None]]:
+    async def handle(numbered: Numbered, envelope: Envelope[Numbered]) -> None:
+        error = fails(numbered.message)
         if error is not None:
             raise error
-        await record_handled(pool, [record])
+        await record_handled(pool, [numbered.message])
 
     return handle
 
 
 def handlers(
     mode: str, pool: asyncpg.Pool, fails: Callable[[Message], BaseException | None]
-) -> dict[str, Any]:
+) -> dict[str, Dispatch]:
     """The `consuming` arguments for one mode of the runner."""
     if mode == "batch":
-        return {"handle": None, "handle_batch": batch_handler(pool, fails)}
-    return {"handle": record_handler(pool, fails)}
+        return {"routes": EventBatches(Numbered, batch_handler(pool, fails))}
+    return {"routes": EventRoutes().on(Numbered, record_handler(pool, fails))}
 
 
 async def wait_for(pool: asyncpg.Pool, count: int, timeout: float = 30.0) -> list[Message]:

@@ -10,6 +10,10 @@ read_uncommitted), so every one is set here explicitly:
   the same offset with back-off, so an outage never empties a topic into the DLQ; any other
   failure is isolated to the one message that causes it, which goes to the DLQ, unless every
   message fails alike (see `ConsumerRunner`).
+- EventRoutes / EventBatches: a consumer's dispatch table, `{event type: handler}`. The runner
+  decodes each message once and calls the handler of its type with the typed event; types the
+  table does not name are skipped.
+- DeadLetter: the one way to the DLQ (`EventPublisher.dead_letter`), with one set of headers.
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 import asyncpg
 import eventsourcing.persistence
+import orjson
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
@@ -29,8 +34,8 @@ from aiokafka.structs import RecordMetadata
 from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
 
-from claims_shared.events import Envelope, encode, topics
-from claims_shared.events.catalogue import UnknownEventType
+from claims_shared.events import Envelope, EventData, decode, encode, topics
+from claims_shared.events.catalogue import UnknownEventType, envelope_type
 from claims_shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -218,13 +223,162 @@ class EventPublisher:
         await self.producer.client.fetch_all_metadata()
 
 
-Handler = Callable[[ConsumerRecord], Awaitable[None]]
-BatchHandler = Callable[
-    [list[ConsumerRecord]], Awaitable[list[tuple[ConsumerRecord, BaseException]]]
-]
-"""Handles a fetch's records at once, every partition's, each partition's in order (throughput:
-one transaction for many messages), and returns the messages that can never be processed, with
-why; those go to the DLQ."""
+D = TypeVar("D", bound=EventData)
+
+EventHandler = Callable[[D, Envelope[D]], Awaitable[None]]
+"""A consumer's reaction to one event: the typed event, and the envelope it came in (its
+event_id, which makes the effect happen once, and when it occurred)."""
+
+
+@dataclass(frozen=True)
+class Received(Generic[D]):
+    """One decoded message as a batch handler gets it: the envelope with the typed event, and
+    the record it was read from (its key and publication time; `record` also names the message
+    a batch handler refuses)."""
+
+    envelope: Envelope[D]
+    record: ConsumerRecord
+
+    @property
+    def event(self) -> D:
+        return self.envelope.data
+
+
+Refusals = list[tuple[Received[D], BaseException]]
+"""The messages of a batch that can never be processed, each with why: they go to the DLQ."""
+
+BatchEventHandler = Callable[[list[Received[D]]], Awaitable[Refusals[D]]]
+"""Takes a fetch's events at once, every partition's, each partition's in order (throughput: one
+transaction for many messages), and returns the ones it refuses."""
+
+EventKind = tuple[object, object]
+"""(event_type, schema_version) as a message states them, before anything is validated."""
+
+
+def _kind_of(value: bytes | None) -> EventKind | None:
+    """A cheap look at the type a message says it carries (the JSON is parsed, not validated)."""
+    if value is None:
+        return None
+    try:
+        head = orjson.loads(value)
+        return (head["event_type"], head["schema_version"])
+    except (orjson.JSONDecodeError, TypeError, KeyError):
+        return None
+
+
+def _envelope_model(event_type: type[EventData]) -> type[Envelope[Any]]:
+    """The model a message of this type is validated with: the catalogue's (an adjuster update
+    is validated as the union of its kinds), or the envelope of the type itself."""
+    try:
+        return envelope_type(event_type.event_type, event_type.schema_version)
+    except KeyError:
+        return Envelope[event_type]  # type: ignore[valid-type]
+
+
+class Dispatch(Protocol):
+    """What the runner needs from a consumer's dispatch table (EventRoutes, EventBatches)."""
+
+    one_at_a_time: bool
+    """True: each partition's messages are handed over one by one (a transient failure holds
+    back only the rest of that partition); False: a whole fetch in one call."""
+
+    def read(self, record: ConsumerRecord) -> Received[EventData] | None:
+        """The decoded message, or None to skip it. Raises for a message no retry can make
+        processable (it goes to the DLQ with the reason)."""
+
+    async def handle(self, piece: list[Received[EventData]]) -> Refusals[EventData]:
+        """Act on decoded messages; returns those refused. Raises when the piece failed."""
+
+
+class _Table:
+    """Decoding for a dispatch table: each message once, with the envelope model of its type.
+
+    A message of a type the table does not name is still decoded with the catalogue (a message
+    no service could read, or a type and version this service does not know, goes to the DLQ as
+    it always has) and then skipped, and the runner commits past it: the topics a service reads
+    carry other services' events, and a reaction another service adds tomorrow must not stop
+    this consumer. `refuse_others` is for an inbound topic whose contract allows only the
+    table's types (the adjusters' systems publish only AdjusterUpdate): there anything else is
+    the sender's mistake and goes to the DLQ."""
+
+    def __init__(self, refuse_others: bool) -> None:
+        self.refuse_others = refuse_others
+        self._models: dict[EventKind, type[Envelope[Any]]] = {}
+
+    def _route(self, event_type: type[EventData]) -> None:
+        kind = (event_type.event_type, event_type.schema_version)
+        if kind in self._models:
+            raise ValueError(f"{event_type.event_type} v{event_type.schema_version} routed twice")
+        self._models[kind] = _envelope_model(event_type)
+
+    def read(self, record: ConsumerRecord) -> Received[EventData] | None:
+        kind = _kind_of(record.value)
+        try:
+            model = self._models.get(kind) if kind is not None else None
+        except TypeError:  # a type or version that is a list or an object: unhashable
+            model = None
+        if model is None:
+            envelope = decode(record.value)
+            if self.refuse_others:
+                taken = ", ".join(sorted(str(event_type) for event_type, _ in self._models))
+                raise UnprocessableMessage(
+                    f"{envelope.event_type} on {record.topic}, which carries only {taken}"
+                )
+            return None
+        return Received(model.model_validate_json(record.value), record)
+
+
+class EventRoutes(_Table):
+    """A consumer's dispatch table, `{event type: handler}`, one message at a time:
+
+        EventRoutes().on(UserRegistered, accounts.create_account_for)
+
+    The runner decodes each message once (see `_Table` for what is skipped and what goes to
+    the DLQ) and calls the handler of its type with the typed event and its envelope."""
+
+    one_at_a_time = True
+
+    def __init__(self, refuse_others: bool = False) -> None:
+        super().__init__(refuse_others)
+        self._handlers: dict[EventKind, Callable[[Envelope[EventData]], Awaitable[None]]] = {}
+
+    def on(self, event_type: type[D], handler: EventHandler[D]) -> EventRoutes:
+        """Route `event_type` (and, for a union such as AdjusterUpdate, its kinds) to
+        `handler`; returns the table, so a consumer's table reads as one expression."""
+
+        async def call(envelope: Envelope[EventData]) -> None:
+            typed = cast(Envelope[D], envelope)  # read() validated it with event_type's model
+            await handler(typed.data, typed)
+
+        self._route(event_type)
+        self._handlers[(event_type.event_type, event_type.schema_version)] = call
+        return self
+
+    async def handle(self, piece: list[Received[EventData]]) -> Refusals[EventData]:
+        for received in piece:
+            envelope = received.envelope
+            await self._handlers[(envelope.event_type, envelope.schema_version)](envelope)
+        return []
+
+
+class EventBatches(_Table, Generic[D]):
+    """A dispatch table of one event type whose handler takes a whole fetch at once
+    (claim-status's intake: one transaction for many updates). Decoding, skipping and the DLQ
+    are as for `EventRoutes`."""
+
+    one_at_a_time = False
+
+    def __init__(
+        self, event_type: type[D], handler: BatchEventHandler[D], refuse_others: bool = False
+    ) -> None:
+        super().__init__(refuse_others)
+        self._route(event_type)
+        self.handler = handler
+
+    async def handle(self, piece: list[Received[EventData]]) -> Refusals[EventData]:
+        # read() validated every message of the piece with the one type's model.
+        refused = await self.handler(cast(list[Received[D]], piece))
+        return cast(Refusals[EventData], refused)
 
 
 Position = tuple[str, int, int]
@@ -241,8 +395,10 @@ class _Pass:
     was not handled (a transient failure stopped the pass before it)."""
 
     succeeded: set[Position] = field(default_factory=set)
+    """Handled, or skipped (a type the consumer's table does not name)."""
     poison: dict[Position, BaseException] = field(default_factory=dict)
-    """DEAD_LETTER_ERRORS, or what a batch handler returned: to the DLQ, whatever else."""
+    """Undecodable, DEAD_LETTER_ERRORS, or refused by a batch handler: to the DLQ, whatever
+    else."""
     suspects: dict[Position, tuple[BaseException, int]] = field(default_factory=dict)
     """Failed alone with any other error (with the attempts, when past max_attempts)."""
     split: bool = False
@@ -254,10 +410,14 @@ class _Pass:
 
 
 class ConsumerRunner:
-    """Runs `handle` on every message of `topics` for one consumer group, until `stop()`.
+    """Runs a dispatch table (`routes`) on every message of `topics` for one consumer group,
+    until `stop()`.
 
-    Both modes (`handle`, one message at a time; `handle_batch`, a whole fetch at once) share
-    one rule for failures, decided per fetch:
+    Each fetch is decoded first, once, message by message (`Dispatch.read`): what does not
+    decode goes to the DLQ, what the table does not name is skipped, and only the rest reaches
+    the handlers, however often a failure makes the runner hand it over again. Both modes
+    (`EventRoutes`, one message at a time; `EventBatches`, a whole fetch at once) then take one
+    path through the rule for failures, decided per fetch:
     - A known transient failure (`is_transient`, plus the runner's own `transient` types) is
       retried with back-off from the message that failed (in the batch mode, from the start of
       the fetch), up to `max_attempts` attempts when it is set. In the batch mode each message
@@ -284,9 +444,8 @@ class ConsumerRunner:
         bootstrap_servers: str,
         group_id: str,
         topics: Sequence[str],
-        handle: Handler | None = None,
+        routes: Dispatch,
         publisher: EventPublisher,
-        handle_batch: BatchHandler | None = None,
         max_records: int = 200,
         retry_backoff: float = 0.5,
         max_backoff: float = 30.0,
@@ -301,10 +460,7 @@ class ConsumerRunner:
         self.name = f"consumer:{group_id}"
         self.group_id = group_id
         self.topics = [publisher.topic_prefix + topic for topic in topics]
-        if (handle is None) == (handle_batch is None):
-            raise ValueError("give one of handle and handle_batch")
-        self.handle = handle
-        self.handle_batch = handle_batch
+        self.routes = routes
         self.publisher = publisher
         self.max_records = max_records
         self.retry_backoff = retry_backoff
@@ -358,26 +514,50 @@ class ConsumerRunner:
         self._stopping.set()
 
     async def _process_fetch(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
-        """The batch mode hands every partition's records to one handler call (the fixed cost
-        of a transaction and a commit is paid once per fetch); the per-record mode handles
-        each partition's records in order, a transient failure holding back only the rest of
+        """The batch mode hands every partition's events to one handler call (the fixed cost
+        of a transaction and a commit is paid once per fetch); the per-message mode hands each
+        partition's events over in order, a transient failure holding back only the rest of
         its partition. Either way the fetch is settled, and committed, once."""
         found = _Pass()
-        if self.handle_batch is not None:
-            await self._isolate([r for records in batches.values() for r in records], found)
+        received = self._read(batches, found)
+        if not self.routes.one_at_a_time:
+            await self._isolate([item for items in received for item in items], found)
         else:
-            for records in batches.values():
-                for record in records:
-                    if self._stopping.is_set() or not await self._isolate([record], found):
+            for items in received:
+                for item in items:
+                    if self._stopping.is_set() or not await self._isolate([item], found):
                         break
         await self._settle(batches, found)
 
-    async def _isolate(self, piece: list[ConsumerRecord], found: _Pass) -> bool:
+    def _read(
+        self, batches: dict[TopicPartition, list[ConsumerRecord]], found: _Pass
+    ) -> list[list[Received[EventData]]]:
+        """Decode the fetch once: each partition's events for the handlers, in order; what
+        cannot be decoded is poison, what the table does not name has succeeded (skipped)."""
+        received = []
+        for records in batches.values():
+            items = []
+            for record in records:
+                try:
+                    item = self.routes.read(record)
+                except Exception as error:  # decoding is pure: the message is at fault
+                    found.poison[_position(record)] = error
+                    continue
+                if item is None:
+                    found.succeeded.add(_position(record))
+                else:
+                    items.append(item)
+            received.append(items)
+        return received
+
+    async def _isolate(self, piece: list[Received[EventData]], found: _Pass) -> bool:
         """Handle `piece`; if it fails with anything but a transient failure that has
         attempts left, handle its halves in turn, down to single messages, which are then
         suspects. False when a transient failure stopped the pass (the rest waits)."""
+        if not piece:
+            return True
         try:
-            returned = await self._handle(piece)
+            refused = await self.routes.handle(piece)
         except Exception as error:
             attempts = 1
             if is_transient(error, self.transient):
@@ -386,9 +566,9 @@ class ConsumerRunner:
                     return False
             if len(piece) == 1:
                 if isinstance(error, DEAD_LETTER_ERRORS):
-                    found.poison[_position(piece[0])] = error
+                    found.poison[_position(piece[0].record)] = error
                 else:
-                    found.suspects[_position(piece[0])] = (error, attempts)
+                    found.suspects[_position(piece[0].record)] = (error, attempts)
                 return True
             if not found.split:
                 found.split = True
@@ -402,19 +582,12 @@ class ConsumerRunner:
             return await self._isolate(piece[:middle], found) and await self._isolate(
                 piece[middle:], found
             )
-        for record, reason in returned:
-            found.poison[_position(record)] = reason
-        found.succeeded.update(_position(r) for r in piece if _position(r) not in found.poison)
+        for item, reason in refused:
+            found.poison[_position(item.record)] = reason
+        found.succeeded.update(
+            _position(item.record) for item in piece if _position(item.record) not in found.poison
+        )
         return True
-
-    async def _handle(
-        self, piece: list[ConsumerRecord]
-    ) -> list[tuple[ConsumerRecord, BaseException]]:
-        if self.handle_batch is not None:
-            return await self.handle_batch(piece)
-        assert self.handle is not None and len(piece) == 1
-        await self.handle(piece[0])
-        return []
 
     async def _settle(
         self, batches: dict[TopicPartition, list[ConsumerRecord]], found: _Pass
@@ -512,20 +685,21 @@ class ConsumerRunner:
             await self._pending_commit
             self._pending_commit = None
 
-    def _count_failure(self, piece: list[ConsumerRecord], error: BaseException) -> int:
+    def _count_failure(self, piece: list[Received[EventData]], error: BaseException) -> int:
         """One more attempt for each message of the piece; returns the most any has had."""
         attempts = 0
-        for record in piece:
-            position = _position(record)
+        for item in piece:
+            position = _position(item.record)
             self._failures[position] = self._failures.get(position, 0) + 1
             attempts = max(attempts, self._failures[position])
-        HANDLER_RETRIES.labels(self.group_id, piece[0].topic).inc()
+        first = piece[0].record
+        HANDLER_RETRIES.labels(self.group_id, first.topic).inc()
         log.warning(
             "handler failed; will retry",
             group=self.group_id,
-            topic=piece[0].topic,
-            partition=piece[0].partition,
-            offset=piece[0].offset,
+            topic=first.topic,
+            partition=first.partition,
+            offset=first.offset,
             messages=len(piece),
             attempts=attempts,
             error=repr(error),

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 import asyncpg
 import uvicorn
@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from prometheus_client import Counter
 
 from claims_shared.database import create_pool, pool_ready
-from claims_shared.kafka import ConsumerRunner, EventPublisher, Handler
+from claims_shared.kafka import ConsumerRunner, Dispatch, EventPublisher
 from claims_shared.logging import configure_logging, get_logger
 from claims_shared.runtime import prepare_for_serving
 from claims_shared.settings import ServiceSettings
@@ -32,16 +32,27 @@ class ServiceResources:
     publisher: EventPublisher
 
     def consumer(
-        self, topics: list[str], handle: Handler | None = None, **options: Any
+        self,
+        topics: list[str],
+        routes: Dispatch,
+        *,
+        max_records: int = 200,
+        retry_backoff: float = 0.5,
+        max_attempts: int | None = None,
+        transient: tuple[type[BaseException], ...] = (),
     ) -> ConsumerRunner:
-        """A consumer runner in this service's group, with its prefix and DLQ publisher."""
+        """A consumer runner in this service's group, with its prefix and DLQ publisher, that
+        hands the events of `topics` to the handlers of `routes` (see ConsumerRunner)."""
         return ConsumerRunner(
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             group_id=self.settings.consumer_group,
             topics=topics,
-            handle=handle,
+            routes=routes,
             publisher=self.publisher,
-            **options,
+            max_records=max_records,
+            retry_backoff=retry_backoff,
+            max_attempts=max_attempts,
+            transient=transient,
         )
 
 

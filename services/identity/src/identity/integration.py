@@ -5,17 +5,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from aiokafka import ConsumerRecord
 from eventsourcing.domain import DomainEventProtocol
 
 from claims_shared.events import (
     AccountLocked,
+    Envelope,
     EventData,
     PasswordChanged,
     TemporaryPasswordIssued,
     UserRegistered,
-    decode,
 )
+from claims_shared.kafka import EventRoutes
 from claims_shared.logging import get_logger
 from identity.application import Accounts
 from identity.domain import Account
@@ -23,33 +23,33 @@ from identity.domain import Account
 log = get_logger(__name__)
 
 
-def registration_handler(accounts: Accounts) -> Any:
-    """Creates the account for a UserRegistered; a redelivered event finds it already there."""
+def registration_routes(accounts: Accounts) -> EventRoutes:
+    """The registration events consumer's dispatch table: an account for each UserRegistered
+    (a RegistrationRejected leaves identity nothing to do, and is skipped)."""
 
-    async def handle(record: ConsumerRecord) -> None:
-        envelope = decode(record.value)
-        if not isinstance(envelope.data, UserRegistered):
-            return
-        event = envelope.data
+    async def create_account_for(
+        registered: UserRegistered, envelope: Envelope[UserRegistered]
+    ) -> None:
+        """A redelivered event finds the account already there (its id is the user id)."""
         created = await asyncio.to_thread(
             accounts.register,
-            user_id=event.user_id,
-            email=event.email,
-            customer_id=event.customer_id,
-            policy_numbers=event.policy_numbers,
-            password_hash=event.password_hash,
-            must_change_password=event.must_change_password,
-            temporary_password_expires_at=event.temporary_password_expires_at,
-            language=event.language,
+            user_id=registered.user_id,
+            email=registered.email,
+            customer_id=registered.customer_id,
+            policy_numbers=registered.policy_numbers,
+            password_hash=registered.password_hash,
+            must_change_password=registered.must_change_password,
+            temporary_password_expires_at=registered.temporary_password_expires_at,
+            language=registered.language,
             roles=[],
         )
         log.info(
             "account created" if created else "account already existed",
-            user_id=str(event.user_id),
+            user_id=str(registered.user_id),
             event_id=str(envelope.event_id),
         )
 
-    return handle
+    return EventRoutes().on(UserRegistered, create_account_for)
 
 
 def translate(accounts: Accounts) -> Any:
