@@ -13,22 +13,25 @@ from datetime import timedelta
 
 import asyncpg
 import orjson
-from aiokafka import ConsumerRecord
 from prometheus_client import Counter, Gauge, Histogram
 from pydantic import ValidationError
 
 from claim_status.application import Claims, Outcome
 from claim_status.domain import InvalidUpdate, check_timing
 from claims_shared.clock import Clock
-from claims_shared.events import AdjusterUpdate, decode, topics
+from claims_shared.events import AdjusterUpdate, topics
 from claims_shared.events.claims import parse_adjuster_update
-from claims_shared.kafka import DEAD_LETTER_ERRORS, DeadLetter, EventPublisher, UnprocessableMessage
+from claims_shared.kafka import (
+    DeadLetter,
+    EventBatches,
+    EventPublisher,
+    Received,
+    Refusals,
+    UnprocessableMessage,
+)
 from claims_shared.logging import get_logger
 
 log = get_logger(__name__)
-
-UNPROCESSABLE: tuple[type[BaseException], ...] = (*DEAD_LETTER_ERRORS, InvalidUpdate)
-"""What no retry can make acceptable: not an update, a malformed one, or one from the future."""
 
 UPDATES = Counter("claim_updates_total", "Adjuster updates taken in", ["outcome"])
 HELD = Gauge("claim_updates_held", "Updates waiting for an earlier sequence")
@@ -67,22 +70,25 @@ class UpdateIntake:
             await self._release(update.claim_id)
         return outcome
 
-    async def handle_batch(
-        self, records: list[ConsumerRecord]
-    ) -> list[tuple[ConsumerRecord, BaseException]]:
-        """Kafka path: a whole fetch in one transaction. Updates that break a rule
-        (or are not updates at all) are returned for the DLQ, with the reason."""
-        unprocessable: list[tuple[ConsumerRecord, BaseException]] = []
-        accepted: list[tuple[ConsumerRecord, AdjusterUpdate]] = []
+    def routes(self) -> EventBatches[AdjusterUpdate]:
+        """The adjuster updates consumer's dispatch table: every fetch to `take_in`. The topic's
+        contract allows adjuster updates only, so any other event on it goes to the DLQ."""
+        return EventBatches(AdjusterUpdate, self.take_in, refuse_others=True)
+
+    async def take_in(self, received: list[Received[AdjusterUpdate]]) -> Refusals[AdjusterUpdate]:
+        """Kafka path: a whole fetch in one transaction. Updates that break a rule are returned
+        for the DLQ, with the reason."""
+        refused: Refusals[AdjusterUpdate] = []
+        accepted: list[Received[AdjusterUpdate]] = []
         now = self.clock()
-        for record in records:
+        for item in received:
             try:
-                update = _update_of(record)
-                check_timing(update.occurred_at, now)
-                accepted.append((record, update))
-            except UNPROCESSABLE as error:
-                unprocessable.append((record, error))
-        updates = [update for _, update in accepted]
+                _check_key(item)
+                check_timing(item.event.occurred_at, now)
+                accepted.append(item)
+            except (UnprocessableMessage, InvalidUpdate) as error:
+                refused.append((item, error))
+        updates = [item.event for item in accepted]
         # Which claims already hold updates, asked while the batch is applied (one writer per
         # claim: the partition's owner), rather than after it, on the batch's critical path.
         held_before = asyncio.ensure_future(self._holding({u.claim_id for u in updates}))
@@ -94,10 +100,11 @@ class UpdateIntake:
         applied: set[str] = set()
         held_now: set[str] = set()
         saved_at = time.time()
-        for (record, update), outcome in zip(accepted, outcomes, strict=True):
+        for item, outcome in zip(accepted, outcomes, strict=True):
+            update = item.event
             if isinstance(outcome, InvalidUpdate):
                 UPDATES.labels("invalid").inc()
-                unprocessable.append((record, outcome))
+                refused.append((item, outcome))
                 continue
             UPDATES.labels(outcome.value).inc()
             if outcome is Outcome.EARLY:
@@ -105,10 +112,10 @@ class UpdateIntake:
                 held_now.add(update.claim_id)
             elif outcome is Outcome.APPLIED:
                 applied.add(update.claim_id)
-                INTAKE_DELAY.observe(max(0.0, saved_at - record.timestamp / 1000))
+                INTAKE_DELAY.observe(max(0.0, saved_at - item.record.timestamp / 1000))
         for claim_id in sorted((set(await held_before) | held_now) & applied):
             await self._release(claim_id)
-        return unprocessable
+        return refused
 
     async def _holding(self, claim_ids: set[str]) -> list[str]:
         """Which of these claims have held updates (one query for the whole batch)."""
@@ -208,16 +215,12 @@ class UpdateIntake:
         )
 
 
-def _update_of(record: ConsumerRecord) -> AdjusterUpdate:
-    """The update a record carries. Its key must be its claim id: a claim's updates are ordered
-    by their partition, and a mis-keyed one would be applied out of turn (taking the sequence
-    of the update that then arrives in order) instead of being refused."""
-    envelope = decode(record.value)
-    if not isinstance(envelope.data, AdjusterUpdate):
-        raise UnprocessableMessage(f"{envelope.event_type} on the adjuster updates topic")
-    key = (record.key or b"").decode("utf-8", "replace")
-    if key != envelope.data.claim_id:
+def _check_key(item: Received[AdjusterUpdate]) -> None:
+    """An update's message key must be its claim id: a claim's updates are ordered by their
+    partition, and a mis-keyed one would be applied out of turn (taking the sequence of the
+    update that then arrives in order) instead of being refused."""
+    key = (item.record.key or b"").decode("utf-8", "replace")
+    if key != item.event.claim_id:
         raise UnprocessableMessage(
-            f"message key {key!r} is not the update's claim_id {envelope.data.claim_id!r}"
+            f"message key {key!r} is not the update's claim_id {item.event.claim_id!r}"
         )
-    return envelope.data

@@ -82,7 +82,7 @@ def build(
                     producer=settings.service_name,
                 ),
                 "consumer": resources.consumer(
-                    [topics.ADJUSTER_UPDATES], handle_batch=intake.handle_batch, max_records=500
+                    [topics.ADJUSTER_UPDATES], intake.routes(), max_records=500
                 ),
                 "sweeper": Sweeper(
                     intake, resources.pool, read_model, settings.sweep_interval_seconds

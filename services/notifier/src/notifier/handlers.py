@@ -1,13 +1,12 @@
-"""What each event means for the customer's mailbox. Handlers are chosen by event type."""
+"""What each event means for the customer's mailbox: the notifier's dispatch table and its
+handlers."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from aiokafka import ConsumerRecord
 from nacl.exceptions import CryptoError
 
 from claims_shared.events import (
@@ -17,10 +16,9 @@ from claims_shared.events import (
     PasswordChanged,
     TemporaryPasswordIssued,
     UserRegistered,
-    decode,
 )
 from claims_shared.idempotency import apply_once
-from claims_shared.kafka import UnprocessableMessage
+from claims_shared.kafka import EventRoutes, UnprocessableMessage
 from claims_shared.passwords import open_sealed
 from notifier.mails import Mail, compose, one_mailbox
 from notifier.notices import schedule_notice
@@ -51,23 +49,17 @@ class Notifications:
     contact_desk: str = ""
     status_mail_window_seconds: float = 60.0
 
-    async def handle(self, record: ConsumerRecord) -> None:
-        envelope = decode(record.value)
-        handler = self._handlers().get(type(envelope.data))
-        if handler is None:
-            return
-        mail = await handler(envelope)
-        if mail is not None:
-            await self.sender.send_once(str(envelope.event_id), mail)
-
-    def _handlers(self) -> dict[type, Callable[[Envelope[Any]], Awaitable[Mail | None]]]:
-        return {
-            UserRegistered: self._user_registered,
-            TemporaryPasswordIssued: self._temporary_password_issued,
-            PasswordChanged: self._password_changed,
-            AccountLocked: self._account_locked,
-            ClaimStatusChanged: self._claim_status_changed,
-        }
+    def routes(self) -> EventRoutes:
+        """The notifier's dispatch table: what each event means for the customer's mailbox.
+        Other events on these topics (a rejected registration) are skipped."""
+        return (
+            EventRoutes()
+            .on(UserRegistered, self.send_registration_mail)
+            .on(TemporaryPasswordIssued, self.send_temporary_password)
+            .on(PasswordChanged, self.confirm_password_change)
+            .on(AccountLocked, self.warn_of_lock_out)
+            .on(ClaimStatusChanged, self.schedule_status_notice)
+        )
 
     def _unseal(self, sealed: str) -> str:
         """With the current key, or (during a key rotation) one of the previous ones: passwords
@@ -79,62 +71,66 @@ class Notifications:
                 continue
         raise UnprocessableMessage("the temporary password does not open with our keys")
 
-    async def _user_registered(self, envelope: Envelope[UserRegistered]) -> Mail:
+    async def send_registration_mail(
+        self, registered: UserRegistered, envelope: Envelope[UserRegistered]
+    ) -> None:
         """Both journeys mail: the temporary password, or (simple registration with the
         postcard's procedure code, 簡単登録) that registration is complete, so a postcard's owner
         who did not register hears of it. An address that is not one mailbox is not recorded:
         no later mail could go to it."""
-        data = envelope.data
-        one_mailbox(data.email)
+        one_mailbox(registered.email)
         await self.pool.execute(
             "INSERT INTO customers VALUES ($1, $2, $3) ON CONFLICT (customer_id) "
             "DO UPDATE SET email = $2, language = $3",
-            data.customer_id,
-            data.email,
-            data.language,
+            registered.customer_id,
+            registered.email,
+            registered.language,
         )
-        if data.sealed_temporary_password is None:
-            return self._compose(
+        if registered.sealed_temporary_password is None:
+            mail = self._compose(
                 "registration_complete",
-                data.language,
-                data.email,
+                registered.language,
+                registered.email,
                 occurred_at=envelope.occurred_at,
             )
-        return self._compose(
-            "temporary_password",
-            data.language,
-            data.email,
-            password=self._unseal(data.sealed_temporary_password),
-            expires_at=data.temporary_password_expires_at,
-        )
+        else:
+            mail = self._compose(
+                "temporary_password",
+                registered.language,
+                registered.email,
+                password=self._unseal(registered.sealed_temporary_password),
+                expires_at=registered.temporary_password_expires_at,
+            )
+        await self.sender.send_once(str(envelope.event_id), mail)
 
-    async def _temporary_password_issued(self, envelope: Envelope[TemporaryPasswordIssued]) -> Mail:
-        data = envelope.data
-        return self._compose(
+    async def send_temporary_password(
+        self, issued: TemporaryPasswordIssued, envelope: Envelope[TemporaryPasswordIssued]
+    ) -> None:
+        """The password reset's temporary password (パスワード再設定)."""
+        mail = self._compose(
             "password_reset",
-            data.language,
-            data.email,
-            password=self._unseal(data.sealed_temporary_password),
-            expires_at=data.expires_at,
+            issued.language,
+            issued.email,
+            password=self._unseal(issued.sealed_temporary_password),
+            expires_at=issued.expires_at,
         )
+        await self.sender.send_once(str(envelope.event_id), mail)
 
-    async def _password_changed(self, envelope: Envelope[PasswordChanged]) -> Mail:
-        data = envelope.data
-        return self._compose(
-            "password_changed",
-            data.language,
-            data.email,
-            occurred_at=envelope.occurred_at,
+    async def confirm_password_change(
+        self, changed: PasswordChanged, envelope: Envelope[PasswordChanged]
+    ) -> None:
+        mail = self._compose(
+            "password_changed", changed.language, changed.email, occurred_at=envelope.occurred_at
         )
+        await self.sender.send_once(str(envelope.event_id), mail)
 
-    async def _account_locked(self, envelope: Envelope[AccountLocked]) -> Mail:
-        data = envelope.data
-        return self._compose(
-            "account_locked",
-            data.language,
-            data.email,
-            locked_until=data.locked_until,
+    async def warn_of_lock_out(
+        self, locked: AccountLocked, envelope: Envelope[AccountLocked]
+    ) -> None:
+        mail = self._compose(
+            "account_locked", locked.language, locked.email, locked_until=locked.locked_until
         )
+        await self.sender.send_once(str(envelope.event_id), mail)
 
     def _compose(self, kind: str, language: str, to: str, **context: Any) -> Mail:
         """Every mail knows the web address and whom to call; each template uses what it needs."""
@@ -142,15 +138,16 @@ class Notifications:
             kind, language, to, web_url=self.web_url, contact=self.contact_desk, **context
         )
 
-    async def _claim_status_changed(self, envelope: Envelope[ClaimStatusChanged]) -> None:
+    async def schedule_status_notice(
+        self, changed: ClaimStatusChanged, envelope: Envelope[ClaimStatusChanged]
+    ) -> None:
         """Schedules the claim's notice (notifier.notices), recorded with the event id: the
         sweeper mails it, one per claim per burst. No claim details in the mail: it links to
         the accident's page, to be seen after logging in."""
-        data = envelope.data
-        if data.change not in MAILED_CHANGES:
+        if changed.change not in MAILED_CHANGES:
             return
         row = await self.pool.fetchrow(
-            "SELECT email FROM customers WHERE customer_id = $1", data.customer_id
+            "SELECT email FROM customers WHERE customer_id = $1", changed.customer_id
         )
         if row is None:
             return  # the policyholder has no account to log in to
@@ -158,7 +155,7 @@ class Notifications:
 
         async def schedule(conn: asyncpg.Connection) -> None:
             await schedule_notice(
-                conn, data.claim_id, data.customer_id, self.status_mail_window_seconds
+                conn, changed.claim_id, changed.customer_id, self.status_mail_window_seconds
             )
 
         await apply_once(self.pool, "notifier", str(envelope.event_id), schedule)

@@ -43,7 +43,7 @@ def build(settings: NotifierSettings, clock: Clock = system_clock) -> FastAPI:
             )
             consumer = resources.consumer(
                 SUBSCRIBED,
-                notifications.handle,
+                notifications.routes(),
                 max_attempts=settings.max_send_attempts,
                 retry_backoff=settings.send_retry_seconds,
                 transient=(aiosmtplib.SMTPException,),  # a refusal may pass on a later try

@@ -36,7 +36,8 @@ def policy_record_routes(pool: asyncpg.Pool) -> EventRoutes:
     """The policy records consumer's dispatch table: every PolicyRecorded kept in the view."""
 
     async def record_policy(recorded: PolicyRecorded, envelope: Envelope[PolicyRecorded]) -> None:
-        """The latest record of the policy replaces the one held, once per event id."""
+        """The record replaces the one held (a policy's records come in order, keyed by its
+        number), once per event id."""
 
         async def upsert(conn: asyncpg.Connection) -> None:
             await conn.execute(
