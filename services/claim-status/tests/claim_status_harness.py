@@ -113,7 +113,7 @@ class ClaimStatusService:
         await self.send(update)
         intake = self.app.state.intake
         await eventually(
-            lambda: intake.pool.fetchval(
+            lambda: intake.held.pool.fetchval(
                 "SELECT count(*) FROM held_updates WHERE update_id = $1", str(update.update_id)
             )
         )

@@ -97,7 +97,7 @@ async def test_duplicates_gaps_and_invalid_updates(claim_status: ClaimStatusServ
     third = log.next("stage_changed", clock, stage="investigating")
     await claim_status.send(first, third)  # third arrives early: held
     await eventually(
-        lambda: claim_status.app.state.intake.pool.fetchval(
+        lambda: claim_status.app.state.intake.held.pool.fetchval(
             "SELECT count(*) FROM held_updates WHERE claim_id = $1", log.claim_id
         )
     )

@@ -97,7 +97,7 @@ async def test_fuzzed_updates_never_stall_the_intake_nor_break_a_page(
     await eventually(dead_lettered, timeout=60)
     assert len(expected_dead) > FUZZED // 2, "most of the fuzz is malformed"
 
-    async with claim_status.app.state.intake.pool.acquire() as connection:
+    async with claim_status.app.state.intake.held.pool.acquire() as connection:
         customers = [
             row["customer_id"]
             for row in await connection.fetch("SELECT DISTINCT customer_id FROM accidents_v1")

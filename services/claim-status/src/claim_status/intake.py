@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
 
-import asyncpg
 import orjson
 from prometheus_client import Counter, Gauge, Histogram
 from pydantic import ValidationError
@@ -24,7 +25,6 @@ from claims_shared.events.claims import parse_adjuster_update
 from claims_shared.kafka import (
     DeadLetter,
     EventBatches,
-    EventPublisher,
     Received,
     Refusals,
     UnprocessableMessage,
@@ -43,17 +43,52 @@ INTAKE_DELAY = Histogram(
 )
 
 
+@dataclass(frozen=True)
+class HeldUpdate:
+    update_id: str
+    claim_id: str
+    sequence: int
+    payload: str  # the update's JSON as it was held
+
+
+class HeldUpdates(Protocol):
+    """Updates waiting for an earlier sequence (claim_status.held_updates.HeldUpdateTable)."""
+
+    async def claims_holding(self, claim_ids: set[str]) -> list[str]: ...
+
+    async def hold(self, update: AdjusterUpdate, at: datetime) -> None:
+        """Keep `update` (once: holding it again changes nothing)."""
+
+    async def first_of(self, claim_id: str) -> HeldUpdate | None:
+        """The claim's held update with the lowest sequence."""
+
+    async def held_before(self, cutoff: datetime) -> list[HeldUpdate]:
+        """Updates held since before `cutoff`, by claim and sequence."""
+
+    async def remove(self, update_id: str) -> None: ...
+
+    async def count(self) -> int: ...
+
+
+class DeadLetters(Protocol):
+    """Where an update that can never be applied goes (claims_shared.kafka.EventPublisher)."""
+
+    topic_prefix: str
+
+    async def dead_letter(self, letter: DeadLetter) -> None: ...
+
+
 class UpdateIntake:
     def __init__(
         self,
         claims: Claims,
-        pool: asyncpg.Pool,
-        publisher: EventPublisher,
+        held: HeldUpdates,
+        publisher: DeadLetters,
         clock: Clock,
         hold_for: timedelta,
     ) -> None:
         self.claims = claims
-        self.pool = pool
+        self.held = held
         self.publisher = publisher
         self.clock = clock
         self.hold_for = hold_for
@@ -121,69 +156,47 @@ class UpdateIntake:
         """Which of these claims have held updates (one query for the whole batch)."""
         if not claim_ids:
             return []
-        rows = await self.pool.fetch(
-            "SELECT DISTINCT claim_id FROM held_updates WHERE claim_id = ANY($1)", list(claim_ids)
-        )
-        return [row["claim_id"] for row in rows]
+        return await self.held.claims_holding(claim_ids)
 
     async def _hold(self, update: AdjusterUpdate) -> None:
-        await self.pool.execute(
-            "INSERT INTO held_updates VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            str(update.update_id),
-            update.claim_id,
-            update.sequence,
-            update.model_dump_json(),
-            self.clock(),
-        )
+        await self.held.hold(update, self.clock())
         HELD.inc()
 
     async def _release(self, claim_id: str) -> None:
         """Apply held updates of this claim while each is the next one."""
         while True:
-            row = await self.pool.fetchrow(
-                "SELECT update_id, payload FROM held_updates WHERE claim_id = $1 "
-                "ORDER BY sequence LIMIT 1",
-                claim_id,
-            )
-            if row is None:
+            held = await self.held.first_of(claim_id)
+            if held is None:
                 return
             try:
-                update = parse_adjuster_update(row["payload"])
+                update = parse_adjuster_update(held.payload)
                 outcome = await asyncio.to_thread(self.claims.try_apply, update)
             except (InvalidUpdate, ValidationError) as error:
-                await self._dead_letter(row["payload"], claim_id, str(error))
+                await self._dead_letter(held.payload, claim_id, str(error))
                 outcome = Outcome.DUPLICATE
             if outcome is Outcome.EARLY:
                 return
-            await self.pool.execute(
-                "DELETE FROM held_updates WHERE update_id = $1", row["update_id"]
-            )
+            await self.held.remove(held.update_id)
             HELD.dec()
             UPDATES.labels(f"released_{outcome.value}").inc()
 
     async def expire_held(self) -> int:
         """Send updates held longer than `hold_for` to the DLQ; returns how many."""
         cutoff = self.clock() - self.hold_for
-        rows = await self.pool.fetch(
-            "SELECT update_id, claim_id, sequence, payload FROM held_updates WHERE held_at < $1 "
-            "ORDER BY claim_id, sequence",
-            cutoff,
-        )
-        for row in rows:
-            claim = await asyncio.to_thread(self.claims.claim, row["claim_id"])
+        expired = await self.held.held_before(cutoff)
+        for held in expired:
+            claim = await asyncio.to_thread(self.claims.claim, held.claim_id)
             expected = (claim.last_sequence if claim else 0) + 1
             await self._dead_letter(
-                row["payload"],
-                row["claim_id"],
-                f"sequence {row['sequence']} held since before {cutoff.isoformat()}: an earlier "
+                held.payload,
+                held.claim_id,
+                f"sequence {held.sequence} held since before {cutoff.isoformat()}: an earlier "
                 f"update never arrived (the claim waits for sequence {expected})",
             )
-            await self.pool.execute(
-                "DELETE FROM held_updates WHERE update_id = $1", row["update_id"]
-            )
+            await self.held.remove(held.update_id)
             EXPIRED.inc()
-        HELD.set(await self.pool.fetchval("SELECT count(*) FROM held_updates"))
-        return len(rows)
+        HELD.set(await self.held.count())
+        return len(expired)
 
     async def _dead_letter(self, payload: str, claim_id: str, reason: str) -> None:
         """A held update (its JSON as it was held) that can never be applied."""

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import FastAPI
 
 from claim_status.api import ERRORS, INTAKE, QUERIES, adjuster_router, customer_router
 from claim_status.application import Claims
-from claim_status.intake import UpdateIntake
+from claim_status.held_updates import HeldUpdateTable
+from claim_status.intake import DeadLetters, HeldUpdates, UpdateIntake
 from claim_status.integration import translate
 from claim_status.operations import Sweeper
 from claim_status.queries import AccidentQueries
@@ -27,6 +29,27 @@ from claims_shared.projection import Projector
 from claims_shared.service import Worker, open_resources, supervised
 from claims_shared.settings import eventsourcing_env
 from claims_shared.web import create_service_app
+
+
+@dataclass(frozen=True)
+class ClaimStatusPorts:
+    """What the intake needs from outside: the lifespan passes the event store on PostgreSQL,
+    the held_updates table and the Kafka publisher; the fast tests pass in-memory ones."""
+
+    claims: Claims
+    held: HeldUpdates
+    publisher: DeadLetters
+
+
+def wire(settings: ClaimStatusSettings, clock: Clock, ports: ClaimStatusPorts) -> UpdateIntake:
+    """The command handler both paths use, from its ports: no client is opened here."""
+    return UpdateIntake(
+        ports.claims,
+        ports.held,
+        ports.publisher,
+        clock,
+        timedelta(seconds=settings.hold_early_updates_seconds),
+    )
 
 
 def build(
@@ -54,13 +77,8 @@ def build(
             if not settings.read_only:  # a replica refuses DDL, even IF NOT EXISTS
                 await migrate(SCHEMA, settings.database_url)
                 await read_model.create_table(resources.pool)
-            intake = UpdateIntake(
-                claims,
-                resources.pool,
-                resources.publisher,
-                clock,
-                timedelta(seconds=settings.hold_early_updates_seconds),
-            )
+            ports = ClaimStatusPorts(claims, HeldUpdateTable(resources.pool), resources.publisher)
+            intake = wire(settings, clock, ports)
             INTAKE.put(app, intake)
             QUERIES.put(app, AccidentQueries(resources.pool, read_model))
             TOKEN_VERIFIER.put(
