@@ -4,7 +4,7 @@ handlers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 from nacl.exceptions import CryptoError
@@ -17,12 +17,9 @@ from claims_shared.events import (
     TemporaryPasswordIssued,
     UserRegistered,
 )
-from claims_shared.idempotency import apply_once
 from claims_shared.kafka import EventRoutes, UnprocessableMessage
 from claims_shared.passwords import open_sealed
 from notifier.mails import Mail, compose, one_mailbox
-from notifier.notices import schedule_notice
-from notifier.sending import MailSender
 
 # Changes worth a mail; the rest (coverage details, a received document) wait for the next visit.
 MAILED_CHANGES = frozenset(
@@ -39,10 +36,54 @@ MAILED_CHANGES = frozenset(
 )
 
 
+class CustomerDirectory(Protocol):
+    """Where each customer's mail goes (CustomerTable: the customers table)."""
+
+    async def remember(self, customer_id: str, email: str, language: str) -> None: ...
+
+    async def email_of(self, customer_id: str) -> str | None: ...
+
+
+class NoticeSchedule(Protocol):
+    """Status notices waiting to be mailed (notifier.notices.StatusNoticeTable)."""
+
+    async def schedule_once(
+        self, event_id: str, claim_id: str, customer_id: str, window_seconds: float
+    ) -> None:
+        """Schedule the claim's notice, or join the one waiting; nothing if `event_id` did."""
+
+
+class Mailer(Protocol):
+    """notifier.sending.MailSender: one mail per event id, however often the event comes."""
+
+    async def send_once(self, event_id: str, mail: Mail) -> bool: ...
+
+
+class CustomerTable:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def remember(self, customer_id: str, email: str, language: str) -> None:
+        await self.pool.execute(
+            "INSERT INTO customers VALUES ($1, $2, $3) ON CONFLICT (customer_id) "
+            "DO UPDATE SET email = $2, language = $3",
+            customer_id,
+            email,
+            language,
+        )
+
+    async def email_of(self, customer_id: str) -> str | None:
+        email: str | None = await self.pool.fetchval(
+            "SELECT email FROM customers WHERE customer_id = $1", customer_id
+        )
+        return email
+
+
 @dataclass
 class Notifications:
-    pool: asyncpg.Pool
-    sender: MailSender
+    customers: CustomerDirectory
+    notices: NoticeSchedule
+    sender: Mailer
     sealing_private_key: str
     web_url: str
     previous_sealing_private_keys: tuple[str, ...] = ()
@@ -79,13 +120,7 @@ class Notifications:
         who did not register hears of it. An address that is not one mailbox is not recorded:
         no later mail could go to it."""
         one_mailbox(registered.email)
-        await self.pool.execute(
-            "INSERT INTO customers VALUES ($1, $2, $3) ON CONFLICT (customer_id) "
-            "DO UPDATE SET email = $2, language = $3",
-            registered.customer_id,
-            registered.email,
-            registered.language,
-        )
+        await self.customers.remember(registered.customer_id, registered.email, registered.language)
         if registered.sealed_temporary_password is None:
             mail = self._compose(
                 "registration_complete",
@@ -146,16 +181,13 @@ class Notifications:
         the accident's page, to be seen after logging in."""
         if changed.change not in MAILED_CHANGES:
             return
-        row = await self.pool.fetchrow(
-            "SELECT email FROM customers WHERE customer_id = $1", changed.customer_id
-        )
-        if row is None:
+        email = await self.customers.email_of(changed.customer_id)
+        if email is None:
             return  # the policyholder has no account to log in to
-        one_mailbox(row["email"])  # recorded before the notifier checked addresses
-
-        async def schedule(conn: asyncpg.Connection) -> None:
-            await schedule_notice(
-                conn, changed.claim_id, changed.customer_id, self.status_mail_window_seconds
-            )
-
-        await apply_once(self.pool, "notifier", str(envelope.event_id), schedule)
+        one_mailbox(email)  # recorded before the notifier checked addresses
+        await self.notices.schedule_once(
+            str(envelope.event_id),
+            changed.claim_id,
+            changed.customer_id,
+            self.status_mail_window_seconds,
+        )

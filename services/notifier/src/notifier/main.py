@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import aiosmtplib
 from fastapi import FastAPI
@@ -13,13 +14,45 @@ from claims_shared.events import topics
 from claims_shared.migrations import migrate
 from claims_shared.service import open_resources, supervised
 from claims_shared.web import create_service_app
-from notifier.handlers import Notifications
-from notifier.notices import StatusNoticeSweeper
+from notifier.handlers import (
+    CustomerDirectory,
+    CustomerTable,
+    Mailer,
+    NoticeSchedule,
+    Notifications,
+)
+from notifier.notices import StatusNoticeSweeper, StatusNoticeTable
 from notifier.schema import SCHEMA
 from notifier.sending import MailSender
 from notifier.settings import NotifierSettings
 
 SUBSCRIBED = [topics.REGISTRATION_EVENTS, topics.IDENTITY_EVENTS, topics.CLAIM_STATUS_EVENTS]
+
+
+@dataclass(frozen=True)
+class NotifierPorts:
+    """What the handlers need from outside: the lifespan passes the notifier's tables and the
+    SMTP sender; the fast tests pass in-memory ones (tests/fast)."""
+
+    customers: CustomerDirectory
+    notices: NoticeSchedule
+    sender: Mailer
+
+
+def wire(settings: NotifierSettings, ports: NotifierPorts) -> Notifications:
+    """What each event means for the customer's mailbox, from its ports: no client is opened."""
+    return Notifications(
+        customers=ports.customers,
+        notices=ports.notices,
+        sender=ports.sender,
+        sealing_private_key=settings.sealing_private_key,
+        previous_sealing_private_keys=tuple(
+            key.strip() for key in settings.previous_sealing_private_keys.split(",") if key.strip()
+        ),
+        web_url=settings.customer_web_url,
+        contact_desk=settings.contact_desk,
+        status_mail_window_seconds=settings.status_mail_window_seconds,
+    )
 
 
 def build(settings: NotifierSettings, clock: Clock = system_clock) -> FastAPI:
@@ -28,19 +61,10 @@ def build(settings: NotifierSettings, clock: Clock = system_clock) -> FastAPI:
         async with open_resources(settings, app) as resources:
             await migrate(SCHEMA, settings.database_url)
             sender = MailSender(resources.pool, settings)
-            notifications = Notifications(
-                pool=resources.pool,
-                sender=sender,
-                sealing_private_key=settings.sealing_private_key,
-                previous_sealing_private_keys=tuple(
-                    key.strip()
-                    for key in settings.previous_sealing_private_keys.split(",")
-                    if key.strip()
-                ),
-                web_url=settings.customer_web_url,
-                contact_desk=settings.contact_desk,
-                status_mail_window_seconds=settings.status_mail_window_seconds,
+            ports = NotifierPorts(
+                CustomerTable(resources.pool), StatusNoticeTable(resources.pool), sender
             )
+            notifications = wire(settings, ports)
             consumer = resources.consumer(
                 SUBSCRIBED,
                 notifications.routes(),

@@ -27,6 +27,7 @@ import uuid
 
 import asyncpg
 
+from claims_shared.idempotency import apply_once
 from claims_shared.kafka import UnprocessableMessage
 from claims_shared.logging import get_logger
 from notifier.mails import Mail, accident_link, compose
@@ -60,6 +61,22 @@ async def schedule_notice(
         customer_id,
         window_seconds,
     )
+
+
+class StatusNoticeTable:
+    """The status_notices table as handlers.NoticeSchedule: scheduled in the transaction that
+    records the event as processed, so a redelivered change counts once."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def schedule_once(
+        self, event_id: str, claim_id: str, customer_id: str, window_seconds: float
+    ) -> None:
+        async def schedule(conn: asyncpg.Connection) -> None:
+            await schedule_notice(conn, claim_id, customer_id, window_seconds)
+
+        await apply_once(self.pool, "notifier", event_id, schedule)
 
 
 class StatusNoticeSweeper:
