@@ -23,7 +23,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from claim_status.main import build as build_claim_status
-from claim_status.read_model import Accidents
+from claim_status.read_model import ClaimReadModel
 from claim_status_harness import ClaimLog, claim_status_settings
 from claims_shared.events import (
     AdjusterUpdate,
@@ -184,7 +184,7 @@ class Product:
         """Until the customers' read model has folded the claim's last update."""
         self.wait_for(
             "claim_status",
-            f"SELECT 1 FROM {Accidents().table} WHERE claim_id = %s "
+            f"SELECT 1 FROM {ClaimReadModel().table} WHERE claim_id = %s "
             "AND jsonb_array_length(detail->'timeline') >= %s",
             log.claim_id,
             log.sequence,

@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 
 from claim_status.application import Claims
-from claim_status.read_model import Accidents
+from claim_status.read_model import ClaimReadModel
 from claim_status.schema import SCHEMA
 from claim_status_harness import ClaimLog, opened
 from claims_shared.events import AdjusterUpdate
@@ -56,9 +56,9 @@ async def test_interrupted_projection_and_rebuild_end_identical(database_url: st
     try:
         await migrate(SCHEMA, database_url)  # projection_positions, as the service's start
         for version in (1, 2):
-            await Accidents(version).create_table(pool)
+            await ClaimReadModel(version).create_table(pool)
         interrupted = Projector(
-            application=claims, read_model=Accidents(1), pool=pool, batch_size=7
+            application=claims, read_model=ClaimReadModel(1), pool=pool, batch_size=7
         )
         rng = random.Random(3)
         for _ in range(6):  # cancel mid-batch at random moments, then resume
@@ -69,7 +69,7 @@ async def test_interrupted_projection_and_rebuild_end_identical(database_url: st
         position = await interrupted.catch_up()
         assert position == await asyncio.to_thread(claims.recorder.max_notification_id)
 
-        uninterrupted = Projector(application=claims, read_model=Accidents(2), pool=pool)
+        uninterrupted = Projector(application=claims, read_model=ClaimReadModel(2), pool=pool)
         await uninterrupted.catch_up()
         assert await table_rows(pool, "accidents_v1") == await table_rows(pool, "accidents_v2")
         assert len(await table_rows(pool, "accidents_v1")) == 60

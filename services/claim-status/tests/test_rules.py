@@ -119,11 +119,22 @@ def test_the_demo_feed_tells_a_story_the_rules_accept() -> None:
     assert c.state["payments"]["p1"]["status"] == "made"
 
 
+def test_workers_are_read_from_the_environment_as_operators_write_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from claim_status.settings import ClaimStatusSettings
+
+    monkeypatch.setenv("CLAIM_STATUS_WORKERS", " consumer, sweeper ,")
+    assert ClaimStatusSettings().workers == ("consumer", "sweeper")
+    monkeypatch.setenv("CLAIM_STATUS_WORKERS", "")
+    assert ClaimStatusSettings().workers == ()
+
+
 def test_an_unknown_worker_name_is_refused_at_start() -> None:
     from pydantic import ValidationError
 
     from claim_status.settings import ClaimStatusSettings
 
-    assert ClaimStatusSettings(workers="projection,relay").workers == "projection,relay"
+    assert ClaimStatusSettings(workers="projection,relay").workers == ("projection", "relay")
     with pytest.raises(ValidationError, match="unknown workers"):
         ClaimStatusSettings(workers="projection,relai")

@@ -4,15 +4,26 @@ JWKS) is read without a prefix so one .local/env serves them all."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Development-only keys, refused when APP_ENV=production. The notifier holds the private half.
 DEVELOPMENT_SEALING_PUBLIC_KEY = "7Ni6Vg50DC3a5ESVISFbgCUHI1jxejigF132VkKacUg="
 DEVELOPMENT_SEALING_PRIVATE_KEY = "e5WHLPHCb1lB0m4jNDcnP8Pws2w0sKTNd16L1TybKoI="
+
+
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+CommaSeparated = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_split_commas)]
+"""A list setting written as operators write it in an environment variable, `a, b,c`: parsed
+here once, so composition roots get a tuple (and not JSON, pydantic-settings' default)."""
 
 
 class ServiceSettings(BaseSettings):

@@ -57,8 +57,8 @@ T = TypeVar("T")
 
 class Wired(Generic[T]):
     """Something the composition root builds and routes take as a dependency: main.py calls
-    `SIGN_IN.put(app, sign_in)`, a route names `Annotated[SignIn, Depends(SIGN_IN)]`. The value
-    lives in app.state under `name`, where tests may read it too."""
+    `SIGN_IN.put(app, sign_in)`, a route names `Annotated[SignInService, Depends(SIGN_IN)]`.
+    The value lives in app.state under `name`, where tests may read it too."""
 
     def __init__(self, name: str) -> None:
         self.name = name

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from claim_status.domain import InvalidUpdate
-from claim_status.intake import UpdateIntake
-from claim_status.queries import AccidentQueries, decode_cursor
+from claim_status.intake import ClaimUpdateService
+from claim_status.queries import ClaimQueries, decode_cursor
 from claims_shared.auth import (
     CHANGE_PASSWORD_FIRST,
     NOT_ALLOWED,
@@ -56,8 +56,8 @@ ERRORS = ErrorTable(
 )
 """claim-status's refusals, installed by claim_status.main through the app factory."""
 
-QUERIES = Wired[AccidentQueries]("queries")
-INTAKE = Wired[UpdateIntake]("intake")
+QUERIES = Wired[ClaimQueries]("queries")
+INTAKE = Wired[ClaimUpdateService]("intake")
 Adjuster = Annotated[Principal, Depends(staff_with_role("adjuster"))]
 
 
@@ -163,7 +163,7 @@ SIGNED_IN_CUSTOMER = (*NOT_SIGNED_IN, CHANGE_PASSWORD_FIRST, NOT_ALLOWED)
 )
 async def list_accidents(
     customer: CurrentCustomer,
-    queries: Annotated[AccidentQueries, Depends(QUERIES)],
+    queries: Annotated[ClaimQueries, Depends(QUERIES)],
     language: Language,
     position: Annotated[tuple[date, str] | None, Depends(_page_start)],
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
@@ -181,7 +181,7 @@ async def list_accidents(
 async def accident_detail(
     claim_id: Annotated[str, Field(max_length=100)],
     customer: CurrentCustomer,
-    queries: Annotated[AccidentQueries, Depends(QUERIES)],
+    queries: Annotated[ClaimQueries, Depends(QUERIES)],
     language: Language,
 ) -> Mapping[str, object]:
     assert customer.customer_id is not None
@@ -201,7 +201,7 @@ async def receive_update(
     claim_id: str,
     update: AnyAdjusterUpdate,
     adjuster: Adjuster,
-    intake: Annotated[UpdateIntake, Depends(INTAKE)],
+    intake: Annotated[ClaimUpdateService, Depends(INTAKE)],
 ) -> Received:
     """The same AdjusterUpdate as on claims.adjuster-updates, through the same handler."""
     if update.claim_id != claim_id:

@@ -78,7 +78,7 @@ class DeadLetters(Protocol):
     async def dead_letter(self, letter: DeadLetter) -> None: ...
 
 
-class UpdateIntake:
+class ClaimUpdateService:
     def __init__(
         self,
         claims: Claims,

@@ -12,11 +12,11 @@ from fastapi import FastAPI
 from claim_status.api import ERRORS, INTAKE, QUERIES, adjuster_router, customer_router
 from claim_status.application import Claims
 from claim_status.held_updates import HeldUpdateTable
-from claim_status.intake import DeadLetters, HeldUpdates, UpdateIntake
+from claim_status.intake import ClaimUpdateService, DeadLetters, HeldUpdates
 from claim_status.integration import translate
 from claim_status.operations import Sweeper
-from claim_status.queries import AccidentQueries
-from claim_status.read_model import Accidents
+from claim_status.queries import ClaimQueries
+from claim_status.read_model import ClaimReadModel
 from claim_status.schema import SCHEMA
 from claim_status.settings import ClaimStatusSettings
 from claims_shared.auth import TOKEN_VERIFIER, KeyFetcher, TokenVerifier, jwks_fetcher
@@ -41,9 +41,11 @@ class ClaimStatusPorts:
     publisher: DeadLetters
 
 
-def wire(settings: ClaimStatusSettings, clock: Clock, ports: ClaimStatusPorts) -> UpdateIntake:
+def wire(
+    settings: ClaimStatusSettings, clock: Clock, ports: ClaimStatusPorts
+) -> ClaimUpdateService:
     """The command handler both paths use, from its ports: no client is opened here."""
-    return UpdateIntake(
+    return ClaimUpdateService(
         ports.claims,
         ports.held,
         ports.publisher,
@@ -70,7 +72,7 @@ def build(
                     }
                 ),
             )
-            read_model = Accidents(settings.read_model_version)
+            read_model = ClaimReadModel(settings.read_model_version)
             projector = Projector(
                 application=claims, read_model=read_model, pool=resources.pool, idle_wait=0.2
             )
@@ -80,7 +82,7 @@ def build(
             ports = ClaimStatusPorts(claims, HeldUpdateTable(resources.pool), resources.publisher)
             intake = wire(settings, clock, ports)
             INTAKE.put(app, intake)
-            QUERIES.put(app, AccidentQueries(resources.pool, read_model))
+            QUERIES.put(app, ClaimQueries(resources.pool, read_model))
             TOKEN_VERIFIER.put(
                 app,
                 TokenVerifier(
@@ -106,7 +108,7 @@ def build(
                     intake, resources.pool, read_model, settings.sweep_interval_seconds
                 ),
             }
-            workers = [available[name.strip()] for name in settings.workers.split(",") if name]
+            workers = [available[name] for name in settings.workers]
             async with supervised(workers):
                 yield
             claims.close()

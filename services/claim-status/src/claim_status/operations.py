@@ -9,8 +9,8 @@ import asyncio
 import asyncpg
 from prometheus_client import Gauge
 
-from claim_status.intake import UpdateIntake
-from claim_status.read_model import Accidents
+from claim_status.intake import ClaimUpdateService
+from claim_status.read_model import ClaimReadModel
 
 CLAIMS_BY_STAGE = Gauge("claims_by_stage", "Claims in each stage", ["stage"])
 
@@ -19,7 +19,11 @@ class Sweeper:
     name = "sweeper"
 
     def __init__(
-        self, intake: UpdateIntake, pool: asyncpg.Pool, read_model: Accidents, interval: float
+        self,
+        intake: ClaimUpdateService,
+        pool: asyncpg.Pool,
+        read_model: ClaimReadModel,
+        interval: float,
     ) -> None:
         self.intake = intake
         self.pool = pool

@@ -11,7 +11,7 @@ import asyncpg
 from pydantic import TypeAdapter
 
 from claim_status.presentation import AccidentDetailView, AccidentSummaryView, detail, summary
-from claim_status.read_model import Accidents, load_document
+from claim_status.read_model import ClaimReadModel, load_document
 from claims_shared.events.fields import ClaimId
 
 
@@ -30,8 +30,8 @@ def decode_cursor(cursor: str) -> tuple[date, str]:
     return date.fromisoformat(accident_date), CLAIM_ID.validate_python(claim_id)
 
 
-class AccidentQueries:
-    def __init__(self, pool: asyncpg.Pool, read_model: Accidents) -> None:
+class ClaimQueries:
+    def __init__(self, pool: asyncpg.Pool, read_model: ClaimReadModel) -> None:
         self.pool = pool
         self.read_model = read_model
 

@@ -27,7 +27,7 @@ def load_document(stored: str | bytes) -> ClaimDocument:
     return cast(ClaimDocument, orjson.loads(stored))
 
 
-class Accidents:
+class ClaimReadModel:
     """Keeps the documents it last wrote in memory (up to `cache_size` claims), as the JSON it
     wrote (bytes: nothing for the garbage collector to walk): a batch reads only the rows'
     sequence numbers, and the full document only of a claim it does not hold at that sequence

@@ -17,7 +17,7 @@ import sys
 import asyncpg
 
 from claim_status.application import Claims
-from claim_status.read_model import Accidents
+from claim_status.read_model import ClaimReadModel
 from claim_status.schema import SCHEMA
 from claim_status.settings import ClaimStatusSettings
 from claims_shared.migrations import migrate
@@ -30,7 +30,7 @@ async def rebuild(settings: ClaimStatusSettings, version: int) -> int:
     pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
     claims = Claims(env=eventsourcing_env(settings.database_url))
     try:
-        read_model = Accidents(version)
+        read_model = ClaimReadModel(version)
         await read_model.create_table(pool)
         projector = Projector(application=claims, read_model=read_model, pool=pool)
         position = await projector.catch_up()

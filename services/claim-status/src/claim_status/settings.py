@@ -3,9 +3,10 @@
 from pydantic import field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from claims_shared.settings import ServiceSettings
+from claims_shared.settings import CommaSeparated, ServiceSettings
 
-WORKERS = frozenset({"consumer", "projection", "relay", "sweeper"})
+WORKER_ORDER = ("consumer", "projection", "relay", "sweeper")
+WORKERS = frozenset(WORKER_ORDER)
 
 
 class ClaimStatusSettings(ServiceSettings):
@@ -17,21 +18,21 @@ class ClaimStatusSettings(ServiceSettings):
     hold_early_updates_seconds: int = 600
     sweep_interval_seconds: float = 10.0
     read_model_version: int = 1
-    workers: str = "consumer,projection,relay,sweeper"  # split across processes to scale out
+    workers: CommaSeparated = WORKER_ORDER  # split across processes to scale out
     claim_cache_size: int = 20000  # claims kept in memory (this process writes them)
     # Serve the customer API from a PostgreSQL read replica: no workers, no schema set-up.
     read_only: bool = False
 
     @field_validator("workers")
     @classmethod
-    def _known_workers(cls, value: str) -> str:
-        unknown = {n.strip() for n in value.split(",") if n.strip()} - WORKERS
+    def _known_workers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = set(value) - WORKERS
         if unknown:
             raise ValueError(f"unknown workers {sorted(unknown)}; choose from {sorted(WORKERS)}")
         return value
 
     @model_validator(mode="after")
     def _read_only_runs_no_workers(self) -> "ClaimStatusSettings":
-        if self.read_only and self.workers.strip():
+        if self.read_only and self.workers:
             raise ValueError("a read-only instance runs no workers: set CLAIM_STATUS_WORKERS=''")
         return self

@@ -10,7 +10,7 @@ import pytest
 
 from claim_status.application import Outcome
 from claim_status.domain import InvalidUpdate
-from claim_status.intake import UpdateIntake
+from claim_status.intake import ClaimUpdateService
 from claim_status.integration import translate
 from claim_status.main import ClaimStatusPorts, wire
 from claim_status.settings import ClaimStatusSettings
@@ -25,7 +25,7 @@ HOLD_SECONDS = 600
 
 @dataclass
 class Intake:
-    intake: UpdateIntake
+    intake: ClaimUpdateService
     ports: ClaimStatusPorts
     clock: ManualClock
     log: ClaimLog

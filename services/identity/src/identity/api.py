@@ -27,7 +27,7 @@ from identity.application import (
     TemporaryPasswordExpired,
 )
 from identity.sessions import RefreshTokenInvalid
-from identity.sign_in import Session, SignIn
+from identity.sign_in import Session, SignInService
 
 LOG_INS = Counter(
     "identity_log_ins_total",
@@ -75,7 +75,7 @@ ERRORS = ErrorTable(
 )
 """identity's refusals, installed by identity.main through the app factory."""
 
-SIGN_IN = Wired[SignIn]("sign_in")
+SIGN_IN = Wired[SignInService]("sign_in")
 ACCOUNTS = Wired[Accounts]("accounts")
 JWKS = Wired[KeyFetcher]("jwks")
 
@@ -108,7 +108,7 @@ class SessionCookie:
 
 SESSION_COOKIE = Wired[SessionCookie]("session_cookie")
 
-SignInDep = Annotated[SignIn, Depends(SIGN_IN)]
+SignInServiceDep = Annotated[SignInService, Depends(SIGN_IN)]
 AccountsDep = Annotated[Accounts, Depends(ACCOUNTS)]
 SessionCookieDep = Annotated[SessionCookie, Depends(SESSION_COOKIE)]
 
@@ -211,7 +211,7 @@ async def log_in(
     credentials: Credentials,
     request: Request,
     response: Response,
-    sign_in: SignInDep,
+    sign_in: SignInServiceDep,
     cookie: SessionCookieDep,
     now: Now,
 ) -> SessionOut:
@@ -232,7 +232,7 @@ async def log_in(
 async def refresh(
     request: Request,
     response: Response,
-    sign_in: SignInDep,
+    sign_in: SignInServiceDep,
     cookie: SessionCookieDep,
     now: Now,
     body: RefreshRequest | None = None,
@@ -256,7 +256,7 @@ async def refresh(
 @customer_router.delete(
     "/sessions", status_code=204, responses=ERRORS.responses_for(*NOT_SIGNED_IN)
 )
-async def log_out(principal: PasswordChanger, sign_in: SignInDep, now: Now) -> Response:
+async def log_out(principal: PasswordChanger, sign_in: SignInServiceDep, now: Now) -> Response:
     """Ends the session's refresh-token family; the short-lived access token runs out by itself."""
     if principal.session_id:
         await sign_in.log_out(uuid.UUID(principal.session_id), now)
@@ -271,7 +271,7 @@ async def log_out(principal: PasswordChanger, sign_in: SignInDep, now: Now) -> R
     responses=ERRORS.responses_for(*NOT_SIGNED_IN, CurrentPasswordIncorrect, PasswordRefused),
 )
 async def change_password(
-    body: PasswordChange, principal: PasswordChanger, sign_in: SignInDep, now: Now
+    body: PasswordChange, principal: PasswordChanger, sign_in: SignInServiceDep, now: Now
 ) -> Response:
     await sign_in.change_password(
         uuid.UUID(principal.user_id), body.current_password, body.new_password, now
@@ -301,7 +301,7 @@ async def service_status() -> ServiceStatus:
 
 @customer_router.post("/password-resets", status_code=202, response_model=Accepted)
 async def request_password_reset(
-    body: PasswordResetRequest, sign_in: SignInDep, now: Now, language: Language
+    body: PasswordResetRequest, sign_in: SignInServiceDep, now: Now, language: Language
 ) -> Accepted:
     """Always 202 with the same body after the same time; the temporary password goes by mail if
     the account exists, and the current password keeps working until the temporary one is used."""

@@ -37,7 +37,7 @@ from identity.lookup import AccountEmailLookup, AccountEmails
 from identity.schema import SCHEMA
 from identity.sessions import RefreshTokens
 from identity.settings import IdentitySettings
-from identity.sign_in import AccountsByEmail, KeyRing, RefreshTokenStore, SignIn
+from identity.sign_in import AccountsByEmail, KeyRing, RefreshTokenStore, SignInService
 from identity.tokens import SigningKeys, TokenSettings
 
 
@@ -59,9 +59,9 @@ PortsOpener = Callable[
 ]
 
 
-def wire(settings: IdentitySettings, ports: IdentityPorts) -> SignIn:
+def wire(settings: IdentitySettings, ports: IdentityPorts) -> SignInService:
     """The application object the API serves, from its ports: no client is opened here."""
-    return SignIn(
+    return SignInService(
         accounts=ports.accounts,
         emails=ports.emails,
         keys=ports.keys,

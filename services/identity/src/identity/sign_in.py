@@ -66,7 +66,7 @@ class KeyRing(Protocol):
 
 
 @dataclass
-class SignIn:
+class SignInService:
     accounts: Accounts
     emails: AccountsByEmail
     keys: KeyRing

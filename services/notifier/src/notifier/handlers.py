@@ -80,7 +80,7 @@ class CustomerTable:
 
 
 @dataclass
-class Notifications:
+class NotificationService:
     customers: CustomerDirectory
     notices: NoticeSchedule
     sender: Mailer

@@ -19,7 +19,7 @@ from notifier.handlers import (
     CustomerTable,
     Mailer,
     NoticeSchedule,
-    Notifications,
+    NotificationService,
 )
 from notifier.notices import StatusNoticeSweeper, StatusNoticeTable
 from notifier.schema import SCHEMA
@@ -39,16 +39,14 @@ class NotifierPorts:
     sender: Mailer
 
 
-def wire(settings: NotifierSettings, ports: NotifierPorts) -> Notifications:
+def wire(settings: NotifierSettings, ports: NotifierPorts) -> NotificationService:
     """What each event means for the customer's mailbox, from its ports: no client is opened."""
-    return Notifications(
+    return NotificationService(
         customers=ports.customers,
         notices=ports.notices,
         sender=ports.sender,
         sealing_private_key=settings.sealing_private_key,
-        previous_sealing_private_keys=tuple(
-            key.strip() for key in settings.previous_sealing_private_keys.split(",") if key.strip()
-        ),
+        previous_sealing_private_keys=settings.previous_sealing_private_keys,
         web_url=settings.customer_web_url,
         contact_desk=settings.contact_desk,
         status_mail_window_seconds=settings.status_mail_window_seconds,

@@ -4,7 +4,11 @@ is the shared SMTP_HOST / SMTP_PORT)."""
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from claims_shared.settings import DEVELOPMENT_SEALING_PRIVATE_KEY, ServiceSettings
+from claims_shared.settings import (
+    DEVELOPMENT_SEALING_PRIVATE_KEY,
+    CommaSeparated,
+    ServiceSettings,
+)
 
 
 class NotifierSettings(ServiceSettings):
@@ -26,7 +30,7 @@ class NotifierSettings(ServiceSettings):
     contact_desk: str = ""
     sealing_private_key: str = DEVELOPMENT_SEALING_PRIVATE_KEY
     # Comma-separated keys still accepted while a rotation drains (docs/operations.md).
-    previous_sealing_private_keys: str = ""
+    previous_sealing_private_keys: CommaSeparated = ()
     max_send_attempts: int = 6
     send_retry_seconds: float = 2.0
     # A burst of one claim's changes makes one "status updated" mail, this long after the first.

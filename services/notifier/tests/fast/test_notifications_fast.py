@@ -21,7 +21,7 @@ from claims_shared.kafka import UnprocessableMessage
 from claims_shared.passwords import seal_for_notifier
 from claims_shared.settings import DEVELOPMENT_SEALING_PUBLIC_KEY
 from notifier.admin import generate_sealing_key
-from notifier.handlers import Notifications
+from notifier.handlers import NotificationService
 from notifier.main import NotifierPorts, wire
 from notifier.settings import NotifierSettings
 from notifier_fakes import (
@@ -37,7 +37,7 @@ EXPIRES = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)  # 10:00 the next day in Japa
 
 @dataclass
 class Notifier:
-    notifications: Notifications
+    notifications: NotificationService
     ports: NotifierPorts
 
     async def hear(self, data: Any, event_id: str = "") -> None:

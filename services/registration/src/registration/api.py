@@ -18,8 +18,8 @@ from claims_shared.web import Language, Now, Wired, outside_maintenance
 from registration.application import AlreadyRegistered, EmailTaken
 from registration.journeys import (
     ContractNotEligible,
-    Journeys,
     ProcedureCodeUnavailable,
+    RegistrationService,
     RegistrationTokenInvalid,
     VerificationFailed,
 )
@@ -75,8 +75,8 @@ ERRORS = ErrorTable(
 )
 """registration's refusals, installed by registration.main through the app factory."""
 
-JOURNEYS = Wired[Journeys]("journeys")
-JourneysDep = Annotated[Journeys, Depends(JOURNEYS)]
+JOURNEYS = Wired[RegistrationService]("journeys")
+RegistrationServiceDep = Annotated[RegistrationService, Depends(JOURNEYS)]
 
 
 class ProcedureCodeRequest(RequestBody):
@@ -143,7 +143,7 @@ PROCEDURE_CODE_REFUSALS = (
     responses=ERRORS.responses_for(*PROCEDURE_CODE_REFUSALS),
 )
 async def start_with_procedure_code(
-    body: ProcedureCodeRequest, journeys: JourneysDep, now: Now, language: Language
+    body: ProcedureCodeRequest, journeys: RegistrationServiceDep, now: Now, language: Language
 ) -> Started:
     started = await journeys.start_with_procedure_code(
         body.policy_number, body.procedure_code, now, language
@@ -175,7 +175,7 @@ async def set_account(
     registration_id: uuid.UUID,
     body: AccountRequest,
     token: Annotated[str, Depends(_registration_token)],
-    journeys: JourneysDep,
+    journeys: RegistrationServiceDep,
     now: Now,
 ) -> Created:
     user_id = await journeys.set_account(registration_id, token, body.email, body.password, now)
@@ -184,7 +184,7 @@ async def set_account(
 
 @router.post("/details", status_code=202, response_model=Accepted)
 async def register_with_details(
-    body: DetailsRequest, journeys: JourneysDep, now: Now, language: Language
+    body: DetailsRequest, journeys: RegistrationServiceDep, now: Now, language: Language
 ) -> Accepted:
     """Always 202 with the same body: the outcome goes to the email address, if it matched."""
     await journeys.register_with_details(

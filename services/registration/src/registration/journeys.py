@@ -81,7 +81,7 @@ class PolicyBook(Protocol):
 
 
 @dataclass
-class Journeys:
+class RegistrationService:
     registrations: Registrations
     policies: PolicyBook
     failures: FailureRecords

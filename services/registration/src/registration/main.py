@@ -21,7 +21,7 @@ from claims_shared.web import create_service_app
 from registration.api import ERRORS, JOURNEYS, router
 from registration.application import Registrations
 from registration.integration import translate
-from registration.journeys import Journeys, PolicyBook
+from registration.journeys import PolicyBook, RegistrationService
 from registration.policies import PolicyTable, policy_record_routes
 from registration.schema import SCHEMA
 from registration.settings import RegistrationSettings
@@ -43,9 +43,9 @@ PortsOpener = Callable[
 ]
 
 
-def wire(settings: RegistrationSettings, ports: RegistrationPorts) -> Journeys:
+def wire(settings: RegistrationSettings, ports: RegistrationPorts) -> RegistrationService:
     """The application object the API serves, from its ports: no client is opened here."""
-    return Journeys(
+    return RegistrationService(
         registrations=ports.registrations,
         policies=ports.policies,
         failures=ports.failures,
