@@ -5,6 +5,7 @@ batch fails alike (a bad release) nothing is skipped and the follower raises, to
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
@@ -183,3 +184,34 @@ async def test_a_projection_skips_nothing_when_every_event_fails_alike(
     assert await projector.load_position() == 1
     assert await pool.fetchval("SELECT count(*) FROM ledger_entries") == 0
     assert skipped(projector.name) == before
+
+
+async def test_the_relay_translates_off_the_event_loop(
+    database_url: str,
+    pool: asyncpg.Pool,
+    publisher: EventPublisher,
+    unique_topic: Callable[[str], str],
+) -> None:
+    """A translation may load an aggregate from the event store (identity reads the account for
+    its email): a blocking query, which on the loop would stall every request the API serves."""
+    topic = unique_topic("follower.relay-thread")
+    translate = ledger.translator(topic)
+    threads: set[int] = set()
+
+    def translate_noting_thread(domain_event: Any) -> list[tuple[str, EventData]]:
+        threads.add(threading.get_ident())
+        return list(translate(domain_event))
+
+    app = ledger.ledgers(database_url)
+    app.record(app.open("人身"), times=2)
+    relay = OutboxRelay(
+        application=app,
+        translate=translate_noting_thread,
+        publisher=publisher,
+        pool=pool,
+        producer="ledger",
+    )
+
+    await relay.catch_up()
+
+    assert threads and threading.get_ident() not in threads

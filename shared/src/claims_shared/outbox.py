@@ -9,6 +9,7 @@ version), so consumers recognise a republished message.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -69,14 +70,9 @@ class OutboxRelay(NotificationFollower):
         """An event that cannot be translated is skipped (NotificationFollower.skip): one bad
         event must not hold back every later one from Kafka."""
         unreadable: Unreadable = []
-        messages = []
-        for notification, domain_event in self.readable_events(notifications, unreadable):
-            try:
-                messages.extend(self._messages_for(notification, domain_event))
-            except Exception as error:
-                if is_transient(error):
-                    raise
-                unreadable.append((notification, error))
+        # In a thread: a service's translate may load an aggregate from the event store (identity
+        # reads the account for its email), a blocking query that must not stall the API's loop.
+        messages = await asyncio.to_thread(self._translate_all, notifications, unreadable)
         unreadable.sort(key=lambda failure: failure[0].id)
         self.skip(unreadable, len(notifications))
         if messages:
@@ -90,6 +86,19 @@ class OutboxRelay(NotificationFollower):
                 notifications[-1].id,
             )
         RELAY_PUBLISHED.labels(self.name).inc(len(messages))
+
+    def _translate_all(
+        self, notifications: Sequence[Notification], unreadable: Unreadable
+    ) -> list[OutgoingMessage]:
+        messages = []
+        for notification, domain_event in self.readable_events(notifications, unreadable):
+            try:
+                messages.extend(self._messages_for(notification, domain_event))
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                unreadable.append((notification, error))
+        return messages
 
     def _messages_for(
         self, notification: Notification, domain_event: DomainEventProtocol[Any]
