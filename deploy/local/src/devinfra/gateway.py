@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devinfra.kafka import _read_pid, _terminate
 from devinfra.paths import free_port, port_answers, repo_root
+from devinfra.processes import LocalProcess
 
 
 def nginx_binary() -> str:
@@ -29,22 +28,19 @@ def render(values: dict[str, str]) -> str:
 
 
 @dataclass
-class LocalGateway:
-    state_dir: Path
+class LocalGateway(LocalProcess):
     upstreams: dict[str, str]  # identity/registration/claim_status → host:port
     port: int = 0
     web_root: Path = field(default_factory=lambda: repo_root() / "web")
     sensitive_rate: str = "20r/m"
     sensitive_burst: int = 10
-    process: subprocess.Popen[bytes] | None = None
+
+    pid_name = "nginx.pid"  # nginx writes it (the `pid` directive of the template)
+    log_name = "error.log"
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def log_file(self) -> Path:
-        return self.state_dir / "error.log"
 
     def start(self, timeout: float = 15.0) -> LocalGateway:
         self.port = self.port or free_port()
@@ -65,23 +61,14 @@ class LocalGateway:
                 }
             )
         )
-        self.process = subprocess.Popen(
+        self._spawn(
             [nginx_binary(), "-c", str(config), "-p", str(self.state_dir), "-g", "daemon off;"],
             stdout=subprocess.DEVNULL,
             stderr=(self.state_dir / "stderr.log").open("ab"),
-            start_new_session=True,
         )
-        deadline = time.monotonic() + timeout
-        while not port_answers(self.port):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"nginx did not start; see {self.state_dir}/stderr.log")
-            time.sleep(0.1)
+        self._wait_until(
+            lambda: port_answers(self.port),
+            timeout,
+            f"nginx did not start; see {self.state_dir}/stderr.log",
+        )
         return self
-
-    def stop(self) -> None:
-        pid = self.process.pid if self.process else _read_pid(self.state_dir / "nginx.pid")
-        if pid is not None:
-            _terminate(pid, 10.0)
-        if self.process is not None:
-            self.process.wait()
-            self.process = None

@@ -6,9 +6,7 @@ Static controller quorum, so formatting needs no --standalone; every listener on
 from __future__ import annotations
 
 import base64
-import os
 import shutil
-import signal
 import subprocess
 import time
 import uuid
@@ -16,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devinfra.paths import free_port, local_dir, port_answers, repo_root
+from devinfra.processes import LocalProcess
 
 STARTED_MESSAGE = "Kafka Server started"
 
@@ -79,26 +78,19 @@ def _cluster_id() -> str:
 
 
 @dataclass
-class LocalKafka:
+class LocalKafka(LocalProcess):
     """A broker whose state lives in `state_dir`; `port` 0 picks a free one."""
 
-    state_dir: Path
     port: int = 0
     controller_port: int = 0
     heap: str = "512m"
-    process: subprocess.Popen[bytes] | None = None
+
+    pid_name = "broker.pid"
+    log_name = "broker.log"
 
     @property
     def bootstrap_servers(self) -> str:
         return f"127.0.0.1:{self.port}"
-
-    @property
-    def pid_file(self) -> Path:
-        return self.state_dir / "broker.pid"
-
-    @property
-    def log_file(self) -> Path:
-        return self.state_dir / "broker.log"
 
     def _write_config(self) -> Path:
         self.port = self.port or free_port()
@@ -174,8 +166,7 @@ class LocalKafka:
         )
 
     def is_running(self) -> bool:
-        pid = _read_pid(self.pid_file)
-        return pid is not None and _alive(pid) and port_answers(self.port)
+        return self._answers(lambda: port_answers(self.port))
 
     def start(self, timeout: float = 90.0) -> LocalKafka:
         """Start the broker, or keep the one already running from this state folder."""
@@ -187,13 +178,12 @@ class LocalKafka:
         self._format(config)
         log = self.log_file.open("ab")
         offset = self.log_file.stat().st_size
-        self.process = subprocess.Popen(
+        process = self._spawn(
             self._java("kafka.Kafka", str(config), min_heap=self.heap, max_heap=self.heap),
             stdout=log,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
         )
-        self.pid_file.write_text(str(self.process.pid))
+        self.pid_file.write_text(str(process.pid))
         self._wait_started(offset, timeout)
         return self
 
@@ -212,49 +202,5 @@ class LocalKafka:
         raise TimeoutError(f"Kafka did not start within {timeout}s; see {self.log_file}")
 
     def stop(self, timeout: float = 30.0) -> None:
-        """SIGTERM (a controlled shutdown), SIGKILL only if it hangs."""
-        pid = self.process.pid if self.process else _read_pid(self.pid_file)
-        if pid is not None:
-            _terminate(pid, timeout)
-        if self.process is not None:
-            self.process.wait()
-            self.process = None
-        self.pid_file.unlink(missing_ok=True)
-
-
-def _read_pid(path: Path) -> int | None:
-    try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-
-
-def _terminate(pid: int, timeout: float) -> None:
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        try:  # reap it if it is our child
-            if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                return
-        except ChildProcessError:
-            pass
-        time.sleep(0.1)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+        """A controlled shutdown takes the broker longer than the other servers."""
+        super().stop(timeout)

@@ -4,36 +4,26 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from devinfra.kafka import _alive, _read_pid, _terminate
 from devinfra.paths import free_port, port_answers
+from devinfra.processes import LocalProcess
 
 
 @dataclass
-class LocalMail:
-    state_dir: Path
+class LocalMail(LocalProcess):
     smtp_port: int = 0
     http_port: int = 0
-    process: subprocess.Popen[bytes] | None = None
+
+    pid_name = "mailcatcher.pid"
+    log_name = "mailcatcher.log"
 
     @property
     def web_url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
 
-    @property
-    def pid_file(self) -> Path:
-        return self.state_dir / "mailcatcher.pid"
-
-    @property
-    def log_file(self) -> Path:
-        return self.state_dir / "mailcatcher.log"
-
     def is_running(self) -> bool:
-        pid = _read_pid(self.pid_file)
-        return pid is not None and _alive(pid) and port_answers(self.smtp_port)
+        return self._answers(lambda: port_answers(self.smtp_port))
 
     def start(self, timeout: float = 20.0) -> LocalMail:
         """Start the mail catcher, or keep the one already running from this state folder."""
@@ -42,7 +32,7 @@ class LocalMail:
         self.smtp_port = self.smtp_port or free_port()
         self.http_port = self.http_port or free_port()
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
+        process = self._spawn(
             [
                 sys.executable,
                 "-m",
@@ -56,21 +46,11 @@ class LocalMail:
             ],
             stdout=self.log_file.open("ab"),
             stderr=subprocess.STDOUT,
-            start_new_session=True,
         )
-        self.pid_file.write_text(str(self.process.pid))
-        deadline = time.monotonic() + timeout
-        while not (port_answers(self.smtp_port) and port_answers(self.http_port)):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the mail catcher did not start; see {self.log_file}")
-            time.sleep(0.1)
+        self.pid_file.write_text(str(process.pid))
+        self._wait_until(
+            lambda: port_answers(self.smtp_port) and port_answers(self.http_port),
+            timeout,
+            f"the mail catcher did not start; see {self.log_file}",
+        )
         return self
-
-    def stop(self) -> None:
-        pid = self.process.pid if self.process else _read_pid(self.pid_file)
-        if pid is not None:
-            _terminate(pid, 10.0)
-        if self.process is not None:
-            self.process.wait()
-            self.process = None
-        self.pid_file.unlink(missing_ok=True)
