@@ -27,14 +27,14 @@ from pathlib import Path
 import asyncpg
 import httpx
 import jwt
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from claims_shared.events import AdjusterUpdate, encode, new_envelope
 from devinfra.kafka import LocalKafka
 from devinfra.paths import free_port, local_dir, port_answers
 from devinfra.postgres import LocalPostgres
-from devinfra.testing import eventually
+from devinfra.testing import eventually, reader_from_start
 
 BARE_APP = """
 from fastapi import FastAPI
@@ -96,13 +96,7 @@ async def produce(bootstrap: str, topic: str, items: list[AdjusterUpdate]) -> No
 
 
 async def raw_consume_rate(bootstrap: str, topic: str, expected: int) -> float:
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
+    consumer = reader_from_start(bootstrap, topic)
     await consumer.start()
     seen, started = 0, time.perf_counter()
     try:

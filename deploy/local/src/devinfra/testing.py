@@ -68,6 +68,19 @@ async def find_envelopes(
     return [json.loads(record.value) for record in records]
 
 
+def reader_from_start(bootstrap: str, topic: str, **options: Any) -> AIOKafkaConsumer:
+    """A consumer in no group that reads `topic` from its first record and commits nothing, so
+    a check (or a bench) sees everything without moving any service's offsets."""
+    return AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        **options,
+    )
+
+
 async def _read(
     bootstrap: str,
     topic: str,
@@ -75,14 +88,7 @@ async def _read(
     expected: int,
     timeout: float,
 ) -> list[ConsumerRecord]:
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        isolation_level="read_committed",
-    )
+    consumer = reader_from_start(bootstrap, topic, isolation_level="read_committed")
     await consumer.start()
     found: list[ConsumerRecord] = []
     deadline = time.monotonic() + timeout
