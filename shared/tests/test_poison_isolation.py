@@ -10,6 +10,8 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import asyncpg
@@ -25,6 +27,7 @@ from claims_shared.kafka import (
     MESSAGES_DEAD_LETTERED,
     MESSAGES_ISOLATED,
     SYSTEMIC_FAILURES,
+    ConsumerRunner,
     Dispatch,
     EventBatches,
     EventRoutes,
@@ -174,26 +177,61 @@ def dead_lettered(group: str, topic: str) -> float:
     return MESSAGES_DEAD_LETTERED.labels(group, topic)._value.get()
 
 
+def isolated(group: str, topic: str) -> float:
+    return MESSAGES_ISOLATED.labels(group, topic)._value.get()
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A fresh topic with messages already on it, and the consumer group to read it."""
+
+    bootstrap: str
+    topic: str
+    group: str
+    sent: list[Message]
+
+    def consuming(
+        self,
+        mode: str,
+        pool: asyncpg.Pool,
+        fails: Callable[[Message], BaseException | None],
+        **options: Any,
+    ) -> AbstractAsyncContextManager[ConsumerRunner]:
+        """The runner in `mode` over this topic, with a short retry back-off."""
+        return ledger.consuming(
+            self.bootstrap,
+            self.topic,
+            self.group,
+            **handlers(mode, pool, fails),
+            retry_backoff=0.05,
+            **options,
+        )
+
+
+async def stream(
+    infrastructure: Any, topic: str, per_partition: int, partitions: int = PARTITIONS
+) -> Stream:
+    bootstrap = infrastructure.kafka_bootstrap_servers
+    await create_topic(bootstrap, topic, partitions=partitions)
+    sent = await produce(bootstrap, topic, per_partition=per_partition, partitions=partitions)
+    return Stream(bootstrap, topic, f"g-{uuid.uuid4().hex[:6]}", sent)
+
+
 async def test_batch_mode_isolates_the_one_message_its_handler_fails_on(
     infrastructure: Any, pool: asyncpg.Pool, unique_topic: Callable[[str], str]
 ) -> None:
     """Before: any exception from a batch handler rewound the whole fetch and was retried
     forever, so one adjuster update that raised TypeError stopped every customer's updates."""
-    bootstrap = infrastructure.kafka_bootstrap_servers
-    topic = unique_topic("isolation.batch")
-    group = f"g-{uuid.uuid4().hex[:6]}"
-    await create_topic(bootstrap, topic)
-    sent = await produce(bootstrap, topic, per_partition=10)
+    on = await stream(infrastructure, unique_topic("isolation.batch"), per_partition=10)
+    topic, group, sent = on.topic, on.group, on.sent
     poison = (1, 6)
 
     def fails(message: Message) -> BaseException | None:
         return TypeError("'NoneType' object is not subscriptable") if message == poison else None
 
-    async with ledger.consuming(
-        bootstrap, topic, group, **handlers("batch", pool, fails), retry_backoff=0.05
-    ):
+    async with on.consuming("batch", pool, fails):
         first = await wait_for(pool, len(sent) - 1)
-        later = await produce(bootstrap, topic, per_partition=2, first=11)
+        later = await produce(on.bootstrap, topic, per_partition=2, first=11)
         everything = await wait_for(pool, len(sent) - 1 + len(later))
 
     assert first == everything[: len(first)]
@@ -203,7 +241,7 @@ async def test_batch_mode_isolates_the_one_message_its_handler_fails_on(
         1: [1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12],
         2: list(range(1, 13)),
     }
-    dead = await read_records(bootstrap, f"{topic}.dlq", 1)
+    dead = await read_records(on.bootstrap, f"{topic}.dlq", 1)
     assert [message_of(r) for r in dead] == [poison]
     assert dead[0].key == b"claim-1"
     headers = dict(dead[0].headers)
@@ -213,55 +251,45 @@ async def test_batch_mode_isolates_the_one_message_its_handler_fails_on(
     assert headers["dlq.source_partition"] == b"1"
     assert headers["dlq.source_offset"] == b"5"
     assert headers["dlq.consumer_group"] == group.encode()
-    assert MESSAGES_ISOLATED.labels(group, topic)._value.get() == 1
+    assert isolated(group, topic) == 1
 
 
 async def test_record_mode_sends_a_message_its_handler_fails_on_to_the_dlq_at_once(
     infrastructure: Any, pool: asyncpg.Pool, unique_topic: Callable[[str], str]
 ) -> None:
     """Before: a KeyError or ValueError was taken for a transient failure, retried forever."""
-    bootstrap = infrastructure.kafka_bootstrap_servers
-    topic = unique_topic("isolation.record")
-    group = f"g-{uuid.uuid4().hex[:6]}"
-    await create_topic(bootstrap, topic)
-    sent = await produce(bootstrap, topic, per_partition=10)
+    on = await stream(infrastructure, unique_topic("isolation.record"), per_partition=10)
     poison: dict[Message, BaseException] = {
         (0, 4): KeyError("coverage"),
         (2, 9): ValueError("a payment of -1 yen"),
     }
 
-    async with ledger.consuming(
-        bootstrap, topic, group, **handlers("record", pool, poison.get), retry_backoff=0.05
-    ):
-        await wait_for(pool, len(sent) - 2)
-        later = await produce(bootstrap, topic, per_partition=1, first=11)
-        everything = await wait_for(pool, len(sent) - 2 + len(later))
+    async with on.consuming("record", pool, poison.get):
+        await wait_for(pool, len(on.sent) - 2)
+        later = await produce(on.bootstrap, on.topic, per_partition=1, first=11)
+        everything = await wait_for(pool, len(on.sent) - 2 + len(later))
 
-    assert sorted(everything) == sorted(m for m in sent + later if m not in poison)
+    assert sorted(everything) == sorted(m for m in on.sent + later if m not in poison)
     assert in_partition_order(everything) == {
         0: [1, 2, 3, 5, 6, 7, 8, 9, 10, 11],
         1: list(range(1, 12)),
         2: [1, 2, 3, 4, 5, 6, 7, 8, 10, 11],
     }
-    dead = await read_records(bootstrap, f"{topic}.dlq", 2)
+    dead = await read_records(on.bootstrap, f"{on.topic}.dlq", 2)
     by_message = {message_of(r): dict(r.headers) for r in dead}
     assert set(by_message) == set(poison)
     assert by_message[(0, 4)]["dlq.error_type"] == b"KeyError"
     assert by_message[(0, 4)]["dlq.source_offset"] == b"3"
     assert by_message[(2, 9)]["dlq.reason"] == b"ValueError: a payment of -1 yen"
     assert by_message[(2, 9)]["dlq.source_partition"] == b"2"
-    assert MESSAGES_ISOLATED.labels(group, topic)._value.get() == 2
+    assert isolated(on.group, on.topic) == 2
 
 
 @pytest.mark.parametrize("mode", ["batch", "record"])
 async def test_a_transient_failure_is_retried_from_the_same_message_in_both_modes(
     mode: str, infrastructure: Any, pool: asyncpg.Pool, unique_topic: Callable[[str], str]
 ) -> None:
-    bootstrap = infrastructure.kafka_bootstrap_servers
-    topic = unique_topic(f"isolation.transient-{mode}")
-    group = f"g-{uuid.uuid4().hex[:6]}"
-    await create_topic(bootstrap, topic)
-    sent = await produce(bootstrap, topic, per_partition=5)
+    on = await stream(infrastructure, unique_topic(f"isolation.transient-{mode}"), per_partition=5)
     refusals = 2
 
     def fails(message: Message) -> BaseException | None:
@@ -271,18 +299,15 @@ async def test_a_transient_failure_is_retried_from_the_same_message_in_both_mode
             return ConnectionRefusedError(111, "Connection refused")
         return None
 
-    async with ledger.consuming(
-        bootstrap, topic, group, **handlers(mode, pool, fails), retry_backoff=0.05
-    ):
-        everything = await wait_for(pool, len(sent))
+    async with on.consuming(mode, pool, fails):
+        everything = await wait_for(pool, len(on.sent))
         await asyncio.sleep(0.5)  # room for a wrongful second application to show
 
     assert refusals == 0
-    assert sorted(await handled(pool)) == sorted(sent), "each once, none dead-lettered"
+    assert sorted(await handled(pool)) == sorted(on.sent), "each once, none dead-lettered"
     assert in_partition_order(everything) == {p: [1, 2, 3, 4, 5] for p in range(PARTITIONS)}
-    assert HANDLER_RETRIES.labels(group, topic)._value.get() >= 2
-    assert dead_lettered(group, topic) == 0
-    assert MESSAGES_ISOLATED.labels(group, topic)._value.get() == 0
+    assert HANDLER_RETRIES.labels(on.group, on.topic)._value.get() >= 2
+    assert (dead_lettered(on.group, on.topic), isolated(on.group, on.topic)) == (0, 0)
 
 
 @pytest.mark.parametrize("mode", ["batch", "record"])
@@ -291,71 +316,49 @@ async def test_every_message_failing_alike_is_an_outage_not_a_topic_of_poison(
 ) -> None:
     """A store's own 'unavailable' error nobody classified as transient: the runner backs off
     and retries instead of emptying the topic into the DLQ, and goes on once it is back."""
-    bootstrap = infrastructure.kafka_bootstrap_servers
     topic = unique_topic(f"isolation.systemic-{mode}")
-    group = f"g-{uuid.uuid4().hex[:6]}"
-    await create_topic(bootstrap, topic, partitions=1)
-    sent = await produce(bootstrap, topic, per_partition=6, partitions=1)
+    on = await stream(infrastructure, topic, per_partition=6, partitions=1)
     outage = True
 
     def fails(message: Message) -> BaseException | None:
         return RuntimeError("the claims store is unavailable") if outage else None
 
-    async with ledger.consuming(
-        bootstrap,
-        topic,
-        group,
-        **handlers(mode, pool, fails),
-        retry_backoff=0.05,
-        max_backoff=0.2,
-    ):
+    async with on.consuming(mode, pool, fails, max_backoff=0.2):
 
         async def judged_systemic_twice() -> bool:
-            return SYSTEMIC_FAILURES.labels(group)._value.get() >= 2
+            return SYSTEMIC_FAILURES.labels(on.group)._value.get() >= 2
 
         await eventually(judged_systemic_twice)
         assert await handled(pool) == []
         outage = False
-        everything = await wait_for(pool, len(sent))
+        everything = await wait_for(pool, len(on.sent))
 
-    assert everything == sent
-    assert dead_lettered(group, topic) == 0
-    assert MESSAGES_ISOLATED.labels(group, topic)._value.get() == 0
+    assert everything == on.sent
+    assert (dead_lettered(on.group, on.topic), isolated(on.group, on.topic)) == (0, 0)
 
 
 async def test_max_attempts_bounds_transient_failures_in_batch_mode(
     infrastructure: Any, pool: asyncpg.Pool, unique_topic: Callable[[str], str]
 ) -> None:
     """Before: the batch mode ignored max_attempts and retried the fetch forever."""
-    bootstrap = infrastructure.kafka_bootstrap_servers
-    topic = unique_topic("isolation.attempts")
-    group = f"g-{uuid.uuid4().hex[:6]}"
-    await create_topic(bootstrap, topic)
-    sent = await produce(bootstrap, topic, per_partition=6)
+    on = await stream(infrastructure, unique_topic("isolation.attempts"), per_partition=6)
     refused = (0, 2)
 
     def fails(message: Message) -> BaseException | None:
         return ConnectionResetError(104, "reset by the mail server") if message == refused else None
 
-    async with ledger.consuming(
-        bootstrap,
-        topic,
-        group,
-        **handlers("batch", pool, fails),
-        max_attempts=3,
-        retry_backoff=0.05,
-    ):
-        everything = await wait_for(pool, len(sent) - 1)
+    async with on.consuming("batch", pool, fails, max_attempts=3):
+        everything = await wait_for(pool, len(on.sent) - 1)
 
-    assert sorted(everything) == sorted(m for m in sent if m != refused)
+    assert sorted(everything) == sorted(m for m in on.sent if m != refused)
     assert in_partition_order(everything)[0] == [1, 3, 4, 5, 6]
-    dead = await read_records(bootstrap, f"{topic}.dlq", 1)
+    dead = await read_records(on.bootstrap, f"{on.topic}.dlq", 1)
     assert [message_of(r) for r in dead] == [refused]
     headers = dict(dead[0].headers)
     assert headers["dlq.error_type"] == b"ConnectionResetError"
     attempts = int(headers["dlq.reason"].split()[3])
     assert headers["dlq.reason"].startswith(b"gave up after ") and attempts >= 3
-    assert HANDLER_RETRIES.labels(group, topic)._value.get() >= 3
+    assert HANDLER_RETRIES.labels(on.group, on.topic)._value.get() >= 3
 
 
 def test_every_dead_letter_carries_one_header_set() -> None:
