@@ -14,15 +14,18 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 
 import backbone_fixtures as ledger
+from backbone_fixtures import LedgerEntryRecorded
 from claims_shared.database import create_pool
-from claims_shared.events import encode, new_envelope
+from claims_shared.events import Envelope, encode, new_envelope
 from claims_shared.kafka import MESSAGES_DEAD_LETTERED
 from devinfra.testing import eventually, read_records
 
@@ -110,28 +113,43 @@ async def test_relay_killed_at_any_point_publishes_every_event_in_order(
     assert (effects, distinct) == (written, written)
 
 
-async def _produce_entries(bootstrap: str, topic: str, count: int) -> list[str]:
-    data_type = ledger.entry_type(topic)
+def _fresh_topic(
+    infrastructure: Any, unique_topic: Callable[[str], str], name: str
+) -> tuple[str, str, str]:
+    """A new topic, a new consumer group for it and the broker's address."""
+    return unique_topic(name), f"g-{uuid.uuid4().hex[:6]}", infrastructure.kafka_bootstrap_servers
+
+
+async def _produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
     await producer.start()
-    ids = []
     try:
-        for sequence in range(1, count + 1):
-            envelope = new_envelope(data_type(ledger_id="L1", sequence=sequence), producer="test")
-            ids.append(str(envelope.event_id))
-            await producer.send_and_wait(topic, encode(envelope), key=b"L1")
+        for value in values:
+            await producer.send_and_wait(topic, value, key=b"L1")
     finally:
         await producer.stop()
-    return ids
+
+
+def _entries(topic: str, sequences: list[int]) -> list[Envelope[LedgerEntryRecorded]]:
+    data_type = ledger.entry_type(topic)
+    return [new_envelope(data_type(ledger_id="L1", sequence=n), producer="test") for n in sequences]
+
+
+async def _produce_entries(bootstrap: str, topic: str, count: int) -> None:
+    await _produce(bootstrap, topic, [encode(e) for e in _entries(topic, [*range(1, count + 1)])])
+
+
+async def _consumer_pool(database_url: str) -> asyncpg.Pool:
+    pool = await create_pool(database_url, 2)
+    await ledger.prepare_consumer_tables(pool)
+    return pool
 
 
 @pytest.mark.slow
 async def test_consumer_killed_between_effect_and_commit_applies_nothing_twice(
     infrastructure, database_url, unique_topic
 ) -> None:
-    topic = unique_topic("backbone.entries")
-    group = f"g-{uuid.uuid4().hex[:6]}"
-    bootstrap = infrastructure.kafka_bootstrap_servers
+    topic, group, bootstrap = _fresh_topic(infrastructure, unique_topic, "backbone.entries")
     await _produce_entries(bootstrap, topic, 20)
 
     crashed = spawn("consume", database_url, bootstrap, topic, group, "5")
@@ -158,19 +176,10 @@ async def test_consumer_killed_between_effect_and_commit_applies_nothing_twice(
 async def test_poison_messages_go_to_the_dlq_with_their_reason_and_the_next_is_processed(
     infrastructure, database_url, unique_topic
 ) -> None:
-    topic = unique_topic("backbone.poison")
-    group = f"g-{uuid.uuid4().hex[:6]}"
-    bootstrap = infrastructure.kafka_bootstrap_servers
-    data_type = ledger.entry_type(topic)
-    good = [new_envelope(data_type(ledger_id="L1", sequence=n), producer="test") for n in (1, 2)]
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
-    await producer.start()
-    for value in (encode(good[0]), b"\xff not json", b'{"event_id": "x"}', encode(good[1])):
-        await producer.send_and_wait(topic, value, key=b"L1")
-    await producer.stop()
-
-    pool = await create_pool(database_url, 2)
-    await ledger.prepare_consumer_tables(pool)
+    topic, group, bootstrap = _fresh_topic(infrastructure, unique_topic, "backbone.poison")
+    good = [encode(envelope) for envelope in _entries(topic, [1, 2])]
+    await _produce(bootstrap, topic, [good[0], b"\xff not json", b'{"event_id": "x"}', good[1]])
+    pool = await _consumer_pool(database_url)
 
     async def handle(entry, envelope) -> None:  # type: ignore[no-untyped-def]
         await ledger.record_effect(pool, group, envelope)
@@ -195,12 +204,9 @@ async def test_poison_messages_go_to_the_dlq_with_their_reason_and_the_next_is_p
 async def test_a_transient_failure_is_retried_not_dead_lettered(
     infrastructure, database_url, unique_topic
 ) -> None:
-    topic = unique_topic("backbone.transient")
-    group = f"g-{uuid.uuid4().hex[:6]}"
-    bootstrap = infrastructure.kafka_bootstrap_servers
+    topic, group, bootstrap = _fresh_topic(infrastructure, unique_topic, "backbone.transient")
     await _produce_entries(bootstrap, topic, 3)
-    pool = await create_pool(database_url, 2)
-    await ledger.prepare_consumer_tables(pool)
+    pool = await _consumer_pool(database_url)
     failures = 2
 
     async def flaky(entry, envelope) -> None:  # type: ignore[no-untyped-def]

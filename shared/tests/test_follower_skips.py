@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -53,29 +54,49 @@ def translate_failing_on(topic: str, failing: Callable[[int], bool]) -> Any:
     return translate_or_fail
 
 
+@dataclass(frozen=True)
+class LedgerRelays:
+    """A fresh ledger application and topic, and outbox relays over them with any translation."""
+
+    app: ledger.Ledgers
+    topic: str
+    publisher: EventPublisher
+    pool: asyncpg.Pool
+
+    def relay(self, translate: Any) -> OutboxRelay:
+        return OutboxRelay(
+            application=self.app,
+            translate=translate,
+            publisher=self.publisher,
+            pool=self.pool,
+            producer="ledger",
+        )
+
+
+@pytest.fixture
+def relays(
+    database_url: str,
+    pool: asyncpg.Pool,
+    publisher: EventPublisher,
+    unique_topic: Callable[[str], str],
+) -> LedgerRelays:
+    return LedgerRelays(
+        ledger.ledgers(database_url), unique_topic("follower.relay"), publisher, pool
+    )
+
+
 def skipped(name: str) -> float:
     return FOLLOWER_SKIPPED.labels(name)._value.get()
 
 
 async def test_the_relay_skips_an_event_it_cannot_translate_and_publishes_the_rest(
-    infrastructure: Any,
-    database_url: str,
-    pool: asyncpg.Pool,
-    publisher: EventPublisher,
-    unique_topic: Callable[[str], str],
+    infrastructure: Any, pool: asyncpg.Pool, relays: LedgerRelays
 ) -> None:
     """Before: the translation's TypeError stopped the relay on that event, for good."""
-    topic = unique_topic("follower.relay")
-    app = ledger.ledgers(database_url)
-    ledger_id = app.open("対物")
-    app.record(ledger_id, times=6)  # entries 1-6; entry 3 cannot be translated
-    relay = OutboxRelay(
-        application=app,
-        translate=translate_failing_on(topic, lambda sequence: sequence == 3),
-        publisher=publisher,
-        pool=pool,
-        producer="ledger",
-    )
+    topic = relays.topic
+    ledger_id = relays.app.open("対物")
+    relays.app.record(ledger_id, times=6)  # entries 1-6; entry 3 cannot be translated
+    relay = relays.relay(translate_failing_on(topic, lambda sequence: sequence == 3))
     before = skipped(relay.name)
 
     position = await relay.catch_up()
@@ -89,31 +110,14 @@ async def test_the_relay_skips_an_event_it_cannot_translate_and_publishes_the_re
 
 
 async def test_the_relay_skips_nothing_when_every_event_fails_alike(
-    database_url: str,
-    pool: asyncpg.Pool,
-    publisher: EventPublisher,
-    unique_topic: Callable[[str], str],
+    relays: LedgerRelays,
 ) -> None:
     """A release whose translation fails on everything must not skip the whole store."""
-    topic = unique_topic("follower.relay-systemic")
-    app = ledger.ledgers(database_url)
-    ledger_id = app.open("車両")
-    working = OutboxRelay(
-        application=app,
-        translate=ledger.translator(topic),
-        publisher=publisher,
-        pool=pool,
-        producer="ledger",
-    )
+    ledger_id = relays.app.open("車両")
+    working = relays.relay(ledger.translator(relays.topic))
     opened_at = await working.catch_up()
-    app.record(ledger_id, times=3)
-    broken = OutboxRelay(
-        application=app,
-        translate=translate_failing_on(topic, lambda sequence: True),
-        publisher=publisher,
-        pool=pool,
-        producer="ledger",
-    )
+    relays.app.record(ledger_id, times=3)
+    broken = relays.relay(translate_failing_on(relays.topic, lambda sequence: True))
     before = skipped(broken.name)
 
     with pytest.raises(SystemicFailure):
@@ -144,16 +148,20 @@ class Entries:
                     raise ValueError(f"entry {event.sequence}: no such coverage")
 
 
+def entries_projector(
+    database_url: str, pool: asyncpg.Pool, entries: int, unrenderable: Callable[[int], bool]
+) -> Projector:
+    """A projector of Entries over a new ledger that already holds `entries` entries."""
+    app = ledger.ledgers(database_url)
+    app.record(app.open("人身傷害"), times=entries)
+    return Projector(application=app, read_model=Entries(unrenderable), pool=pool)
+
+
 async def test_a_projection_skips_an_event_it_cannot_render_and_applies_the_rest(
     database_url: str, pool: asyncpg.Pool
 ) -> None:
     """Before: the read model's ValueError rolled back the batch, again on every try."""
-    app = ledger.ledgers(database_url)
-    ledger_id = app.open("人身傷害")
-    app.record(ledger_id, times=8)
-    projector = Projector(
-        application=app, read_model=Entries(lambda sequence: sequence == 5), pool=pool
-    )
+    projector = entries_projector(database_url, pool, 8, lambda sequence: sequence == 5)
     before = skipped(projector.name)
 
     position = await projector.catch_up()
@@ -167,10 +175,7 @@ async def test_a_projection_skips_an_event_it_cannot_render_and_applies_the_rest
 async def test_a_projection_skips_nothing_when_every_event_fails_alike(
     database_url: str, pool: asyncpg.Pool
 ) -> None:
-    app = ledger.ledgers(database_url)
-    ledger_id = app.open("搭乗者傷害")
-    app.record(ledger_id, times=4)
-    projector = Projector(application=app, read_model=Entries(lambda sequence: True), pool=pool)
+    projector = entries_projector(database_url, pool, 4, lambda sequence: True)
     await projector.load_position()
     await pool.execute(  # the ledger's opening is already projected
         "INSERT INTO projection_positions (projection, notification_id) VALUES ($1, 1)",
@@ -186,31 +191,18 @@ async def test_a_projection_skips_nothing_when_every_event_fails_alike(
     assert skipped(projector.name) == before
 
 
-async def test_the_relay_translates_off_the_event_loop(
-    database_url: str,
-    pool: asyncpg.Pool,
-    publisher: EventPublisher,
-    unique_topic: Callable[[str], str],
-) -> None:
+async def test_the_relay_translates_off_the_event_loop(relays: LedgerRelays) -> None:
     """A translation may load an aggregate from the event store (identity reads the account for
     its email): a blocking query, which on the loop would stall every request the API serves."""
-    topic = unique_topic("follower.relay-thread")
-    translate = ledger.translator(topic)
+    translate = ledger.translator(relays.topic)
     threads: set[int] = set()
 
     def translate_noting_thread(domain_event: Any) -> list[tuple[str, EventData]]:
         threads.add(threading.get_ident())
         return list(translate(domain_event))
 
-    app = ledger.ledgers(database_url)
-    app.record(app.open("人身"), times=2)
-    relay = OutboxRelay(
-        application=app,
-        translate=translate_noting_thread,
-        publisher=publisher,
-        pool=pool,
-        producer="ledger",
-    )
+    relays.app.record(relays.app.open("人身"), times=2)
+    relay = relays.relay(translate_noting_thread)
 
     await relay.catch_up()
 
