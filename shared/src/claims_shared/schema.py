@@ -38,20 +38,19 @@ def failure_records_ddl() -> str:
 
 def projection_positions_ddl() -> str:
     """claims_shared.projection: how far each read model has followed the event store."""
-    return """
-    CREATE TABLE IF NOT EXISTS projection_positions (
-        projection      text        PRIMARY KEY,
-        notification_id bigint      NOT NULL,
-        updated_at      timestamptz NOT NULL DEFAULT now()
-    )
-    """
+    return _positions_ddl("projection_positions", "projection")
 
 
 def relay_positions_ddl() -> str:
     """claims_shared.outbox: how far the relay has published the event store to Kafka."""
-    return """
-    CREATE TABLE IF NOT EXISTS relay_positions (
-        relay           text        PRIMARY KEY,
+    return _positions_ddl("relay_positions", "relay")
+
+
+def _positions_ddl(name: str, follower: str) -> str:
+    """One shape for both: a follower's name and the last notification id it has passed on."""
+    return f"""
+    CREATE TABLE IF NOT EXISTS {name} (
+        {follower:<15} text        PRIMARY KEY,
         notification_id bigint      NOT NULL,
         updated_at      timestamptz NOT NULL DEFAULT now()
     )
@@ -67,9 +66,7 @@ def processed_events(metadata: MetaData) -> Table:
         metadata,
         Column("consumer", Text, primary_key=True),
         Column("event_id", Text, primary_key=True),
-        Column(
-            "processed_at", DateTime(timezone=True), nullable=False, server_default=text("now()")
-        ),
+        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=NOW),
     )
 
 
