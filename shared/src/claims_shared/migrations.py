@@ -8,6 +8,12 @@ locate revision") instead of taking that database's revision for its own. The ta
 holds are also described as SQLAlchemy Core tables in its `schema` module; `differences` compares
 them with a database at head (a test fails until the two agree). Queries keep using asyncpg.
 
+A revision file holds what Alembic reads from it (`revision`, `down_revision`, `upgrade`,
+`downgrade`) and its SQL; the rest is here: `execute` runs its statements, `forward_only` is its
+downgrade. Each service's first revision makes the tables the release before migrations made at
+start-up, as it made them, IF NOT EXISTS: databases of that release hold them already, and there
+the revision changes nothing and is recorded as applied.
+
 Forward only: the platform's tables hold what events cannot rebuild (signing keys, policies,
 held updates, sent mails), so no revision drops them on the way down; a mistake is undone by a
 new revision."""
@@ -25,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from alembic import command
+from alembic import command, op
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -76,6 +82,19 @@ def alembic_config(schema: ServiceSchema, database_url: str | None = None) -> Co
     config.attributes["schema"] = schema
     config.attributes["database_url"] = database_url
     return config
+
+
+def execute(*statements: str) -> None:
+    """A revision's `upgrade`: its plain SQL statements in order, in the one transaction
+    `run_env` opens for the whole history."""
+    for statement in statements:
+        op.execute(statement)
+
+
+def forward_only() -> None:
+    """Every revision's `downgrade` (`downgrade = forward_only`): Alembic calls it only when
+    asked to go down, which no revision here does."""
+    raise NotImplementedError("forward only: undo with a new revision")
 
 
 def upgrade(schema: ServiceSchema, database_url: str, revision: str = "head") -> None:
@@ -151,23 +170,20 @@ def _connect(database_url: str) -> Iterator[Connection]:
 
 REVISION_TEMPLATE = '''"""{message}"""
 
-from alembic import op
+from claims_shared.migrations import execute, forward_only
 
 revision: str = "{revision}"
 down_revision: str | None = {down_revision}
-branch_labels: str | None = None
-depends_on: str | None = None
 
 
 def upgrade() -> None:
-    op.execute(
+    execute(
         """
         """
     )
 
 
-def downgrade() -> None:
-    raise NotImplementedError("forward only: undo with a new revision")
+downgrade = forward_only
 '''
 
 

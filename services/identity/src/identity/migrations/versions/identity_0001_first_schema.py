@@ -1,20 +1,16 @@
-"""identity's tables as the release before migrations made them at start-up.
+"""identity's first revision: signing_keys, refresh_tokens and account_emails, with the shared
+failure_records, projection_positions and relay_positions, as the release before migrations
+made them at start-up (claims_shared.migrations says why IF NOT EXISTS)."""
 
-IF NOT EXISTS because databases of that release hold them already: there this revision changes
-nothing and is recorded as applied."""
-
-from alembic import op
-
+from claims_shared.migrations import execute, forward_only
 from claims_shared.schema import failure_records_ddl, projection_positions_ddl, relay_positions_ddl
 
 revision: str = "identity_0001"
 down_revision: str | None = None
-branch_labels: str | None = None
-depends_on: str | None = None
 
 
 def upgrade() -> None:
-    op.execute(
+    execute(
         """
         CREATE TABLE IF NOT EXISTS signing_keys (
             kid         text        PRIMARY KEY,
@@ -23,9 +19,7 @@ def upgrade() -> None:
             created_at  timestamptz NOT NULL,
             retired_at  timestamptz
         )
-        """
-    )
-    op.execute(
+        """,
         """
         CREATE TABLE IF NOT EXISTS refresh_tokens (
             token_hash text        PRIMARY KEY,
@@ -36,22 +30,19 @@ def upgrade() -> None:
             used_at    timestamptz,
             revoked_at timestamptz
         )
-        """
-    )
-    op.execute("CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens (family_id)")
-    op.execute("CREATE INDEX IF NOT EXISTS refresh_tokens_user ON refresh_tokens (user_id)")
-    op.execute(
+        """,
+        "CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens (family_id)",
+        "CREATE INDEX IF NOT EXISTS refresh_tokens_user ON refresh_tokens (user_id)",
         """
         CREATE TABLE IF NOT EXISTS account_emails (
             email      text PRIMARY KEY,
             account_id uuid NOT NULL UNIQUE
         )
-        """
+        """,
+        failure_records_ddl(),
+        projection_positions_ddl(),
+        relay_positions_ddl(),
     )
-    op.execute(failure_records_ddl())
-    op.execute(projection_positions_ddl())
-    op.execute(relay_positions_ddl())
 
 
-def downgrade() -> None:
-    raise NotImplementedError("forward only: undo with a new revision")
+downgrade = forward_only

@@ -1,20 +1,16 @@
-"""registration's tables as the release before migrations made them at start-up.
+"""registration's first revision: policies, with the shared processed_events, failure_records
+and relay_positions, as the release before migrations made them at start-up
+(claims_shared.migrations says why IF NOT EXISTS)."""
 
-IF NOT EXISTS because databases of that release hold them already: there this revision changes
-nothing and is recorded as applied."""
-
-from alembic import op
-
+from claims_shared.migrations import execute, forward_only
 from claims_shared.schema import failure_records_ddl, processed_events_ddl, relay_positions_ddl
 
 revision: str = "registration_0001"
 down_revision: str | None = None
-branch_labels: str | None = None
-depends_on: str | None = None
 
 
 def upgrade() -> None:
-    op.execute(
+    execute(
         """
         CREATE TABLE IF NOT EXISTS policies (
             policy_number   text PRIMARY KEY,
@@ -30,12 +26,11 @@ def upgrade() -> None:
             valid_to        date NOT NULL,
             recorded_at     timestamptz NOT NULL
         )
-        """
+        """,
+        processed_events_ddl(),
+        failure_records_ddl(),
+        relay_positions_ddl(),
     )
-    op.execute(processed_events_ddl())
-    op.execute(failure_records_ddl())
-    op.execute(relay_positions_ddl())
 
 
-def downgrade() -> None:
-    raise NotImplementedError("forward only: undo with a new revision")
+downgrade = forward_only
