@@ -45,6 +45,17 @@ def schema_of(package: str) -> ServiceSchema:
     return schema
 
 
+@pytest.fixture(params=PACKAGES)
+def package(request: pytest.FixtureRequest) -> str:
+    """A test that takes it runs once for each service's history."""
+    return str(request.param)
+
+
+@pytest.fixture
+def schema(package: str) -> ServiceSchema:
+    return schema_of(package)
+
+
 def create_event_store(package: str, database_url: str) -> None:
     """As the service's start does, outside the migrations: eventsourcing's own tables."""
     if package in APPLICATIONS:
@@ -90,24 +101,20 @@ def restore_previous_release(package: str, database_url: str) -> None:
     assert done.returncode == 0, done.stderr
 
 
-@pytest.mark.parametrize("package", PACKAGES)
 def test_a_fresh_database_at_head_matches_the_schema_module(
-    package: str, database_url: str
+    package: str, schema: ServiceSchema, database_url: str
 ) -> None:
-    schema = schema_of(package)
     upgrade(schema, database_url)
     create_event_store(package, database_url)
     assert applied(database_url) == head(schema)
     assert differences(schema, database_url) == []
 
 
-@pytest.mark.parametrize("package", PACKAGES)
 def test_a_column_the_migrations_do_not_make_is_a_difference(
-    package: str, database_url: str
+    schema: ServiceSchema, database_url: str
 ) -> None:
     """The check above can fail: a column described in the schema module and added by no
     revision is found."""
-    schema = schema_of(package)
     upgrade(schema, database_url)
     described = MetaData()
     for table in schema.metadata.tables.values():
@@ -122,11 +129,9 @@ def test_a_column_the_migrations_do_not_make_is_a_difference(
     ]
 
 
-@pytest.mark.parametrize("package", PACKAGES)
 def test_the_previous_release_database_reaches_head_with_every_row_and_column(
-    package: str, database_url: str
+    package: str, schema: ServiceSchema, database_url: str
 ) -> None:
-    schema = schema_of(package)
     restore_previous_release(package, database_url)
     for table, (_, rows) in contents(database_url).items():
         assert rows, f"the dump leaves a row in {table}"
@@ -194,10 +199,11 @@ def migrate_command(package: str, database_url: str) -> Callable[..., str]:
     return run
 
 
-@pytest.mark.parametrize("package", PACKAGES)
-def test_operators_upgrade_and_see_the_revision_by_command(package: str, database_url: str) -> None:
+def test_operators_upgrade_and_see_the_revision_by_command(
+    package: str, schema: ServiceSchema, database_url: str
+) -> None:
     migrate = migrate_command(package, database_url)
-    revision = head(schema_of(package))
+    revision = head(schema)
 
     assert migrate("current").strip() == "no revision yet"
     assert revision in migrate()  # upgrade is the default
