@@ -292,20 +292,25 @@ def _action_completed(claim: ClaimDocument, data: CustomerActionCompleted) -> No
 
 
 def _payment_scheduled(claim: ClaimDocument, data: PaymentScheduled) -> None:
-    claim["payments"][data.payment_id] = {
-        "coverage": data.coverage,
-        "amount": data.amount,
-        "status": "scheduled",
-        "date": _optional_date(data.scheduled_on),
-    }
+    _record_payment(claim, data, "scheduled", data.scheduled_on)
 
 
 def _payment_made(claim: ClaimDocument, data: PaymentMade) -> None:
+    _record_payment(claim, data, "made", data.paid_on)
+
+
+def _record_payment(
+    claim: ClaimDocument,
+    data: PaymentScheduled | PaymentMade,
+    status: PaymentStatus,
+    on: object,
+) -> None:
+    """Scheduling a payment and making it write the same line: the later one replaces it."""
     claim["payments"][data.payment_id] = {
         "coverage": data.coverage,
         "amount": data.amount,
-        "status": "made",
-        "date": _optional_date(data.paid_on),
+        "status": status,
+        "date": _optional_date(on),
     }
 
 
