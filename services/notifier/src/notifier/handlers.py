@@ -4,6 +4,7 @@ handlers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 import asyncpg
@@ -129,12 +130,12 @@ class NotificationService:
                 occurred_at=envelope.occurred_at,
             )
         else:
-            mail = self._compose(
+            mail = self._temporary_password_mail(
                 "temporary_password",
                 registered.language,
                 registered.email,
-                password=self._unseal(registered.sealed_temporary_password),
-                expires_at=registered.temporary_password_expires_at,
+                registered.sealed_temporary_password,
+                registered.temporary_password_expires_at,
             )
         await self.sender.send_once(str(envelope.event_id), mail)
 
@@ -142,12 +143,12 @@ class NotificationService:
         self, issued: TemporaryPasswordIssued, envelope: Envelope[TemporaryPasswordIssued]
     ) -> None:
         """The password reset's temporary password (パスワード再設定)."""
-        mail = self._compose(
+        mail = self._temporary_password_mail(
             "password_reset",
             issued.language,
             issued.email,
-            password=self._unseal(issued.sealed_temporary_password),
-            expires_at=issued.expires_at,
+            issued.sealed_temporary_password,
+            issued.expires_at,
         )
         await self.sender.send_once(str(envelope.event_id), mail)
 
@@ -166,6 +167,15 @@ class NotificationService:
             "account_locked", locked.language, locked.email, locked_until=locked.locked_until
         )
         await self.sender.send_once(str(envelope.event_id), mail)
+
+    def _temporary_password_mail(
+        self, kind: str, language: str, to: str, sealed: str, expires_at: datetime | None
+    ) -> Mail:
+        """Registration's and the password reset's mails carry the same two things: the
+        password unsealed (only the notifier holds the key) and when it expires."""
+        return self._compose(
+            kind, language, to, password=self._unseal(sealed), expires_at=expires_at
+        )
 
     def _compose(self, kind: str, language: str, to: str, **context: Any) -> Mail:
         """Every mail knows the web address and whom to call; each template uses what it needs."""
