@@ -58,13 +58,8 @@ class Registrations(Application[uuid.UUID]):
     def start_with_procedure_code(
         self, policy: Policy, token_hash: str, expires_at: datetime, language: str
     ) -> uuid.UUID:
-        registration = Registration(
-            method="procedure_code",
-            policy_number=policy.policy_number,
-            customer_id=policy.customer_id,
-            token_hash=token_hash,
-            token_expires_at=expires_at,
-            language=language,
+        registration = _registration_for(
+            policy, "procedure_code", language, token_hash=token_hash, token_expires_at=expires_at
         )
         self.save(registration)
         return registration.id
@@ -88,14 +83,7 @@ class Registrations(Application[uuid.UUID]):
         sealed: str,
         expires_at: datetime,
     ) -> uuid.UUID:
-        registration = Registration(
-            method="details",
-            policy_number=policy.policy_number,
-            customer_id=policy.customer_id,
-            token_hash=None,
-            token_expires_at=None,
-            language=language,
-        )
+        registration = _registration_for(policy, "details", language)
         user_id = uuid.uuid4()
         registration.complete(
             user_id=user_id,
@@ -133,3 +121,22 @@ class Registrations(Application[uuid.UUID]):
             if self.email_registered(email):
                 raise EmailTaken(email) from error
             raise AlreadyRegistered(registration.policy_number) from error
+
+
+def _registration_for(
+    policy: Policy,
+    method: str,
+    language: str,
+    token_hash: str | None = None,
+    token_expires_at: datetime | None = None,
+) -> Registration:
+    """Both journeys start from the policy found: its number and its customer. Only the postcard's
+    journey gives a registration token (the details journey completes at once)."""
+    return Registration(
+        method=method,
+        policy_number=policy.policy_number,
+        customer_id=policy.customer_id,
+        token_hash=token_hash,
+        token_expires_at=token_expires_at,
+        language=language,
+    )
