@@ -211,10 +211,7 @@ class EventPublisher:
         MESSAGES_DEAD_LETTERED.labels(letter.consumer_group, letter.topic).inc()
         log.warning(
             "message sent to the DLQ",
-            group=letter.consumer_group,
-            topic=letter.topic,
-            partition=letter.partition,
-            offset=letter.offset,
+            **_where(letter.consumer_group, letter),
             reason=letter.reason[:2000],
         )
 
@@ -387,6 +384,17 @@ Position = tuple[str, int, int]
 
 def _position(record: ConsumerRecord) -> Position:
     return (record.topic, record.partition, record.offset)
+
+
+def _where(group: str, message: ConsumerRecord | DeadLetter) -> dict[str, Any]:
+    """Where a message in a log line was read, said alike by the retry, isolation and DLQ lines
+    so an operator can follow one message from its first failure to its dead letter."""
+    return {
+        "group": group,
+        "topic": message.topic,
+        "partition": message.partition,
+        "offset": message.offset,
+    }
 
 
 @dataclass
@@ -659,10 +667,7 @@ class ConsumerRunner:
             error, attempts = found.suspects[position]
             log.warning(
                 "handler failed on this message alone; isolated",
-                group=self.group_id,
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
+                **_where(self.group_id, record),
                 error_type=type(error).__name__,
                 error=repr(error),
             )
@@ -696,10 +701,7 @@ class ConsumerRunner:
         HANDLER_RETRIES.labels(self.group_id, first.topic).inc()
         log.warning(
             "handler failed; will retry",
-            group=self.group_id,
-            topic=first.topic,
-            partition=first.partition,
-            offset=first.offset,
+            **_where(self.group_id, first),
             messages=len(piece),
             attempts=attempts,
             error=repr(error),
