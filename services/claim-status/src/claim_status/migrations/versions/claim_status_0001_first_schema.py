@@ -1,6 +1,7 @@
-"""claim-status's first revision: held_updates, with the shared projection_positions and
-relay_positions, as the release before migrations made them at start-up (claims_shared.migrations
-says why IF NOT EXISTS)."""
+"""claim-status's tables as the release before migrations made them at start-up.
+
+held_updates, and the shared projection_positions and relay_positions. IF NOT EXISTS:
+claims_shared.migrations says why."""
 
 from claims_shared.migrations import execute, forward_only
 from claims_shared.schema import projection_positions_ddl, relay_positions_ddl

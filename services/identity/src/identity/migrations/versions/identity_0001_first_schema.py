@@ -1,6 +1,7 @@
-"""identity's first revision: signing_keys, refresh_tokens and account_emails, with the shared
-failure_records, projection_positions and relay_positions, as the release before migrations
-made them at start-up (claims_shared.migrations says why IF NOT EXISTS)."""
+"""identity's tables as the release before migrations made them at start-up.
+
+signing_keys, refresh_tokens and account_emails, and the shared failure_records,
+projection_positions and relay_positions. IF NOT EXISTS: claims_shared.migrations says why."""
 
 from claims_shared.migrations import execute, forward_only
 from claims_shared.schema import failure_records_ddl, projection_positions_ddl, relay_positions_ddl

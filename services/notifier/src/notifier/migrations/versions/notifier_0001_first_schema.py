@@ -1,6 +1,7 @@
-"""notifier's first revision: sent_mails, customers and status_notices, with the shared
-processed_events, as the release before migrations made them at start-up
-(claims_shared.migrations says why IF NOT EXISTS)."""
+"""notifier's tables as the release before migrations made them at start-up.
+
+sent_mails, customers and status_notices, and the shared processed_events. IF NOT EXISTS:
+claims_shared.migrations says why."""
 
 from claims_shared.migrations import execute, forward_only
 from claims_shared.schema import processed_events_ddl

@@ -1,6 +1,7 @@
-"""registration's first revision: policies, with the shared processed_events, failure_records
-and relay_positions, as the release before migrations made them at start-up
-(claims_shared.migrations says why IF NOT EXISTS)."""
+"""registration's tables as the release before migrations made them at start-up.
+
+policies, and the shared processed_events, failure_records and relay_positions.
+IF NOT EXISTS: claims_shared.migrations says why."""
 
 from claims_shared.migrations import execute, forward_only
 from claims_shared.schema import failure_records_ddl, processed_events_ddl, relay_positions_ddl
