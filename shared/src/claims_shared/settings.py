@@ -71,9 +71,16 @@ class ServiceSettings(BaseSettings):
         if self.environment == "production":
             if "claims-local-only" in self.database_url:
                 raise ValueError("the local development database password is refused in production")
-            if self.notifier_sealing_public_key == DEVELOPMENT_SEALING_PUBLIC_KEY:
-                raise ValueError("the development sealing key is refused in production")
+        self.refuse_development_secret(
+            self.notifier_sealing_public_key, DEVELOPMENT_SEALING_PUBLIC_KEY, "sealing key"
+        )
         return self
+
+    def refuse_development_secret(self, value: str, development: str, name: str) -> None:
+        """For each service's own validator: a secret still at the value committed for
+        development (everyone can read it) stops production from starting."""
+        if self.environment == "production" and value == development:
+            raise ValueError(f"the development {name} is refused in production")
 
 
 def eventsourcing_env(database_url: str) -> dict[str, str]:

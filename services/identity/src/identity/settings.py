@@ -34,10 +34,9 @@ class IdentitySettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _refuse_development_key(self) -> "IdentitySettings":
-        if self.environment == "production" and (
-            self.key_encryption_key == DEVELOPMENT_KEY_ENCRYPTION_KEY
-        ):
-            raise ValueError("the development key-encryption key is refused in production")
+        self.refuse_development_secret(
+            self.key_encryption_key, DEVELOPMENT_KEY_ENCRYPTION_KEY, "key-encryption key"
+        )
         return self
 
     @property

@@ -38,8 +38,7 @@ class NotifierSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _refuse_development_key(self) -> "NotifierSettings":
-        if self.environment == "production" and (
-            self.sealing_private_key == DEVELOPMENT_SEALING_PRIVATE_KEY
-        ):
-            raise ValueError("the development sealing key is refused in production")
+        self.refuse_development_secret(
+            self.sealing_private_key, DEVELOPMENT_SEALING_PRIVATE_KEY, "sealing key"
+        )
         return self
