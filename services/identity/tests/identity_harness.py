@@ -18,6 +18,20 @@ from devinfra.testing import ManualClock, eventually, in_process, publish, topic
 from identity.main import build
 from identity.settings import IdentitySettings
 
+PASSWORD = "correct horse battery"
+
+
+def a_customer(password: str = PASSWORD) -> dict[str, Any]:
+    """A new customer's account fields, as a UserRegistered carries them to identity."""
+    return dict(
+        user_id=uuid.uuid4(),
+        customer_id=f"C{uuid.uuid4().hex[:8]}",
+        email=f"taro.{uuid.uuid4().hex[:8]}@example.jp",
+        policy_numbers=["A123456789"],
+        password_hash=hash_password(password),
+        must_change_password=False,
+    )
+
 
 @dataclass
 class Identity:
@@ -27,19 +41,9 @@ class Identity:
     settings: IdentitySettings
     bootstrap: str
 
-    async def register(
-        self, password: str = "correct horse battery", **overrides: Any
-    ) -> UserRegistered:
+    async def register(self, password: str = PASSWORD, **overrides: Any) -> UserRegistered:
         """Publish a UserRegistered as the registration service would, and wait for the account."""
-        fields: dict[str, Any] = dict(
-            user_id=uuid.uuid4(),
-            customer_id=f"C{uuid.uuid4().hex[:8]}",
-            email=f"taro.{uuid.uuid4().hex[:8]}@example.jp",
-            policy_numbers=["A123456789"],
-            password_hash=hash_password(password),
-            must_change_password=False,
-            registration_method="procedure_code",
-        )
+        fields = {**a_customer(password), "registration_method": "procedure_code"}
         event = UserRegistered(**{**fields, **overrides})
         await self.publish(event)
         await eventually(lambda: self.account_known(event.email))

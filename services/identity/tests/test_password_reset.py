@@ -10,14 +10,14 @@ import time
 import uuid
 
 import httpx
+import pytest
 from nacl.public import PrivateKey, SealedBox
 
+from claims_shared.events import UserRegistered
 from claims_shared.passwords import hash_password
 from claims_shared.settings import DEVELOPMENT_SEALING_PRIVATE_KEY
 from devinfra.testing import eventually, find_envelopes
-from identity_harness import Identity
-
-PASSWORD = "correct horse battery"
+from identity_harness import PASSWORD, Identity
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -43,10 +43,22 @@ async def mailed_temporary_password(identity: Identity, user_id: uuid.UUID, nth:
     return SealedBox(notifier_key).decrypt(sealed).decode()
 
 
+@pytest.fixture
+async def customer(identity: Identity) -> UserRegistered:
+    """A customer whose password is PASSWORD."""
+    return await identity.register(password=PASSWORD)
+
+
+async def reset(identity: Identity, customer: UserRegistered, nth: int = 1) -> str:
+    """Ask for a reset of the customer's password, accepted; the temporary password it mailed
+    (the customer's `nth`)."""
+    assert (await request_reset(identity, customer.email)).status_code == 202
+    return await mailed_temporary_password(identity, customer.user_id, nth)
+
+
 async def test_a_reset_request_leaves_the_current_password_working_until_the_temporary_is_used(
-    identity: Identity,
+    identity: Identity, customer: UserRegistered
 ) -> None:
-    customer = await identity.register(password=PASSWORD)
     assert (await request_reset(identity, customer.email)).status_code == 202
 
     current = await identity.log_in(customer.email, PASSWORD)
@@ -77,11 +89,9 @@ async def test_a_reset_request_leaves_the_current_password_working_until_the_tem
 
 
 async def test_an_expired_reset_is_refused_and_the_current_password_still_works(
-    identity: Identity,
+    identity: Identity, customer: UserRegistered
 ) -> None:
-    customer = await identity.register(password=PASSWORD)
-    await request_reset(identity, customer.email)
-    temporary = await mailed_temporary_password(identity, customer.user_id)
+    temporary = await reset(identity, customer)
     identity.clock.advance(hours=25)
     expired = await identity.log_in(customer.email, temporary)
     assert (expired.status_code, expired.json()["code"]) == (401, "temporary_password_expired")
@@ -89,14 +99,11 @@ async def test_an_expired_reset_is_refused_and_the_current_password_still_works(
 
 
 async def test_a_newer_reset_replaces_the_pending_one_and_a_password_change_withdraws_it(
-    identity: Identity,
+    identity: Identity, customer: UserRegistered
 ) -> None:
-    customer = await identity.register(password=PASSWORD)
-    await request_reset(identity, customer.email)
-    first = await mailed_temporary_password(identity, customer.user_id)
+    first = await reset(identity, customer)
     identity.clock.advance(minutes=2)
-    await request_reset(identity, customer.email)
-    second = await mailed_temporary_password(identity, customer.user_id, nth=2)
+    second = await reset(identity, customer, nth=2)
     assert (await identity.log_in(customer.email, first)).status_code == 401
 
     session = (await identity.log_in(customer.email, PASSWORD)).json()
@@ -129,11 +136,10 @@ async def register_staff(identity: Identity) -> str:
 
 
 async def test_every_reset_request_takes_the_same_time_whatever_the_account(
-    identity: Identity,
+    identity: Identity, customer: UserRegistered
 ) -> None:
     """Medians of the same run: an unknown address, a customer (a temporary password issued), a
     staff member (never reset) and the same customer again a moment later (too soon)."""
-    customer = await identity.register(password=PASSWORD)
     staff = await register_staff(identity)
     interval = identity.settings.password_reset_min_interval_seconds
     times: dict[str, list[float]] = {"unknown": [], "customer": [], "staff": [], "just_reset": []}

@@ -3,7 +3,6 @@ memory (identity_fakes): the HTTP answers are the real ones, no server runs."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,15 +11,15 @@ import httpx
 import pytest
 
 from claims_shared.events import AccountLocked
-from claims_shared.passwords import hash_password
 from claims_shared.testing import leaving
 from devinfra.testing import ManualClock, in_process
 from identity.integration import translate
 from identity.main import IdentityPorts, build
 from identity.settings import IdentitySettings
 from identity_fakes import in_memory_ports, opening
+from identity_harness import PASSWORD, a_customer
 
-PASSWORD = "correct horse battery"
+WRONG = "wrong horse battery"
 
 
 @dataclass
@@ -31,18 +30,13 @@ class Identity:
 
     def register(self, **overrides: Any) -> str:
         """An account as identity's consumer creates it from a UserRegistered; its email."""
-        fields: dict[str, Any] = dict(
-            user_id=uuid.uuid4(),
-            email=f"taro.{uuid.uuid4().hex[:8]}@example.jp",
-            customer_id=f"C{uuid.uuid4().hex[:8]}",
-            policy_numbers=["A123456789"],
-            password_hash=hash_password(PASSWORD),
-            must_change_password=False,
-            temporary_password_expires_at=None,
-            language="ja",
-            roles=[],
-        )
-        fields.update(overrides)
+        fields: dict[str, Any] = {
+            **a_customer(),
+            "temporary_password_expires_at": None,
+            "language": "ja",
+            "roles": [],
+            **overrides,
+        }
         assert self.ports.accounts.register(**fields)
         return str(fields["email"])
 
@@ -50,6 +44,22 @@ class Identity:
         return await self.client.post(
             "/api/v1/sessions", json={"email": email, "password": password}, headers=headers
         )
+
+    async def fail_to_log_in(
+        self, email: str, times: int, wait_seconds: int = 0, password: str = WRONG
+    ) -> None:
+        """`times` log-ins with a wrong password, each refused as one (401), the clock moving
+        `wait_seconds` after each."""
+        for _ in range(times):
+            assert (await self.log_in(email, password)).status_code == 401
+            self.clock.advance(seconds=wait_seconds)
+
+    async def locked_out(self) -> str:
+        """A new account locked by five wrong passwords, a minute apart (past each throttle
+        delay: only the lock refuses); its email."""
+        email = self.register()
+        await self.fail_to_log_in(email, times=5, wait_seconds=60)
+        return email
 
 
 @pytest.fixture
@@ -83,8 +93,8 @@ async def test_a_customer_logs_in_with_their_password(identity: Identity) -> Non
 async def test_a_wrong_password_is_refused_in_japanese_and_english(identity: Identity) -> None:
     email = identity.register()
 
-    japanese = await identity.log_in(email, "wrong horse battery")
-    english = await identity.log_in(email, "wrong horse battery", **{"Accept-Language": "en"})
+    japanese = await identity.log_in(email, WRONG)
+    english = await identity.log_in(email, WRONG, **{"Accept-Language": "en"})
 
     assert japanese.status_code == 401
     assert japanese.json() == {
@@ -99,7 +109,7 @@ async def test_an_unknown_email_gets_the_same_answer_as_a_wrong_password(
 ) -> None:
     email = identity.register()
 
-    wrong = await identity.log_in(email, "wrong horse battery")
+    wrong = await identity.log_in(email, WRONG)
     unknown = await identity.log_in("nobody@example.jp", PASSWORD)
 
     assert (unknown.status_code, unknown.json()) == (wrong.status_code, wrong.json())
@@ -109,12 +119,11 @@ async def test_failures_past_the_throttle_make_the_customer_wait_twice_as_long_e
     identity: Identity,
 ) -> None:
     email = identity.register()
-    for _ in range(3):
-        assert (await identity.log_in(email, "wrong horse battery")).status_code == 401
+    await identity.fail_to_log_in(email, times=3)
 
     first_wait = await identity.log_in(email, PASSWORD)
     identity.clock.advance(seconds=2)
-    assert (await identity.log_in(email, "wrong horse battery")).status_code == 401
+    assert (await identity.log_in(email, WRONG)).status_code == 401
     second_wait = await identity.log_in(email, PASSWORD)
 
     assert first_wait.status_code == 429
@@ -126,10 +135,7 @@ async def test_failures_past_the_throttle_make_the_customer_wait_twice_as_long_e
 async def test_the_lock_out_refuses_even_the_right_password_for_its_whole_length(
     identity: Identity,
 ) -> None:
-    email = identity.register()
-    for _ in range(5):
-        assert (await identity.log_in(email, "wrong horse battery")).status_code == 401
-        identity.clock.advance(seconds=60)  # past each throttle delay: only the lock is left
+    email = await identity.locked_out()
     identity.clock.advance(seconds=-60)
 
     locked = await identity.log_in(email, PASSWORD)
@@ -149,10 +155,7 @@ async def test_the_lock_out_refuses_even_the_right_password_for_its_whole_length
 async def test_the_right_password_works_again_once_the_lock_has_run_out(
     identity: Identity,
 ) -> None:
-    email = identity.register()
-    for _ in range(5):
-        await identity.log_in(email, "wrong horse battery")
-        identity.clock.advance(seconds=60)
+    email = await identity.locked_out()
     identity.clock.advance(minutes=30)
 
     assert (await identity.log_in(email, PASSWORD)).status_code == 200
@@ -161,10 +164,7 @@ async def test_the_right_password_works_again_once_the_lock_has_run_out(
 async def test_a_lock_out_is_told_to_the_customer_by_an_account_locked_event(
     identity: Identity,
 ) -> None:
-    email = identity.register()
-    for _ in range(5):
-        await identity.log_in(email, "wrong horse battery")
-        identity.clock.advance(seconds=60)
+    email = await identity.locked_out()
 
     told = leaving(identity.ports.accounts, translate(identity.ports.accounts))
 
@@ -176,8 +176,7 @@ async def test_a_lock_out_is_told_to_the_customer_by_an_account_locked_event(
 
 async def test_unknown_emails_are_throttled_like_accounts(identity: Identity) -> None:
     """A 429 must not tell an attacker which addresses have accounts."""
-    for _ in range(3):
-        assert (await identity.log_in("guess@example.jp", "a guessed password")).status_code == 401
+    await identity.fail_to_log_in("guess@example.jp", times=3, password="a guessed password")
 
     throttled = await identity.log_in("guess@example.jp", "a guessed password")
 
