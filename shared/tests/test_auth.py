@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from claims_shared.auth import TokenVerifier
 from claims_shared.errors import ApiError
+from claims_shared.testing import forged_token
 
 ISSUER, AUDIENCE = "claims-status-identity", "claims-status"
 
@@ -58,14 +59,6 @@ async def test_a_valid_token_gives_the_customer(key: Ed25519PrivateKey) -> None:
     assert principal.scopes == {"customer"}
 
 
-def _tamper(token: str) -> str:
-    header, payload, signature = token.split(".")
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
-    claims["customer_id"] = "C2"
-    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-    return f"{header}.{forged}.{signature}"
-
-
 def _alg_none(token: str) -> str:
     header = base64.urlsafe_b64encode(b'{"alg":"none","kid":"k1"}').rstrip(b"=").decode()
     return f"{header}.{token.split('.')[1]}."
@@ -74,7 +67,7 @@ def _alg_none(token: str) -> str:
 @pytest.mark.parametrize(
     "make_bad",
     [
-        pytest.param(lambda k: _tamper(_token(k, "k1")), id="tampered"),
+        pytest.param(lambda k: forged_token(_token(k, "k1"), customer_id="C2"), id="tampered"),
         pytest.param(lambda k: _token(k, "k1", exp=int(time.time()) - 60), id="expired"),
         pytest.param(lambda k: _token(k, "k1", nbf=int(time.time()) + 600), id="not-yet-valid"),
         pytest.param(lambda k: _token(k, "k1", aud="someone-else"), id="wrong-audience"),

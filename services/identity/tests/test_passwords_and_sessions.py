@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nacl.public import PrivateKey, SealedBox
 
 from claims_shared.settings import DEVELOPMENT_SEALING_PRIVATE_KEY
+from claims_shared.testing import forged_token
 from devinfra.testing import find_envelopes
 from identity_harness import Identity
 
@@ -163,14 +164,6 @@ async def test_the_service_status_answers_503_inside_the_maintenance_window(
     assert int(inside.headers["Retry-After"]) == 30 * 60
 
 
-def _forged(token: str) -> str:
-    header, payload, signature = token.split(".")
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
-    claims["customer_id"] = "someone-else"
-    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-    return f"{header}.{forged}.{signature}"
-
-
 async def test_tokens_identity_did_not_issue_are_refused(identity: Identity) -> None:
     event = await identity.register()
     token = (await identity.log_in(event.email, "correct horse battery")).json()["access_token"]
@@ -178,7 +171,7 @@ async def test_tokens_identity_did_not_issue_are_refused(identity: Identity) -> 
     claims = jwt.decode(token, options={"verify_signature": False})
     none_header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
     bad = {
-        "tampered": _forged(token),
+        "tampered": forged_token(token, customer_id="someone-else"),
         "foreign key": jwt.encode(
             claims, Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": header["kid"]}
         ),
