@@ -30,21 +30,8 @@ def test_the_detail_tells_skipped_stages_paid_coverages_and_fits_a_phone(
         claim.next("coverage_updated", clock, coverage="personal_injury", status="reviewing"),
         claim.next("coverage_updated", clock, coverage="bodily_injury", status="investigating"),
         claim.next("stage_changed", clock, stage="payment_processing"),
-        claim.next(
-            "payment_scheduled",
-            clock,
-            payment_id="P1",
-            coverage="own_vehicle",
-            amount=1_234_567,
-            scheduled_on="2026-12-01",
-        ),
-        claim.next(
-            "payment_made",
-            clock,
-            payment_id="P1",
-            coverage="own_vehicle",
-            amount=1_234_567,
-            paid_on="2026-11-25",
+        *claim.payment(
+            clock, "P1", "own_vehicle", 1_234_567, scheduled_on="2026-12-01", paid_on="2026-11-25"
         ),
         claim.next(
             "payment_scheduled",

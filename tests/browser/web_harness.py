@@ -24,7 +24,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from claim_status.main import build as build_claim_status
 from claim_status.read_model import ClaimReadModel
-from claim_status_harness import ClaimLog, claim_status_settings
+from claim_status_harness import ClaimLog, claim_status_settings, reported
 from claims_shared.events import (
     AdjusterUpdate,
     PolicyRecorded,
@@ -152,12 +152,7 @@ class Product:
             log.next(
                 "claim_opened",
                 self.clock,
-                customer_id=customer_id,
-                policy_number=policy_number,
-                accident_date="2026-11-19",
-                location="東京都千代田区",
-                summary="交差点での追突事故",
-                vehicle="トヨタ プリウス",
+                **reported(customer_id, policy_number),
             ),
             log.next(
                 "handler_assigned",

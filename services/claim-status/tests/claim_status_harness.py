@@ -73,6 +73,23 @@ class ClaimLog:
             data=data,
         )  # type: ignore[arg-type]
 
+    def payment(
+        self,
+        clock: ManualClock,
+        payment_id: str,
+        coverage: str,
+        amount: int,
+        *,
+        scheduled_on: str,
+        paid_on: str,
+    ) -> list[AdjusterUpdate]:
+        """A payment scheduled and then made: its two updates."""
+        paid = {"payment_id": payment_id, "coverage": coverage, "amount": amount}
+        return [
+            self.next("payment_scheduled", clock, **paid, scheduled_on=scheduled_on),
+            self.next("payment_made", clock, **paid, paid_on=paid_on),
+        ]
+
 
 @dataclass
 class ClaimStatusService:
@@ -99,6 +116,23 @@ class ClaimStatusService:
 
     def as_adjuster(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {token(self.clock, roles=['adjuster'], scope='staff')}"}
+
+    async def post_update(
+        self, update: AdjusterUpdate, caller: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """POST an update to its claim as the adjusters' system does."""
+        return await self.post_raw_update(update.claim_id, update.model_dump_json(), caller)
+
+    async def post_raw_update(
+        self, claim_id: str, body: str, caller: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """POST a JSON body to a claim's updates, with an adjuster's token unless `caller`
+        gives other headers."""
+        return await self.client.post(
+            f"/api/v1/adjuster/claims/{claim_id}/updates",
+            content=body,
+            headers={**(caller or self.as_adjuster()), "Content-Type": "application/json"},
+        )
 
     async def accident(
         self, customer_id: str, claim_id: str, language: str = "ja"
@@ -155,14 +189,19 @@ async def claim_status(infrastructure: Any, database_url: str) -> AsyncIterator[
         )
 
 
+ACCIDENT: dict[str, str] = {
+    "accident_date": "2026-11-19",
+    "location": "東京都千代田区",
+    "summary": "交差点での追突事故",
+    "vehicle": "トヨタ プリウス",
+}
+"""The accident every test claim is for."""
+
+
+def reported(customer_id: str, policy_number: str) -> dict[str, str]:
+    """A claim_opened update's data: whose claim, under which policy, and the accident."""
+    return {"customer_id": customer_id, "policy_number": policy_number, **ACCIDENT}
+
+
 def opened(log: ClaimLog, clock: ManualClock, customer_id: str) -> AdjusterUpdate:
-    return log.next(
-        "claim_opened",
-        clock,
-        customer_id=customer_id,
-        policy_number="A2026000001",
-        accident_date="2026-11-19",
-        location="東京都千代田区",
-        summary="交差点での追突事故",
-        vehicle="トヨタ プリウス",
-    )
+    return log.next("claim_opened", clock, **reported(customer_id, "A2026000001"))

@@ -33,21 +33,12 @@ from claim_status.presentation import (
     detail,
 )
 from claim_status.read_model import load_document
+from claim_status_harness import reported
 from claims_shared.events import AdjusterUpdate
 from claims_shared.events.claims import UPDATE_DATA, CoverageCode, CoverageStatus, UpdateType
 
 STORY: list[tuple[str, dict[str, Any]]] = [
-    (
-        "claim_opened",
-        {
-            "customer_id": "C-1",
-            "policy_number": "B-2026-000001",
-            "accident_date": "2026-11-19",
-            "summary": "交差点での追突事故",
-            "location": "東京都千代田区",
-            "vehicle": "トヨタ プリウス",
-        },
-    ),
+    ("claim_opened", reported("C-1", "B-2026-000001")),
     ("handler_assigned", {"name": "佐藤 健", "office": "東京第一課", "phone": "03-1234-5678"}),
     ("stage_changed", {"stage": "investigating"}),
     ("coverage_updated", {"coverage": "own_vehicle", "status": "paying"}),
@@ -90,12 +81,7 @@ def at(sequence: int) -> str:
 
 
 STORED_BY_AN_EARLIER_RELEASE: dict[str, Any] = {
-    "customer_id": "C-1",
-    "policy_number": "B-2026-000001",
-    "accident_date": "2026-11-19",
-    "location": "東京都千代田区",
-    "summary": "交差点での追突事故",
-    "vehicle": "トヨタ プリウス",
+    **reported("C-1", "B-2026-000001"),
     "stage": "payment_processing",
     "handler": {"name": "佐藤 健", "office": "東京第一課", "phone": "03-1234-5678"},
     "coverages": {"own_vehicle": "paying"},

@@ -32,21 +32,8 @@ async def test_a_claims_whole_life_as_the_customer_sees_it(
         ),
         log.next("customer_action_completed", clock, action_id="a1"),
         log.next("stage_changed", clock, stage="payment_processing"),
-        log.next(
-            "payment_scheduled",
-            clock,
-            payment_id="p1",
-            coverage="own_vehicle",
-            amount=350000,
-            scheduled_on="2026-12-10",
-        ),
-        log.next(
-            "payment_made",
-            clock,
-            payment_id="p1",
-            coverage="own_vehicle",
-            amount=350000,
-            paid_on="2026-11-25",
+        *log.payment(
+            clock, "p1", "own_vehicle", 350000, scheduled_on="2026-12-10", paid_on="2026-11-25"
         ),
         log.next("stage_changed", clock, stage="paid"),
         log.next("claim_closed", clock),
@@ -186,30 +173,14 @@ async def test_the_http_path_gives_what_the_kafka_path_gives(
         http_updates.append(by_http.next(kind, clock, **data))
     await claim_status.send(*kafka_updates)
     for update in http_updates:
-        response = await claim_status.client.post(
-            f"/api/v1/adjuster/claims/{update.claim_id}/updates",
-            content=update.model_dump_json(),
-            headers={**claim_status.as_adjuster(), "Content-Type": "application/json"},
-        )
+        response = await claim_status.post_update(update)
         assert (response.status_code, response.json()) == (202, {"outcome": "applied"})
-    again = await claim_status.client.post(
-        f"/api/v1/adjuster/claims/{by_http.claim_id}/updates",
-        content=http_updates[1].model_dump_json(),
-        headers={**claim_status.as_adjuster(), "Content-Type": "application/json"},
-    )
+    again = await claim_status.post_update(http_updates[1])
     assert again.json() == {"outcome": "duplicate"}
     bad = by_http.next("stage_changed", clock, stage="reported")
-    refused = await claim_status.client.post(
-        f"/api/v1/adjuster/claims/{by_http.claim_id}/updates",
-        content=bad.model_dump_json(),
-        headers={**claim_status.as_adjuster(), "Content-Type": "application/json"},
-    )
+    refused = await claim_status.post_update(bad)
     assert (refused.status_code, refused.json()["code"]) == (422, "invalid_update")
-    as_customer = await claim_status.client.post(
-        f"/api/v1/adjuster/claims/{by_http.claim_id}/updates",
-        content=bad.model_dump_json(),
-        headers={**claim_status.as_customer("C-K"), "Content-Type": "application/json"},
-    )
+    as_customer = await claim_status.post_update(bad, claim_status.as_customer("C-K"))
     assert as_customer.status_code == 403
 
     kafka_view = await claim_status.accident_at("C-K", by_kafka.claim_id, 4)
@@ -263,10 +234,6 @@ async def test_maintenance_closes_the_customer_routes_not_adjuster_ingestion(
     assert (listing.status_code, listing.json()["code"]) == (503, "maintenance")
     assert listing.headers["Retry-After"] == str(90 * 60)
     update = opened(log, clock, "C-M")  # written during the window
-    posted = await claim_status.client.post(
-        f"/api/v1/adjuster/claims/{log.claim_id}/updates",
-        content=update.model_dump_json(),
-        headers={**claim_status.as_adjuster(), "Content-Type": "application/json"},
-    )
+    posted = await claim_status.post_update(update)
     assert posted.status_code == 202
     assert (await claim_status.client.get("/readyz")).status_code == 200

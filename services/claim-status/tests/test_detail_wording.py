@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from claim_status.presentation import detail
-from claim_status_harness import ClaimLog, ClaimStatusService, opened
+from claim_status_harness import ClaimLog, ClaimStatusService, opened, reported
 
 AT = "2026-11-20T10:00:00+00:00"
 
@@ -19,12 +21,7 @@ AT = "2026-11-20T10:00:00+00:00"
 def document(*timeline: tuple[str, dict[str, Any]], **fields: Any) -> dict[str, Any]:
     """A read-model document with these timeline entries (type, data) and fields."""
     return {
-        "customer_id": "C-1",
-        "policy_number": "B-2026-000001",
-        "accident_date": "2026-11-19",
-        "location": "東京都千代田区",
-        "summary": "交差点での追突事故",
-        "vehicle": "トヨタ プリウス",
+        **reported("C-1", "B-2026-000001"),
         "stage": "reported",
         "handler": None,
         "coverages": {},
@@ -128,36 +125,39 @@ def coverages(claim: dict[str, Any]) -> list[tuple[str, str]]:
     return [(c["label"], c["status"]["label"]) for c in detail("CL-1", claim, "ja")["coverages"]]
 
 
-def test_a_coverage_whose_every_payment_is_made_is_shown_paid() -> None:
-    claim = document(
-        ("claim_opened", {}),
-        coverages={"property_damage": "paying", "own_vehicle": "paying"},
-        payments={
-            "P1": payment("property_damage", "made"),
-            "P2": payment("property_damage", "made"),
-            "P3": payment("own_vehicle", "made"),
-            "P4": payment("own_vehicle", "scheduled"),
-        },
-    )
-    assert coverages(claim) == [("対物賠償", "お支払い済"), ("車両", "お支払い手続中")]
-
-
-def test_a_coverage_said_paid_with_a_payment_still_scheduled_is_shown_paying() -> None:
-    claim = document(
-        ("claim_opened", {}),
-        coverages={"own_vehicle": "paid", "bodily_injury": "paying"},
-        payments={"P1": payment("own_vehicle", "scheduled")},
-    )
-    assert coverages(claim) == [("対人賠償", "お支払い手続中"), ("車両", "お支払い手続中")]
-
-
-def test_other_statuses_are_shown_as_the_adjuster_set_them() -> None:
-    claim = document(
-        ("claim_opened", {}),
-        coverages={"property_damage": "agreed", "own_vehicle": "not_covered"},
-        payments={"P1": payment("property_damage", "made")},
-    )
-    assert coverages(claim) == [("対物賠償", "示談成立"), ("車両", "お支払い対象外")]
+@pytest.mark.parametrize(
+    ("statuses", "payments", "shown"),
+    [
+        pytest.param(
+            {"property_damage": "paying", "own_vehicle": "paying"},
+            {
+                "P1": payment("property_damage", "made"),
+                "P2": payment("property_damage", "made"),
+                "P3": payment("own_vehicle", "made"),
+                "P4": payment("own_vehicle", "scheduled"),
+            },
+            [("対物賠償", "お支払い済"), ("車両", "お支払い手続中")],
+            id="a coverage whose every payment is made is shown paid",
+        ),
+        pytest.param(
+            {"own_vehicle": "paid", "bodily_injury": "paying"},
+            {"P1": payment("own_vehicle", "scheduled")},
+            [("対人賠償", "お支払い手続中"), ("車両", "お支払い手続中")],
+            id="a coverage said paid with a payment still scheduled is shown paying",
+        ),
+        pytest.param(
+            {"property_damage": "agreed", "own_vehicle": "not_covered"},
+            {"P1": payment("property_damage", "made")},
+            [("対物賠償", "示談成立"), ("車両", "お支払い対象外")],
+            id="other statuses are shown as the adjuster set them",
+        ),
+    ],
+)
+def test_a_coverages_status_agrees_with_its_payments(
+    statuses: dict[str, str], payments: dict[str, Any], shown: list[tuple[str, str]]
+) -> None:
+    claim = document(("claim_opened", {}), coverages=statuses, payments=payments)
+    assert coverages(claim) == shown
 
 
 def test_coverages_come_in_the_usual_order() -> None:
@@ -193,21 +193,8 @@ async def test_the_customer_api_tells_the_detail_truthfully(
         log.next("coverage_updated", clock, coverage="own_vehicle", status="paying"),
         log.next("coverage_updated", clock, coverage="bodily_injury", status="investigating"),
         log.next("stage_changed", clock, stage="payment_processing"),
-        log.next(
-            "payment_scheduled",
-            clock,
-            payment_id="P1",
-            coverage="own_vehicle",
-            amount=350_000,
-            scheduled_on="2026-12-01",
-        ),
-        log.next(
-            "payment_made",
-            clock,
-            payment_id="P1",
-            coverage="own_vehicle",
-            amount=350_000,
-            paid_on="2026-11-25",
+        *log.payment(
+            clock, "P1", "own_vehicle", 350_000, scheduled_on="2026-12-01", paid_on="2026-11-25"
         ),
         log.next("stage_changed", clock, stage="paid"),
     ]

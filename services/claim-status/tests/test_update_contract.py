@@ -188,11 +188,7 @@ async def test_an_update_from_the_future_is_refused(claim_status: ClaimStatusSer
     await claim_status.send(opened(log, clock, "C-FUT"))
     future = ManualClock(clock.now.replace(year=2099))
     from_2099 = log.next("note_added", future, text="未来から")
-    posted = await claim_status.client.post(
-        f"/api/v1/adjuster/claims/{log.claim_id}/updates",
-        content=from_2099.model_dump_json(),
-        headers={**claim_status.as_adjuster(), "Content-Type": "application/json"},
-    )
+    posted = await claim_status.post_update(from_2099)
     assert (posted.status_code, posted.json()["code"]) == (422, "invalid_update")
     assert "future" in posted.json()["message"]
     await claim_status.send(from_2099)
@@ -210,11 +206,8 @@ async def test_the_http_route_refuses_what_kafka_refuses(claim_status: ClaimStat
     await claim_status.send(opened(log, clock, "C-HTTP"))
     for _, kind, data in MALFORMED:
         update = raw_update(log.claim_id, 2, kind, data, clock.now.isoformat())
-        posted = await claim_status.client.post(
-            f"/api/v1/adjuster/claims/{log.claim_id}/updates",
-            content=json.dumps(update),  # \ud800 escaped, as an adjusters' system would send it
-            headers={**claim_status.as_adjuster(), "Content-Type": "application/json"},
-        )
+        # \ud800 escaped, as an adjusters' system would send it
+        posted = await claim_status.post_raw_update(log.claim_id, json.dumps(update))
         assert posted.status_code == 422, (kind, data)
         assert set(posted.json()) >= {"code", "message"}
 
@@ -236,17 +229,9 @@ async def test_a_reused_update_id_with_other_content_is_a_conflict(
         lambda envelope: envelope["data"]["data"].get("text") == "別の内容",
     )
     assert dead
-    posted = await claim_status.client.post(
-        f"/api/v1/adjuster/claims/{log.claim_id}/updates",
-        content=reused.model_dump_json(),
-        headers={**claim_status.as_adjuster(), "Content-Type": "application/json"},
-    )
+    posted = await claim_status.post_update(reused)
     assert posted.status_code == 422 and "other content" in posted.json()["message"]
-    again = await claim_status.client.post(
-        f"/api/v1/adjuster/claims/{log.claim_id}/updates",
-        content=note.model_dump_json(),
-        headers={**claim_status.as_adjuster(), "Content-Type": "application/json"},
-    )
+    again = await claim_status.post_update(note)
     assert again.json() == {"outcome": "duplicate"}
     detail = (await claim_status.accident("C-CON", log.claim_id)).json()
     assert detail["timeline"][0]["text"] == "一回目"
