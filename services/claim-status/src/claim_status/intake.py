@@ -78,20 +78,13 @@ class DeadLetters(Protocol):
     async def dead_letter(self, letter: DeadLetter) -> None: ...
 
 
+@dataclass(eq=False)
 class ClaimUpdateService:
-    def __init__(
-        self,
-        claims: Claims,
-        held: HeldUpdates,
-        publisher: DeadLetters,
-        clock: Clock,
-        hold_for: timedelta,
-    ) -> None:
-        self.claims = claims
-        self.held = held
-        self.publisher = publisher
-        self.clock = clock
-        self.hold_for = hold_for
+    claims: Claims
+    held: HeldUpdates
+    publisher: DeadLetters
+    clock: Clock
+    hold_for: timedelta
 
     async def receive(self, update: AdjusterUpdate) -> Outcome | str:
         """'held' for an early update; raises InvalidUpdate for one that breaks a rule."""

@@ -5,6 +5,7 @@ event_follower_position)."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 
 import asyncpg
 from prometheus_client import Gauge
@@ -15,21 +16,15 @@ from claim_status.read_model import ClaimReadModel
 CLAIMS_BY_STAGE = Gauge("claims_by_stage", "Claims in each stage", ["stage"])
 
 
+@dataclass(eq=False)
 class Sweeper:
     name = "sweeper"
 
-    def __init__(
-        self,
-        intake: ClaimUpdateService,
-        pool: asyncpg.Pool,
-        read_model: ClaimReadModel,
-        interval: float,
-    ) -> None:
-        self.intake = intake
-        self.pool = pool
-        self.read_model = read_model
-        self.interval = interval
-        self._stopping = asyncio.Event()
+    intake: ClaimUpdateService
+    pool: asyncpg.Pool
+    read_model: ClaimReadModel
+    interval: float
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     def stop(self) -> None:
         self._stopping.set()

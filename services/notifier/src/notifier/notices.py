@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from dataclasses import dataclass, field
 
 import asyncpg
 
@@ -79,25 +80,18 @@ class StatusNoticeTable:
         await apply_once(self.pool, "notifier", event_id, schedule)
 
 
+@dataclass(eq=False)
 class StatusNoticeSweeper:
     """A supervised background worker (claims_shared.service.supervised) that mails due notices."""
 
     name = "status-notices"
 
-    def __init__(
-        self,
-        pool: asyncpg.Pool,
-        sender: MailSender,
-        web_url: str,
-        window_seconds: float,
-        retry_seconds: float,
-    ) -> None:
-        self.pool = pool
-        self.sender = sender
-        self.web_url = web_url
-        self.window_seconds = window_seconds
-        self.retry_seconds = retry_seconds
-        self._stopping = asyncio.Event()
+    pool: asyncpg.Pool
+    sender: MailSender
+    web_url: str
+    window_seconds: float
+    retry_seconds: float
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     async def run(self) -> None:
         while not self._stopping.is_set():
