@@ -15,7 +15,13 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
-from claims_shared.events import EventData, UserRegistered, encode, new_envelope
+from claims_shared.events import (
+    EventData,
+    TemporaryPasswordIssued,
+    UserRegistered,
+    encode,
+    new_envelope,
+)
 from claims_shared.passwords import hash_password, seal_for_notifier
 from claims_shared.settings import DEVELOPMENT_SEALING_PUBLIC_KEY
 from devinfra.testing import ManualClock, in_process, publish, topic_prefix
@@ -123,6 +129,19 @@ def registered(email: str, temporary: str | None, language: str = "ja") -> UserR
         else None,
         temporary_password_expires_at=EXPIRES if temporary else None,
         language=language,
+    )
+
+
+def temporary_password_issued(
+    email: str, temporary: str, customer_id: str
+) -> TemporaryPasswordIssued:
+    """A reset's temporary password, sealed for the notifier as identity seals it."""
+    return TemporaryPasswordIssued(
+        user_id=uuid.uuid4(),
+        customer_id=customer_id,
+        email=email,
+        sealed_temporary_password=seal_for_notifier(temporary, DEVELOPMENT_SEALING_PUBLIC_KEY),
+        expires_at=EXPIRES,
     )
 
 

@@ -9,15 +9,21 @@ from claims_shared.events import (
     AccountLocked,
     ClaimStatusChanged,
     PasswordChanged,
-    TemporaryPasswordIssued,
 )
 from claims_shared.passwords import seal_for_notifier
-from claims_shared.settings import DEVELOPMENT_SEALING_PRIVATE_KEY, DEVELOPMENT_SEALING_PUBLIC_KEY
+from claims_shared.settings import DEVELOPMENT_SEALING_PRIVATE_KEY
 from devinfra.paths import free_port
 from devinfra.testing import ManualClock, eventually, find_envelopes, in_process
 from notifier.admin import generate_sealing_key
 from notifier.main import build
-from notifier_harness import EXPIRES, NotifierService, notifier_settings, registered, unique_email
+from notifier_harness import (
+    EXPIRES,
+    NotifierService,
+    notifier_settings,
+    registered,
+    temporary_password_issued,
+    unique_email,
+)
 
 
 async def one_mail(notifier: NotifierService, email: str) -> dict[str, Any]:
@@ -94,13 +100,7 @@ async def test_the_reset_mail_says_the_current_password_still_works(
     """A reset only adds a temporary password beside the current one (identity's domain): the
     mail must not tell someone who did not ask that they are locked out."""
     email = unique_email()
-    event = TemporaryPasswordIssued(
-        user_id=uuid.uuid4(),
-        customer_id="C2",
-        email=email,
-        sealed_temporary_password=seal_for_notifier("Reset5kQ2xZp", DEVELOPMENT_SEALING_PUBLIC_KEY),
-        expires_at=EXPIRES,
-    )
+    event = temporary_password_issued(email, "Reset5kQ2xZp", customer_id="C2")
     await notifier.publish(event, "C2")
     mail = await one_mail(notifier, email)
     assert mail["subject"] == "【お客さまWebサービス】仮パスワード再発行のお知らせ"
@@ -110,13 +110,7 @@ async def test_the_reset_mail_says_the_current_password_still_works(
 
 async def test_a_redelivered_event_sends_nothing_more(notifier: NotifierService) -> None:
     email = unique_email()
-    event = TemporaryPasswordIssued(
-        user_id=uuid.uuid4(),
-        customer_id="C1",
-        email=email,
-        sealed_temporary_password=seal_for_notifier("Reset5kQ2xZp", DEVELOPMENT_SEALING_PUBLIC_KEY),
-        expires_at=EXPIRES,
-    )
+    event = temporary_password_issued(email, "Reset5kQ2xZp", customer_id="C1")
     event_id = uuid.uuid4()
     for _ in range(3):
         await notifier.publish(event, "C1", event_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,7 +13,6 @@ from claims_shared.events import (
     AccountLocked,
     ClaimStatusChanged,
     PasswordChanged,
-    TemporaryPasswordIssued,
     UserRegistered,
 )
 from claims_shared.kafka import UnprocessableMessage
@@ -31,8 +29,7 @@ from notifier_fakes import (
     deliver,
     in_memory_ports,
 )
-
-EXPIRES = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)  # 10:00 the next day in Japan
+from notifier_harness import EXPIRES, temporary_password_issued
 
 
 @dataclass
@@ -163,13 +160,7 @@ async def test_an_address_that_is_not_one_mailbox_is_refused_and_nobody_is_maile
 
 
 async def test_a_password_reset_mails_the_new_temporary_password(notifier: Notifier) -> None:
-    issued = TemporaryPasswordIssued(
-        user_id=uuid.uuid4(),
-        customer_id="C-0001",
-        email="taro@example.jp",
-        sealed_temporary_password=seal_for_notifier("Kq7-reset", DEVELOPMENT_SEALING_PUBLIC_KEY),
-        expires_at=EXPIRES,
-    )
+    issued = temporary_password_issued("taro@example.jp", "Kq7-reset", customer_id="C-0001")
 
     await notifier.hear(issued)
 
