@@ -68,13 +68,7 @@ async def product(
         in_process(notifier_app),
     ):
         yield Product(
-            RegistrationService(
-                registration_app,
-                registration_client,
-                clock,
-                reg_settings,
-                infrastructure.kafka_bootstrap_servers,
-            ),
+            RegistrationService(registration_app, registration_client, clock, reg_settings),
             identity_client,
             NotifierService(
                 notifier_app,

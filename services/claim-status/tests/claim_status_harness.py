@@ -7,18 +7,19 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi import FastAPI
+from service_harness import ServiceUnderTest
 
 from claim_status.main import build
 from claim_status.settings import ClaimStatusSettings
 from claims_shared.events import AdjusterUpdate, encode, new_envelope, topics
-from devinfra.testing import ManualClock, eventually, in_process, publish, topic_prefix
+from devinfra.testing import ManualClock, eventually, publish, topic_prefix
 
 KEY = Ed25519PrivateKey.generate()
 KID = "test-key"
@@ -92,16 +93,7 @@ class ClaimLog:
 
 
 @dataclass
-class ClaimStatusService:
-    app: FastAPI
-    client: httpx.AsyncClient
-    clock: ManualClock
-    settings: ClaimStatusSettings
-    bootstrap: str
-
-    def topic(self, name: str) -> str:
-        return self.settings.kafka_topic_prefix + name
-
+class ClaimStatusService(ServiceUnderTest[ClaimStatusSettings]):
     async def send(self, *updates: AdjusterUpdate) -> None:
         for update in updates:
             await publish(
@@ -180,13 +172,10 @@ def claim_status_settings(
 
 @pytest.fixture
 async def claim_status(infrastructure: Any, database_url: str) -> AsyncIterator[ClaimStatusService]:
-    clock = ManualClock()
     settings = claim_status_settings(infrastructure, database_url)
-    app = build(settings, clock=clock, fetch_keys=key_set)
-    async with in_process(app, "http://claim-status") as client:
-        yield ClaimStatusService(
-            app, client, clock, settings, infrastructure.kafka_bootstrap_servers
-        )
+    app = partial(build, settings, fetch_keys=key_set)
+    async with ClaimStatusService.serving(settings, app, "http://claim-status") as service:
+        yield service
 
 
 ACCIDENT: dict[str, str] = {

@@ -4,27 +4,14 @@ place, and replaying again changes nothing."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
 from claim_status_harness import ClaimLog, ClaimStatusService, opened
 from devinfra.testing import eventually
 
 
 def dlq_tool(claim_status: ClaimStatusService, *arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "claims_shared.dlq", *arguments],
-        env={
-            **os.environ,
-            "KAFKA_BOOTSTRAP_SERVERS": claim_status.bootstrap,
-            "KAFKA_TOPIC_PREFIX": claim_status.settings.kafka_topic_prefix,
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    return claim_status.operator_command("claims_shared.dlq", *arguments, check=True)
 
 
 async def test_list_show_and_replay_after_the_fix_once(claim_status: ClaimStatusService) -> None:

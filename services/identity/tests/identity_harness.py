@@ -6,15 +6,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from service_harness import ServiceUnderTest
 
 from claims_shared.events import UserRegistered, encode, new_envelope, topics
 from claims_shared.passwords import hash_password
-from devinfra.testing import ManualClock, eventually, in_process, publish, topic_prefix
+from devinfra.testing import eventually, publish, topic_prefix
 from identity.main import build
 from identity.settings import IdentitySettings
 
@@ -34,13 +35,7 @@ def a_customer(password: str = PASSWORD) -> dict[str, Any]:
 
 
 @dataclass
-class Identity:
-    app: FastAPI
-    client: httpx.AsyncClient
-    clock: ManualClock
-    settings: IdentitySettings
-    bootstrap: str
-
+class Identity(ServiceUnderTest[IdentitySettings]):
     async def register(self, password: str = PASSWORD, **overrides: Any) -> UserRegistered:
         """Publish a UserRegistered as the registration service would, and wait for the account."""
         fields = {**a_customer(password), "registration_method": "procedure_code"}
@@ -57,10 +52,6 @@ class Identity:
             event.customer_id,
             encode(envelope),
         )
-
-    def topic(self, name: str) -> str:
-        """This test's own copy of a topic (the service runs under a test topic prefix)."""
-        return self.settings.kafka_topic_prefix + name
 
     async def account_known(self, email: str) -> bool:
         """The log-in lookup has the account (the projection runs a moment after the event)."""
@@ -91,8 +82,7 @@ def identity_settings(infrastructure: Any, database_url: str, **overrides: Any) 
 
 @pytest.fixture
 async def identity(infrastructure: Any, database_url: str) -> AsyncIterator[Identity]:
-    clock = ManualClock()
     settings = identity_settings(infrastructure, database_url)
-    app = build(settings, clock=clock)
-    async with in_process(app, "http://identity") as client:
-        yield Identity(app, client, clock, settings, infrastructure.kafka_bootstrap_servers)
+    app = partial(build, settings)
+    async with Identity.serving(settings, app, "http://identity") as service:
+        yield service

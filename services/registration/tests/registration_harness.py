@@ -7,15 +7,16 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from service_harness import ServiceUnderTest
 
 from claims_shared.events import PolicyRecorded, encode, new_envelope, topics
 from claims_shared.passwords import hash_password
-from devinfra.testing import ManualClock, eventually, in_process, publish, topic_prefix
+from devinfra.testing import eventually, publish, topic_prefix
 from registration.main import build
 from registration.settings import RegistrationSettings
 
@@ -50,16 +51,7 @@ def policy_record(
 
 
 @dataclass
-class RegistrationService:
-    app: FastAPI
-    client: httpx.AsyncClient
-    clock: ManualClock
-    settings: RegistrationSettings
-    bootstrap: str
-
-    def topic(self, name: str) -> str:
-        return self.settings.kafka_topic_prefix + name
-
+class RegistrationService(ServiceUnderTest[RegistrationSettings]):
     async def record_policy(self, **fields: Any) -> PolicyRecorded:
         """Publish a PolicyRecorded as the policy system does (`fields` as policy_record takes
         them); wait until the view has it."""
@@ -111,10 +103,7 @@ def registration_settings(
 async def registration(
     infrastructure: Any, database_url: str
 ) -> AsyncIterator[RegistrationService]:
-    clock = ManualClock()
     settings = registration_settings(infrastructure, database_url, topic_prefix())
-    app = build(settings, clock=clock)
-    async with in_process(app, "http://registration") as client:
-        yield RegistrationService(
-            app, client, clock, settings, infrastructure.kafka_bootstrap_servers
-        )
+    app = partial(build, settings)
+    async with RegistrationService.serving(settings, app, "http://registration") as service:
+        yield service

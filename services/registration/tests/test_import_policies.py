@@ -1,9 +1,6 @@
 """The operator's CSV import: good rows reach policy.records (and the eligibility view), bad rows
 are reported with their line number and the import goes on."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from devinfra.testing import eventually
@@ -15,17 +12,7 @@ CSV = Path(__file__).parent / "data" / "policies_with_bad_rows.csv"  # with a BO
 async def test_good_rows_are_published_and_bad_rows_reported_by_line(
     registration: RegistrationService,
 ) -> None:
-    imported = subprocess.run(
-        [sys.executable, "-m", "registration.import_policies", str(CSV)],
-        env={
-            **os.environ,
-            "KAFKA_BOOTSTRAP_SERVERS": registration.bootstrap,
-            "KAFKA_TOPIC_PREFIX": registration.settings.kafka_topic_prefix,
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    imported = registration.operator_command("registration.import_policies", str(CSV))
     assert imported.returncode == 2  # some rows were refused
     assert "imported 2 policies, refused 3 rows" in imported.stdout
     assert (
