@@ -6,10 +6,11 @@ STAMP := $(VENV)/.installed
 PACKAGES := shared deploy/local services/identity services/registration services/claim-status services/notifier
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 KAFKA_LIBS := .local/kafka/libs/.complete
+S3PROXY_JAR := .local/s3proxy/.complete
 
 .PHONY: setup system-packages up infra down test test-fast faults audit lint bench clean demo-feed
 
-setup: system-packages $(STAMP) $(KAFKA_LIBS)
+setup: system-packages $(STAMP) $(KAFKA_LIBS) $(S3PROXY_JAR)
 
 system-packages:
 	@bash deploy/local/system-packages.sh
@@ -21,6 +22,10 @@ $(STAMP): constraints.txt requirements-dev.txt $(PYPROJECTS)
 
 $(KAFKA_LIBS): deploy/kafka/pom.xml | $(STAMP)
 	$(PY) -c "from devinfra.kafka import fetch_jars; fetch_jars()"
+
+# S3Proxy, the local object store (documents' bytes), as one jar from Maven Central.
+$(S3PROXY_JAR): deploy/s3proxy/pom.xml | $(STAMP)
+	$(PY) -c "from devinfra.object_store import fetch_jar; fetch_jar()"
 
 up: setup
 	$(PY) -m devinfra up

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from devinfra.maven import copy_jars
 from devinfra.paths import free_port, local_dir, port_answers, repo_root
 from devinfra.processes import LocalProcess
 
@@ -40,33 +41,8 @@ def libs_dir() -> Path:
 
 
 def fetch_jars() -> Path:
-    """Copy the broker jars once; a stamp marks a complete copy (an interrupted one repeats)."""
-    libs = libs_dir()
-    stamp = libs / ".complete"
-    pom = repo_root() / "deploy" / "kafka" / "pom.xml"
-    if stamp.exists() and stamp.stat().st_mtime >= pom.stat().st_mtime:
-        return libs
-    if not shutil.which("mvn"):
-        raise RuntimeError(
-            "Maven (mvn) is missing: run `make setup` or install the 'maven' package"
-        )
-    shutil.rmtree(libs, ignore_errors=True)
-    subprocess.run(
-        [
-            "mvn",
-            "-B",
-            "-q",
-            "-Dstyle.color=never",
-            "-f",
-            str(pom),
-            "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies",
-            "-DincludeScope=runtime",
-            f"-DoutputDirectory={libs}",
-        ],
-        check=True,
-    )
-    stamp.touch()
-    return libs
+    """Copy the broker jars once (deploy/kafka/pom.xml)."""
+    return copy_jars(repo_root() / "deploy" / "kafka" / "pom.xml", libs_dir())
 
 
 def _cluster_id() -> str:

@@ -3,6 +3,12 @@
 2. testcontainers, where a Docker engine answers;
 3. the local runners (what this machine and CI use), on free ports in .local/test-<pid>/.
 Each test gets its own database and topics, so tests never see each other's data.
+
+The document servers are started only for the tests that ask for them (`clamd_address`,
+`object_store`, `bucket`): the ones named by CLAMD_ADDRESS and OBJECT_STORE_URL (with
+OBJECT_STORE_ACCESS_KEY/OBJECT_STORE_SECRET_KEY) when set, else clamd and S3Proxy of their own in
+.local/test-<pid>-clamd/ and -s3proxy/. Each test that takes `bucket` gets a bucket of its own,
+emptied and removed after it.
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ from typing import Any
 import psycopg
 import pytest
 
+from devinfra.clamd import LocalClamd
 from devinfra.kafka import LocalKafka
 from devinfra.mail import LocalMail
+from devinfra.object_store import LocalObjectStore, ObjectStore
 from devinfra.paths import local_dir
 from devinfra.postgres import LocalPostgres
 
@@ -120,3 +128,47 @@ def unique_topic() -> Callable[[str], str]:
     """Topic names no other test (or earlier run) uses: `unique_topic("claims.status-events")`."""
     run = uuid.uuid4().hex[:8]
     return lambda base: f"{base}.test-{run}"
+
+
+@pytest.fixture(scope="session")
+def clamd_address() -> Iterator[str]:
+    """`host:port` (or a unix socket path) of a clamd whose database catches the EICAR test
+    file (devinfra.clamd.EICAR)."""
+    if address := os.environ.get("CLAMD_ADDRESS"):
+        yield address
+        return
+    state = local_dir() / f"test-{os.getpid()}-clamd"
+    clamd = LocalClamd(state).start()
+    try:
+        yield clamd.address
+    finally:
+        clamd.stop()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def object_store() -> Iterator[ObjectStore]:
+    """An S3 API (url, access_key, secret_key, region; client_options() for aiobotocore)."""
+    if url := os.environ.get("OBJECT_STORE_URL"):
+        yield ObjectStore(
+            url,
+            os.environ.get("OBJECT_STORE_ACCESS_KEY", ObjectStore.access_key),
+            os.environ.get("OBJECT_STORE_SECRET_KEY", ObjectStore.secret_key),
+        )
+        return
+    state = local_dir() / f"test-{os.getpid()}-s3proxy"
+    server = LocalObjectStore(state).start()
+    try:
+        yield ObjectStore(server.url, server.access_key, server.secret_key)
+    finally:
+        server.stop()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+@pytest.fixture
+def bucket(object_store: ObjectStore) -> Iterator[str]:
+    """The name of a new, empty bucket for this test alone."""
+    name = f"test-{uuid.uuid4().hex[:16]}"
+    object_store.create_bucket(name)
+    yield name
+    object_store.remove_bucket(name)

@@ -1,0 +1,81 @@
+"""The servers behind document uploads answer real clients: clamd (the project's own signature
+database) over its INSTREAM protocol, and the object store over the S3 API with aiobotocore."""
+
+import asyncio
+import io
+import struct
+import zipfile
+
+import pytest
+from aiobotocore.session import get_session
+from botocore.exceptions import ClientError
+
+from devinfra.clamd import EICAR
+
+
+async def instream(address: str, data: bytes, chunk: int = 64 * 1024) -> str:
+    """clamd's reply to `data` sent as an INSTREAM: 'stream: OK' or 'stream: <name> FOUND'."""
+    host, _, port = address.rpartition(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(b"zINSTREAM\0")
+        for start in range(0, len(data), chunk):
+            part = data[start : start + chunk]
+            writer.write(struct.pack(">I", len(part)) + part)
+            await writer.drain()
+        writer.write(struct.pack(">I", 0))
+        await writer.drain()
+        reply = await asyncio.wait_for(reader.readuntil(b"\0"), 30)
+    finally:
+        writer.close()
+    return reply.rstrip(b"\0").decode()
+
+
+def zipped(name: str, data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(EICAR, id="the test file"),
+        pytest.param(EICAR + b"\r\n", id="after a CRLF"),
+        pytest.param(b"%PDF-1.7\n" + bytes(300_000) + EICAR, id="deep inside a file"),
+        pytest.param(zipped("見積書.com", EICAR), id="inside a zip"),
+    ],
+)
+async def test_clamd_finds_the_eicar_test_file(clamd_address, data) -> None:
+    assert await instream(clamd_address, data) == "stream: Claims.Test.EICAR.UNOFFICIAL FOUND"
+
+
+async def test_clamd_passes_a_clean_file_sent_in_chunks(clamd_address) -> None:
+    photo = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8_000  # about 2 MB: 32 chunks
+    assert await instream(clamd_address, photo) == "stream: OK"
+
+
+async def test_object_store_puts_gets_lists_and_deletes(object_store, bucket) -> None:
+    key = "documents/CL-1/4b1d2c1e-0000-4000-8000-000000000001"
+    body = "修理見積書".encode() * 1000
+    async with get_session().create_client("s3", **object_store.client_options()) as s3:
+        await s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/pdf")
+        stored = await s3.get_object(Bucket=bucket, Key=key)
+        async with stored["Body"] as stream:
+            read = await stream.read()
+        listed = await s3.list_objects_v2(Bucket=bucket, Prefix="documents/CL-1/")
+        await s3.delete_object(Bucket=bucket, Key=key)
+        with pytest.raises(ClientError) as missing:
+            await s3.get_object(Bucket=bucket, Key=key)
+    assert (read, stored["ContentType"]) == (body, "application/pdf")
+    assert [(entry["Key"], entry["Size"]) for entry in listed["Contents"]] == [(key, len(body))]
+    assert missing.value.response["Error"]["Code"] == "NoSuchKey"
+
+
+async def test_object_store_refuses_a_wrong_secret(object_store, bucket) -> None:
+    options = {**object_store.client_options(), "aws_secret_access_key": "not-the-secret"}
+    async with get_session().create_client("s3", **options) as s3:
+        with pytest.raises(ClientError) as refused:
+            await s3.put_object(Bucket=bucket, Key="documents/x", Body=b"x")
+    assert refused.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
