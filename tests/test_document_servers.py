@@ -10,7 +10,10 @@ import pytest
 from aiobotocore.session import get_session
 from botocore.exceptions import ClientError
 
-from devinfra.clamd import EICAR
+from devinfra.clamd import EICAR, command
+from devinfra.object_store import ObjectStore
+from devinfra.paths import free_port
+from devinfra.stack import CLAIM_STATUS_SETTINGS, LocalStack, claim_status_env
 
 
 async def instream(address: str, data: bytes, chunk: int = 64 * 1024) -> str:
@@ -79,3 +82,29 @@ async def test_object_store_refuses_a_wrong_secret(object_store, bucket) -> None
         with pytest.raises(ClientError) as refused:
             await s3.put_object(Bucket=bucket, Key="documents/x", Body=b"x")
     assert refused.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+
+
+def test_make_infra_runs_the_document_servers_and_another_runner_stops_them(tmp_path) -> None:
+    """`make infra` leaves clamd and S3Proxy running with the documents' bucket and names them
+    in .local/env; `make up` hands them to claim-status; `make down`, a later runner that only
+    has the pid files, stops them."""
+    started = LocalStack(tmp_path / "infra")
+    started.clamd.port, started.object_store.port = free_port(), free_port()
+    try:
+        started.start_document_servers()
+        env = started.env()
+        store = ObjectStore(
+            env["OBJECT_STORE_URL"], env["OBJECT_STORE_ACCESS_KEY"], env["OBJECT_STORE_SECRET_KEY"]
+        )
+        assert env["OBJECT_STORE_BUCKET"] in store.buckets()
+        assert command(env["CLAMD_ADDRESS"], b"PING") == b"PONG"
+        settings = claim_status_env(env)
+        assert settings["CLAIM_STATUS_CLAMD_ADDRESS"] == env["CLAMD_ADDRESS"]
+        assert settings["CLAIM_STATUS_OBJECT_STORE_URL"] == env["OBJECT_STORE_URL"]
+        assert len(settings) == len(CLAIM_STATUS_SETTINGS)
+    finally:
+        later = LocalStack(tmp_path / "infra")
+        later.clamd.port, later.object_store.port = started.clamd.port, started.object_store.port
+        later.stop()
+    assert not started.clamd.is_running()
+    assert not started.object_store.is_running()

@@ -1,6 +1,7 @@
 """`python -m devinfra infra|down|up|env`: what the Makefile's targets call.
 
-infra  start Kafka, PostgreSQL and the mail catcher in the background, print and write .local/env
+infra  start Kafka, PostgreSQL, the mail catcher, clamd and the object store (S3Proxy) in the
+       background, print and write .local/env
 down   stop what `infra` started
 up     run infrastructure and every installed service in the foreground with prefixed logs;
        Ctrl-C stops everything it started
@@ -23,7 +24,7 @@ from typing import IO
 
 from devinfra.gateway import LocalGateway
 from devinfra.paths import local_dir, repo_root
-from devinfra.stack import SERVICE_PORTS, LocalStack, write_env_file
+from devinfra.stack import SERVICE_PORTS, LocalStack, claim_status_env, write_env_file
 
 COLOURS = ["\033[36m", "\033[33m", "\033[35m", "\033[32m", "\033[34m", "\033[31m", "\033[37m"]
 
@@ -51,7 +52,7 @@ def infra() -> None:
 
 def down() -> None:
     _stack().stop()
-    print("stopped Kafka, the mail catcher and PostgreSQL")
+    print("stopped Kafka, the object store, clamd, the mail catcher and PostgreSQL")
 
 
 def _prefix_lines(name: str, colour: str, stream: IO[bytes]) -> None:
@@ -167,6 +168,8 @@ def up() -> None:
             ("kafka", stack.kafka.log_file),
             ("postgres", stack.postgres.log_file),
             ("mail", stack.mail.log_file),
+            ("clamd", stack.clamd.log_file),
+            ("s3proxy", stack.object_store.log_file),
         ]
         for index, (name, path) in enumerate(logs):
             threading.Thread(
@@ -175,7 +178,7 @@ def up() -> None:
         for index, service in enumerate(_installed_services(), start=len(logs)):
             child = subprocess.Popen(
                 [sys.executable, "-m", service],
-                env={**_human_logs(), **os.environ, **env},
+                env={**_human_logs(), **os.environ, **env, **claim_status_env(env)},
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

@@ -148,6 +148,9 @@ class ObjectStore:
             "config": Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
         }
 
+    def buckets(self) -> list[str]:
+        return [entry["Name"] for entry in self._client().list_buckets().get("Buckets", [])]
+
     def create_bucket(self, name: str) -> None:
         self._client().create_bucket(Bucket=name)
 
