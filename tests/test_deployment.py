@@ -30,6 +30,7 @@ SETTINGS: dict[str, type[BaseSettings]] = {
 }
 SECRET = re.compile(r"(DATABASE_URL|_KEY$|PASSWORD)")
 FOLLOWERS = "claim-status-followers"
+CLAMAV = "clamav"  # clamd for the upload scan, ClamAV's own image
 
 
 def env_names(settings: type[BaseSettings]) -> set[str]:
@@ -72,6 +73,8 @@ def test_compose_runs_the_whole_product(compose: dict[str, Any]) -> None:
         "gateway",
         "prometheus",
         "grafana",
+        "clamav",
+        "object-store",
     }
 
 
@@ -175,7 +178,7 @@ def test_every_deployment_has_probes_resources_an_autoscaler_and_a_disruption_bu
 ) -> None:
     name, objects = overlay
     deployments = of_kind(objects, "Deployment")
-    assert set(deployments) == {*SETTINGS, "gateway", FOLLOWERS}
+    assert set(deployments) == {*SETTINGS, "gateway", FOLLOWERS, CLAMAV}
     autoscalers, budgets = (
         of_kind(objects, "HorizontalPodAutoscaler"),
         of_kind(objects, "PodDisruptionBudget"),
@@ -183,7 +186,10 @@ def test_every_deployment_has_probes_resources_an_autoscaler_and_a_disruption_bu
     for deployment, spec in deployments.items():
         container = spec["spec"]["template"]["spec"]["containers"][0]
         assert container["resources"]["requests"] and container["resources"]["limits"]
-        assert container["image"].endswith(":dev" if name == "dev" else ":1.0.0")
+        if deployment == CLAMAV:  # a released version of its own, never `latest`
+            assert re.fullmatch(r"clamav/clamav:\d+\.\d+(\.\d+)?", container["image"])
+        else:
+            assert container["image"].endswith(":dev" if name == "dev" else ":1.0.0")
         if deployment == FOLLOWERS:
             continue  # a singleton: test_claim_status_followers_run_exactly_once
         assert autoscalers[deployment]["spec"]["scaleTargetRef"]["name"] == deployment
@@ -191,7 +197,7 @@ def test_every_deployment_has_probes_resources_an_autoscaler_and_a_disruption_bu
             budgets[deployment]["spec"]["selector"]["matchLabels"]
             == (spec["spec"]["selector"]["matchLabels"])
         )
-        if deployment == "gateway":
+        if deployment in ("gateway", CLAMAV):
             continue
         port = default(SETTINGS[deployment], "http_port")
         assert container["ports"] == [{"name": "http", "containerPort": port}]
