@@ -1,6 +1,7 @@
 """The nginx gateway, for real: routes each public path to its service, passes a request id that
-the service receives, sets the security headers, throttles log-in and registration per client,
-caps body sizes, serves the web front, and refuses in the services' {code, message} format."""
+the service receives, sets the security headers, throttles log-in and registration per client
+and uploads and messages per customer, caps body sizes (16 kB, 11 MB on the upload route),
+serves the web front, and refuses in the services' {code, message} format."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ def stub(name: str) -> FastAPI:
             "service": name,
             "path": "/" + path,
             "request_id": request.headers.get("x-request-id"),
+            "body_bytes": len(await request.body()),
         }
 
     return app
@@ -136,6 +138,90 @@ def test_large_bodies_are_refused(gateway: str) -> None:
 
 
 ENGLISH = {"Accept-Language": "en"}
+UPLOAD = "/api/v1/me/accidents/CL-1/documents"
+MB = 1024 * 1024
+
+
+def customer(name: str) -> dict[str, str]:
+    """A customer's bearer token as the web front sends it (the gateway only keys on it)."""
+    return {"Authorization": f"Bearer token-of-{name}-{uuid.uuid4().hex}"}
+
+
+def test_an_upload_of_up_to_11_mb_reaches_the_service(gateway: str) -> None:
+    """The service refuses 10 MB and more itself, in its own words, so the gateway lets them by."""
+    response = httpx.post(
+        gateway + UPLOAD, content=b"x" * (10 * MB + 500_000), headers=customer("a"), timeout=30
+    )
+    assert response.status_code == 200
+    assert response.json()["body_bytes"] == 10 * MB + 500_000
+    assert response.json()["path"] == UPLOAD
+
+
+def test_an_upload_above_11_mb_is_refused_by_the_gateway_as_a_file_too_large(
+    gateway: str,
+) -> None:
+    body = b"x" * (11 * MB + 1)
+    response = httpx.post(gateway + UPLOAD, content=body, headers=customer("b"), timeout=30)
+    assert response.status_code == 413
+    assert response.json() == {
+        "code": "file_too_large",
+        "message": "ファイルが大きすぎます。1ファイル10MBまでお送りいただけます。",
+    }
+    in_english = httpx.post(
+        gateway + UPLOAD, content=body, headers={**customer("b"), **ENGLISH}, timeout=30
+    )
+    assert (in_english.status_code, in_english.json()) == (
+        413,
+        {
+            "code": "file_too_large",
+            "message": "The file is too large. Each file can be up to 10 MB.",
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/me/accidents/CL-1/messages",
+        "/api/v1/me/accidents/CL-1",
+        "/api/v1/me/accidents/CL-1/documents/extra",
+        "/api/v1/adjuster/claims/CL-1/updates",
+    ],
+)
+def test_every_other_route_keeps_the_16k_body_limit(gateway: str, path: str) -> None:
+    response = httpx.post(gateway + path, content=b"x" * 20_000, headers=customer("c"))
+    assert (response.status_code, response.json()) == (
+        413,
+        {"code": "payload_too_large", "message": "送信内容が大きすぎます。"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [(UPLOAD, 21), ("/api/v1/me/accidents/CL-1/messages", 6)],
+    ids=["uploads", "messages"],
+)
+def test_uploads_and_messages_are_throttled_per_customer(
+    gateway: str, path: str, allowed: int
+) -> None:
+    """A request's 20 files go through at once; a customer sending on and on is told to wait,
+    while another customer, and reading the same documents and thread, are not held up."""
+    busy = customer("busy")
+    statuses = [
+        httpx.post(gateway + path, content=b"{}", headers=busy).status_code
+        for _ in range(allowed + 4)
+    ]
+    assert statuses[:allowed] == [200] * allowed
+    assert 429 in statuses
+    refused = httpx.post(gateway + path, content=b"{}", headers={**busy, **ENGLISH})
+    assert refused.status_code == 429
+    assert refused.json() == {
+        "code": "too_many_requests",
+        "message": "We are receiving too many requests. Please try again in a little while.",
+    }
+    assert refused.headers["Retry-After"] == "60"
+    assert httpx.get(gateway + path, headers=busy).status_code == 200
+    assert httpx.post(gateway + path, content=b"{}", headers=customer("other")).status_code == 200
 
 
 def test_the_gateways_refusals_come_in_english_when_the_client_asks(gateway: str) -> None:
