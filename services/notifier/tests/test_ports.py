@@ -25,13 +25,17 @@ async def directory_keeps_the_latest_address(customers: CustomerDirectory) -> No
 
 
 async def schedule_counts_each_event_once(notices: NoticeSchedule) -> None:
-    """Three changes of one claim (one heard twice) and one of another; the caller reads what
-    its store holds: two notices, the first joined by two changes."""
+    """Three changes of one claim (one heard twice), one of another, and two messages of the
+    first; the caller reads what its store holds: three notices, the first joined by two
+    changes, the messages' apart from it."""
     first, second = str(uuid.uuid4()), str(uuid.uuid4())
-    await notices.schedule_once(first, "CL-0001", "C-0001", 60)
-    await notices.schedule_once(first, "CL-0001", "C-0001", 60)  # redelivered
-    await notices.schedule_once(second, "CL-0001", "C-0001", 60)
-    await notices.schedule_once(str(uuid.uuid4()), "CL-0002", "C-0001", 60)
+    status, message = "claim_status_changed", "new_message"
+    await notices.schedule_once(first, "CL-0001", "C-0001", 60, status)
+    await notices.schedule_once(first, "CL-0001", "C-0001", 60, status)  # redelivered
+    await notices.schedule_once(second, "CL-0001", "C-0001", 60, status)
+    await notices.schedule_once(str(uuid.uuid4()), "CL-0002", "C-0001", 60, status)
+    await notices.schedule_once(str(uuid.uuid4()), "CL-0001", "C-0001", 60, message)
+    await notices.schedule_once(str(uuid.uuid4()), "CL-0001", "C-0001", 60, message)
 
 
 @pytest.fixture
@@ -51,12 +55,20 @@ async def test_customer_directory_in_memory() -> None:
 
 async def test_notice_schedule_in_postgres(pool: asyncpg.Pool) -> None:
     await schedule_counts_each_event_once(StatusNoticeTable(pool))
-    rows = await pool.fetch("SELECT claim_id, changes FROM status_notices ORDER BY claim_id")
-    assert [(row["claim_id"], row["changes"]) for row in rows] == [("CL-0001", 2), ("CL-0002", 1)]
+    rows = await pool.fetch("SELECT claim_id, kind, changes FROM status_notices ORDER BY 1, 2")
+    assert [tuple(row) for row in rows] == [
+        ("CL-0001", "claim_status_changed", 2),
+        ("CL-0001", "new_message", 2),
+        ("CL-0002", "claim_status_changed", 1),
+    ]
 
 
 async def test_notice_schedule_in_memory() -> None:
     notices = InMemoryNotices()
     await schedule_counts_each_event_once(notices)
-    waiting = sorted((n.claim_id, n.changes) for n in notices.waiting.values())
-    assert waiting == [("CL-0001", 2), ("CL-0002", 1)]
+    waiting = sorted((n.claim_id, n.kind, n.changes) for n in notices.waiting.values())
+    assert waiting == [
+        ("CL-0001", "claim_status_changed", 2),
+        ("CL-0001", "new_message", 2),
+        ("CL-0002", "claim_status_changed", 1),
+    ]

@@ -22,19 +22,22 @@ from claims_shared.kafka import EventRoutes, UnprocessableMessage
 from claims_shared.passwords import open_sealed
 from notifier.mails import Mail, compose, one_mailbox
 
-# Changes worth a mail; the rest (coverage details, a received document) wait for the next visit.
-MAILED_CHANGES = frozenset(
-    {
-        "claim_opened",
-        "handler_assigned",
-        "stage_changed",
-        "customer_action_requested",
-        "payment_scheduled",
-        "payment_made",
-        "claim_closed",
-        "claim_reopened",
-    }
-)
+# Changes worth a mail, by the notice they schedule (notifier.notices). The rest (coverage
+# details, the handler's 既読 mark on the customer's messages) wait for the next visit. A
+# document's review is mailed as a status change: a "resubmit" asks the customer to act, and the
+# change carries no result to tell it from "accepted".
+MAILED_CHANGES = {
+    "claim_opened": "claim_status_changed",
+    "handler_assigned": "claim_status_changed",
+    "stage_changed": "claim_status_changed",
+    "customer_action_requested": "claim_status_changed",
+    "document_reviewed": "claim_status_changed",
+    "payment_scheduled": "claim_status_changed",
+    "payment_made": "claim_status_changed",
+    "claim_closed": "claim_status_changed",
+    "claim_reopened": "claim_status_changed",
+    "message_to_customer": "new_message",
+}
 
 
 class CustomerDirectory(Protocol):
@@ -49,9 +52,10 @@ class NoticeSchedule(Protocol):
     """Status notices waiting to be mailed (notifier.notices.StatusNoticeTable)."""
 
     async def schedule_once(
-        self, event_id: str, claim_id: str, customer_id: str, window_seconds: float
+        self, event_id: str, claim_id: str, customer_id: str, window_seconds: float, kind: str
     ) -> None:
-        """Schedule the claim's notice, or join the one waiting; nothing if `event_id` did."""
+        """Schedule the claim's notice of this kind (its mail template), or join the one of that
+        kind waiting; nothing if `event_id` did."""
 
 
 class Mailer(Protocol):
@@ -187,9 +191,11 @@ class NotificationService:
         self, changed: ClaimStatusChanged, envelope: Envelope[ClaimStatusChanged]
     ) -> None:
         """Schedules the claim's notice (notifier.notices), recorded with the event id: the
-        sweeper mails it, one per claim per burst. No claim details in the mail: it links to
-        the accident's page, to be seen after logging in."""
-        if changed.change not in MAILED_CHANGES:
+        sweeper mails it, one per claim and kind per burst. No claim details in the mail, nor
+        the handler's message: it links to the accident's page (or its thread), to be seen after
+        logging in."""
+        kind = MAILED_CHANGES.get(changed.change)
+        if kind is None:
             return
         email = await self.customers.email_of(changed.customer_id)
         if email is None:
@@ -200,4 +206,5 @@ class NotificationService:
             changed.claim_id,
             changed.customer_id,
             self.status_mail_window_seconds,
+            kind,
         )

@@ -25,6 +25,7 @@ KINDS = (
     "account_locked",
     "claim_status_changed",
     "registration_complete",
+    "new_message",
 )
 
 
@@ -57,6 +58,12 @@ def accident_link(web_url: str, claim_id: str) -> str:
     """The web front's page of one accident (web/js/app.js: /accidents/<id>). Claim ids come
     from adjusters' systems, so every character but letters, digits and -_.~ is quoted."""
     return f"{web_url.rstrip('/')}/accidents/{quote(claim_id, safe='')}"
+
+
+def thread_link(web_url: str, claim_id: str) -> str:
+    """The accident's message board (メッセージ): the detail page holds the thread, in its
+    `#messages` section, so the link opens the accident even where the section is missing."""
+    return f"{accident_link(web_url, claim_id)}#messages"
 
 
 def _japan_time(moment: datetime, language: str) -> str:

@@ -1,10 +1,14 @@
-""" "Status updated" notices, one per claim per burst of adjusters' updates.
+""" "Status updated" and "new message" notices, one of each per claim per burst of adjusters'
+updates.
 
 An adjuster's system often sends several updates of one claim within a second; each becomes a
 ClaimStatusChanged, and a mail for each would be several identical mails. So the first change of
 a claim schedules a notice, due a window later (NOTIFIER_STATUS_MAIL_WINDOW_SECONDS); changes of
 the same claim until it is sent join it; a change after it was sent schedules the next one. At
-most one mail per claim per window.
+most one mail per claim per window. A handler's message to the customer (message_to_customer)
+schedules a notice of its own kind (new_message: "you have a new message", without its text,
+linking to the thread); messages join it as changes join a status notice, and neither kind ever
+joins the other, so a burst with a stage change and a message mails both.
 
 The notice is a row in the notifier's database, written in the transaction that records the
 event as processed (claims_shared.idempotency), before the Kafka offset is committed: a kill -9
@@ -31,7 +35,7 @@ import asyncpg
 from claims_shared.idempotency import apply_once
 from claims_shared.kafka import UnprocessableMessage
 from claims_shared.logging import get_logger
-from notifier.mails import Mail, accident_link, compose
+from notifier.mails import Mail, accident_link, compose, thread_link
 from notifier.sending import MailSender
 
 log = get_logger(__name__)
@@ -42,25 +46,31 @@ MAX_RETRY_SECONDS = 300.0
 MIN_PAUSE_SECONDS = 0.1
 
 CLAIM_NEXT_DUE = """
-SELECT n.notice_id, n.claim_id, n.changes, n.attempts, c.email, c.language
+SELECT n.notice_id, n.claim_id, n.kind, n.changes, n.attempts, c.email, c.language
 FROM status_notices n LEFT JOIN customers c USING (customer_id)
 WHERE n.due_at <= now() ORDER BY n.due_at LIMIT 1
 FOR UPDATE OF n SKIP LOCKED
 """
 
 
+# Each kind of notice is a mail template and the page its link opens.
+NOTICE_LINKS = {"claim_status_changed": accident_link, "new_message": thread_link}
+
+
 async def schedule_notice(
-    conn: asyncpg.Connection, claim_id: str, customer_id: str, window_seconds: float
+    conn: asyncpg.Connection, claim_id: str, customer_id: str, window_seconds: float, kind: str
 ) -> None:
-    """Schedule the claim's notice, or join the one already waiting (keeping its due time)."""
+    """Schedule the claim's notice of this kind, or join the one waiting (keeping its due time)."""
     await conn.execute(
-        "INSERT INTO status_notices (claim_id, notice_id, customer_id, due_at) "
-        "VALUES ($1, $2, $3, now() + make_interval(secs => $4)) "
-        "ON CONFLICT (customer_id, claim_id) DO UPDATE SET changes = status_notices.changes + 1",
+        "INSERT INTO status_notices (claim_id, notice_id, customer_id, due_at, kind) "
+        "VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5) "
+        "ON CONFLICT (customer_id, claim_id, kind) "
+        "DO UPDATE SET changes = status_notices.changes + 1",
         claim_id,
         uuid.uuid4(),
         customer_id,
         window_seconds,
+        kind,
     )
 
 
@@ -72,10 +82,15 @@ class StatusNoticeTable:
         self.pool = pool
 
     async def schedule_once(
-        self, event_id: str, claim_id: str, customer_id: str, window_seconds: float
+        self,
+        event_id: str,
+        claim_id: str,
+        customer_id: str,
+        window_seconds: float,
+        kind: str,
     ) -> None:
         async def schedule(conn: asyncpg.Connection) -> None:
-            await schedule_notice(conn, claim_id, customer_id, window_seconds)
+            await schedule_notice(conn, claim_id, customer_id, window_seconds, kind)
 
         await apply_once(self.pool, "notifier", event_id, schedule)
 
@@ -131,17 +146,25 @@ class StatusNoticeSweeper:
             except Exception as error:  # with the database away too, _postpone raises: restarted
                 await self._postpone(conn, notice, error)
                 return True
-        log.info("status notice sent", notice_id=str(notice_id), changes=notice["changes"])
+        log.info(
+            "status notice sent",
+            notice_id=str(notice_id),
+            kind=notice["kind"],
+            changes=notice["changes"],
+        )
         return True
 
     def _mail(self, notice: asyncpg.Record) -> Mail:
         if notice["email"] is None:
             raise UnprocessableMessage("the customer is no longer in the directory")
+        link = NOTICE_LINKS.get(notice["kind"])
+        if link is None:
+            raise UnprocessableMessage(f"no mail for notices of kind {notice['kind']!r}")
         return compose(
-            "claim_status_changed",
+            notice["kind"],
             notice["language"],
             notice["email"],
-            accident_url=accident_link(self.web_url, notice["claim_id"]),
+            accident_url=link(self.web_url, notice["claim_id"]),
         )
 
     async def _postpone(

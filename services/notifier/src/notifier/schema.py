@@ -28,11 +28,12 @@ customers = Table(  # where and in which language to write to each customer
     Column("language", Text, nullable=False),
 )
 
-status_notices = Table(  # the one pending status mail per customer and claim
+status_notices = Table(  # the one pending mail of each kind per customer and claim
     "status_notices",
     metadata,
     Column("customer_id", Text, primary_key=True),
     Column("claim_id", Text, primary_key=True),
+    Column("kind", Text, primary_key=True, server_default=text("'claim_status_changed'")),
     Column("notice_id", Uuid, nullable=False, unique=True),
     Column("due_at", DateTime(timezone=True), nullable=False),
     Column("changes", Integer, nullable=False, server_default=text("1")),

@@ -35,26 +35,29 @@ class Notice:
     customer_id: str
     claim_id: str
     window_seconds: float
+    kind: str
     changes: int = 1
 
 
 @dataclass
 class InMemoryNotices:
-    """The status_notices table: one waiting notice per customer and claim that later changes
-    join; an event id seen before changes nothing (the processed-events record)."""
+    """The status_notices table: one waiting notice of each kind per customer and claim that
+    later changes of that kind join; an event id seen before changes nothing (the
+    processed-events record)."""
 
-    waiting: dict[tuple[str, str], Notice] = field(default_factory=dict)
+    waiting: dict[tuple[str, str, str], Notice] = field(default_factory=dict)
     processed: set[str] = field(default_factory=set)
 
     async def schedule_once(
-        self, event_id: str, claim_id: str, customer_id: str, window_seconds: float
+        self, event_id: str, claim_id: str, customer_id: str, window_seconds: float, kind: str
     ) -> None:
         if event_id in self.processed:
             return
         self.processed.add(event_id)
-        notice = self.waiting.get((customer_id, claim_id))
+        key = (customer_id, claim_id, kind)
+        notice = self.waiting.get(key)
         if notice is None:
-            self.waiting[(customer_id, claim_id)] = Notice(customer_id, claim_id, window_seconds)
+            self.waiting[key] = Notice(customer_id, claim_id, window_seconds, kind)
         else:
             notice.changes += 1
 
