@@ -5,8 +5,9 @@ signature that finds the EICAR test file at any offset (so also after a CRLF or 
 ClamAV reports it as `Claims.Test.EICAR.UNOFFICIAL` (an unsigned database). Production runs
 clamd with freshclam's databases instead (deploy/compose.yaml, deploy/k8s).
 
-clamd listens on 127.0.0.1 (TCP) and on a unix socket in its state folder; either is a
-CLAMD_ADDRESS (`host:port` or the socket's path). It answers zPING within a fraction of a second.
+clamd listens on 127.0.0.1 (TCP) and, where the path is short enough, on a unix socket in its
+state folder; either is a CLAMD_ADDRESS (`host:port` or the socket's path). It answers zPING
+within a fraction of a second.
 """
 
 from __future__ import annotations
@@ -113,12 +114,12 @@ class LocalClamd(LocalProcess):
             "TemporaryDirectory": str(temporary),
             "TCPSocket": str(self.port),
             "TCPAddr": "127.0.0.1",
-            "LocalSocket": str(self.socket_path),
-            "LocalSocketMode": "600",
             "LogTime": "yes",
             "SelfCheck": "0",  # the database changes only when the runner restarts it
             **LIMITS,
         }
+        if len(str(self.socket_path)) < 100:  # a unix socket path holds at most 107 bytes
+            settings |= {"LocalSocket": str(self.socket_path), "LocalSocketMode": "600"}
         config = self.state_dir / "clamd.conf"
         config.write_text("".join(f"{key} {value}\n" for key, value in settings.items()))
         return config
