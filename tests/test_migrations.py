@@ -228,5 +228,5 @@ def test_operators_upgrade_and_see_the_revision_by_command(
     assert migrate("current").strip() == "no revision yet"
     assert revision in migrate()  # upgrade is the default
     assert migrate("current").strip() == f"{revision} (head)"
-    assert f"<base> -> {revision} (head)" in migrate("history")
+    assert f"-> {revision} (head)" in migrate("history")
     assert migrate("check").strip() == "no differences"

@@ -16,7 +16,9 @@ from claim_status.domain import (
     Claim,
     ClaimDocument,
     CustomerAction,
+    DocumentReview,
     Handler,
+    HandlerMessage,
     Payment,
     TimelineData,
     TimelineEntry,
@@ -178,7 +180,7 @@ def test_the_document_is_folded_key_for_key_as_an_earlier_release_stored_it() ->
 
 def test_the_typed_document_names_exactly_the_keys_the_document_holds() -> None:
     _, _, document = told()
-    assert set(document) == set(ClaimDocument.__annotations__)
+    assert set(document) == ClaimDocument.__required_keys__
     assert document["handler"] is not None
     assert set(document["handler"]) == set(Handler.__annotations__)
     for action in document["actions"].values():
@@ -191,6 +193,45 @@ def test_the_typed_document_names_exactly_the_keys_the_document_holds() -> None:
     assert document["stage"] in STAGES
     assert set(document["coverages"]) <= set(get_args(CoverageCode))
     assert set(document["coverages"].values()) <= set(get_args(CoverageStatus))
+
+
+def test_the_handlers_answers_add_their_keys_only_once_they_come() -> None:
+    """A document with no review, message or read mark keeps the keys an earlier release
+    stored; the first of each adds its key."""
+    _, _, document = told()
+    document_id, message_id, read_up_to = (str(uuid.UUID(int=n)) for n in (101, 102, 103))
+    answers: list[tuple[str, dict[str, Any]]] = [
+        ("document_reviewed", {"document_id": document_id, "result": "resubmit", "reason": "暗い"}),
+        ("message_to_customer", {"message_id": message_id, "text": "ご確認ください。\n佐藤"}),
+        ("customer_messages_read", {"up_to": read_up_to}),
+        ("document_reviewed", {"document_id": document_id, "result": "accepted"}),
+    ]
+    for sequence, (kind, data) in enumerate(answers, start=14):
+        update = AdjusterUpdate.of(
+            update_id=str(uuid.UUID(int=sequence)),
+            claim_id="CL-1",
+            sequence=sequence,
+            occurred_at=at(sequence),
+            adjuster_id="ADJ-1",
+            type=kind,
+            data=data,
+        )
+        document = evolve(document, update.data, sequence=sequence, occurred_at=at(sequence))
+
+    assert set(document) == ClaimDocument.__required_keys__ | ClaimDocument.__optional_keys__
+    assert document["documents_reviewed"] == {document_id: {"result": "accepted", "reason": None}}
+    assert document["messages"] == [
+        {"message_id": message_id, "text": "ご確認ください。\n佐藤", "at": at(15)}
+    ]
+    assert set(document["messages"][0]) == set(HandlerMessage.__annotations__)
+    assert set(document["documents_reviewed"][document_id]) == set(DocumentReview.__annotations__)
+    assert document["handler_read_up_to"] == read_up_to
+    shown = [entry["text"] for entry in detail("CL-1", document, "ja")["timeline"][:3]]
+    assert shown == [
+        "お送りいただいた書類：確認済み",
+        "担当者からメッセージが届きました。",
+        "お送りいただいた書類：再提出のお願い",
+    ], "the handler's read mark is not on the timeline"
 
 
 def test_the_table_of_update_kinds_is_the_contracts() -> None:
@@ -233,7 +274,8 @@ def test_every_code_the_contract_knows_has_words_in_japanese_and_english() -> No
     assert set(STAGE_LABELS) == set(STAGES)
     assert set(COVERAGE_LABELS) == set(get_args(CoverageCode))
     assert set(COVERAGE_STATUS_LABELS) == set(get_args(CoverageStatus))
-    assert set(TIMELINE_TEXT) == set(get_args(UpdateType))
+    shown = {name for name, kind in UPDATE_KINDS.items() if kind.on_timeline}
+    assert set(TIMELINE_TEXT) == shown == set(get_args(UpdateType)) - {"customer_messages_read"}
 
 
 def test_a_document_an_earlier_release_stored_is_shown_as_it_was() -> None:

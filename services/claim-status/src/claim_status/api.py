@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
+from claim_status.correspondence import Correspondence
 from claim_status.domain import InvalidUpdate
 from claim_status.intake import ClaimUpdateService
 from claim_status.queries import ClaimQueries, decode_cursor
@@ -58,6 +59,7 @@ ERRORS = ErrorTable(
 
 QUERIES = Wired[ClaimQueries]("queries")
 INTAKE = Wired[ClaimUpdateService]("intake")
+CORRESPONDENCE = Wired[Correspondence]("correspondence")
 Adjuster = Annotated[Principal, Depends(staff_with_role("adjuster"))]
 
 

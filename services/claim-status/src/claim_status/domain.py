@@ -28,10 +28,14 @@ from claims_shared.events.claims import (
     CoverageUpdated,
     CustomerActionCompleted,
     CustomerActionRequested,
+    CustomerMessagesRead,
+    DocumentReviewed,
     HandlerAssigned,
+    MessageToCustomer,
     NoteAdded,
     PaymentMade,
     PaymentScheduled,
+    ReviewResult,
     StageChanged,
     StageCode,
     UpdateData,
@@ -80,6 +84,21 @@ class Payment(TypedDict):
     date: str | None
 
 
+class DocumentReview(TypedDict):
+    """The handler's review of a document the customer uploaded (document_reviewed)."""
+
+    result: ReviewResult
+    reason: str | None
+
+
+class HandlerMessage(TypedDict):
+    """A message from the handler on the claim's thread (message_to_customer)."""
+
+    message_id: str
+    text: str
+    at: str
+
+
 class TimelineData(TypedDict, total=False):
     """What the timeline keeps of an update: only what its wording needs."""
 
@@ -89,6 +108,7 @@ class TimelineData(TypedDict, total=False):
     description: str
     amount: int
     text: str
+    result: ReviewResult
 
 
 class TimelineEntry(TypedDict):
@@ -97,7 +117,16 @@ class TimelineEntry(TypedDict):
     data: TimelineData
 
 
-class ClaimDocument(TypedDict):
+class HandlersAnswers(TypedDict, total=False):
+    """What the handler answered the customer's documents and messages with. Each key only
+    once an update of its kind came: a document an earlier release stored has none."""
+
+    documents_reviewed: dict[str, DocumentReview]  # by document id
+    messages: list[HandlerMessage]  # the handler's, oldest first
+    handler_read_up_to: str  # the customer's message the handler has read up to
+
+
+class ClaimDocument(HandlersAnswers):
     """One claim as the customer may see it, keyed as it is stored. The Claim aggregate keeps
     the same document without its timeline."""
 
@@ -172,7 +201,7 @@ def check(state: ClaimDocument | None, data: UpdateData) -> None:
     kind = KIND_OF[type(data)]
     if state is None:
         raise InvalidUpdate(f"{kind} before claim_opened")
-    if state["closed"] and not isinstance(data, ClaimReopened | NoteAdded):
+    if state["closed"] and not isinstance(data, ClaimReopened | NoteAdded | CustomerMessagesRead):
         raise InvalidUpdate(f"{kind} on a closed claim (only claim_reopened may follow)")
     _check_kind(state, data)
 
@@ -194,6 +223,10 @@ def _check_kind(state: ClaimDocument, data: UpdateData) -> None:
     elif isinstance(data, PaymentScheduled):
         if data.payment_id in state["payments"]:
             raise InvalidUpdate(f"payment {data.payment_id} is already known (scheduled or made)")
+    elif isinstance(data, MessageToCustomer):
+        message_id = str(data.message_id)
+        if any(m["message_id"] == message_id for m in state.get("messages", [])):
+            raise InvalidUpdate(f"message {message_id} already sent")
     elif isinstance(data, ClaimReopened):
         if not state["closed"]:
             raise InvalidUpdate("claim_reopened on a claim that is not closed")
@@ -217,10 +250,10 @@ def evolve(
     kind = UPDATE_KINDS[name]
     claim = _opened(data) if state is None else state
     claim["stage"] = kind.stage_from(claim["stage"], data)
+    claim["updated_at"] = occurred_at  # before the fold, which may date what it keeps by it
     kind.fold(claim, data)
     claim["sequence"] = sequence
-    claim["updated_at"] = occurred_at
-    if timeline:
+    if timeline and kind.on_timeline:
         told = kind.told(claim, data)
         claim["timeline"].append({"type": name, "at": occurred_at, "data": told})
     return claim
@@ -314,6 +347,22 @@ def _record_payment(
     }
 
 
+def _document_reviewed(claim: ClaimDocument, data: DocumentReviewed) -> None:
+    """A later review of the same document (accepted after a resubmit) replaces the earlier."""
+    reviews = claim.setdefault("documents_reviewed", {})
+    reviews[str(data.document_id)] = {"result": data.result, "reason": data.reason}
+
+
+def _message_to_customer(claim: ClaimDocument, data: MessageToCustomer) -> None:
+    claim.setdefault("messages", []).append(
+        {"message_id": str(data.message_id), "text": data.text, "at": claim["updated_at"]}
+    )
+
+
+def _customer_messages_read(claim: ClaimDocument, data: CustomerMessagesRead) -> None:
+    claim["handler_read_up_to"] = str(data.up_to)
+
+
 def _claim_closed(claim: ClaimDocument, data: ClaimClosed) -> None:
     claim["closed"] = True
 
@@ -343,6 +392,9 @@ class UpdateKind:
     forward_only: bool
     """Reaching its stage never moves the claim back: a handler assigned once the investigation
     began leaves the claim at 損害調査中."""
+    on_timeline: bool = True
+    """Whether the customer's timeline shows it (the handler's 既読 mark is shown on the
+    messages instead)."""
 
     def stage_from(self, current: StageCode, data: UpdateData) -> StageCode:
         """The stage of a claim at `current` once this update is applied."""
@@ -368,6 +420,7 @@ def _kind(
     told: Callable[[ClaimDocument, D], TimelineData] | None = None,
     reaches: StageCode | Callable[[D], StageCode] | None = None,
     forward_only: bool = False,
+    on_timeline: bool = True,
 ) -> UpdateKind:
     def narrow(given: UpdateData) -> D:
         assert isinstance(given, data), f"{type(given).__name__} is not {data.__name__}"
@@ -390,6 +443,7 @@ def _kind(
         told=told_any,
         reaches=names_any if callable(reaches) else reaches,
         forward_only=forward_only,
+        on_timeline=on_timeline,
     )
 
 
@@ -431,6 +485,13 @@ UPDATE_KINDS: dict[UpdateType, UpdateKind] = {
     "claim_closed": _kind(ClaimClosed, _claim_closed, reaches="closed"),
     "claim_reopened": _kind(ClaimReopened, _claim_reopened, reaches=lambda data: data.stage),
     "note_added": _kind(NoteAdded, told=lambda claim, data: {"text": data.text}),
+    "document_reviewed": _kind(
+        DocumentReviewed, _document_reviewed, told=lambda claim, data: {"result": data.result}
+    ),
+    "message_to_customer": _kind(MessageToCustomer, _message_to_customer),
+    "customer_messages_read": _kind(
+        CustomerMessagesRead, _customer_messages_read, on_timeline=False
+    ),
 }
 """Each kind of update and what it does: the one place that says which update moves the claim
 to which stage. Its data types are the contract's (a test holds it to UPDATE_DATA)."""

@@ -9,8 +9,18 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from claim_status.api import ERRORS, INTAKE, QUERIES, adjuster_router, customer_router
+from claim_status.api import (
+    CORRESPONDENCE,
+    ERRORS,
+    INTAKE,
+    QUERIES,
+    adjuster_router,
+    customer_router,
+)
 from claim_status.application import Claims
+from claim_status.correspondence import Correspondence, CorrespondenceReadModel
+from claim_status.correspondence import translate as translate_correspondence
+from claim_status.documents import DocumentRows
 from claim_status.held_updates import HeldUpdateTable
 from claim_status.intake import ClaimUpdateService, DeadLetters, HeldUpdates
 from claim_status.integration import translate
@@ -72,6 +82,15 @@ def build(
                     }
                 ),
             )
+            correspondence = await start_application(
+                resources.pool,
+                lambda: Correspondence(
+                    env={
+                        **eventsourcing_env(settings.database_url),
+                        "CREATE_TABLE": "n" if settings.read_only else "y",
+                    }
+                ),
+            )
             read_model = ClaimReadModel(settings.read_model_version)
             projector = Projector(
                 application=claims, read_model=read_model, pool=resources.pool, idle_wait=0.2
@@ -82,6 +101,7 @@ def build(
             ports = ClaimStatusPorts(claims, HeldUpdateTable(resources.pool), resources.publisher)
             intake = wire(settings, clock, ports)
             INTAKE.put(app, intake)
+            CORRESPONDENCE.put(app, correspondence)
             QUERIES.put(app, ClaimQueries(resources.pool, read_model))
             TOKEN_VERIFIER.put(
                 app,
@@ -92,26 +112,43 @@ def build(
                     clock=clock,
                 ),
             )
-            available: dict[str, Worker] = {
-                "projection": projector,
-                "relay": OutboxRelay(
-                    application=claims,
-                    translate=translate,
-                    publisher=resources.publisher,
-                    pool=resources.pool,
-                    producer=settings.service_name,
-                ),
-                "consumer": resources.consumer(
-                    [topics.ADJUSTER_UPDATES], intake.routes(), max_records=500
-                ),
-                "sweeper": Sweeper(
-                    intake, resources.pool, read_model, settings.sweep_interval_seconds
-                ),
+            # Each application's projection and relay run in the worker of that name: they are
+            # single followers of their event store, so they move together.
+            available: dict[str, list[Worker]] = {
+                "projection": [
+                    projector,
+                    Projector(
+                        application=correspondence,
+                        read_model=CorrespondenceReadModel([DocumentRows()]),
+                        pool=resources.pool,
+                        idle_wait=0.2,
+                    ),
+                ],
+                "relay": [
+                    OutboxRelay(
+                        application=application,
+                        translate=translating,
+                        publisher=resources.publisher,
+                        pool=resources.pool,
+                        producer=settings.service_name,
+                    )
+                    for application, translating in (
+                        (claims, translate),
+                        (correspondence, translate_correspondence),
+                    )
+                ],
+                "consumer": [
+                    resources.consumer([topics.ADJUSTER_UPDATES], intake.routes(), max_records=500)
+                ],
+                "sweeper": [
+                    Sweeper(intake, resources.pool, read_model, settings.sweep_interval_seconds)
+                ],
             }
-            workers = [available[name] for name in settings.workers]
+            workers = [worker for name in settings.workers for worker in available[name]]
             async with supervised(workers):
                 yield
             claims.close()
+            correspondence.close()
 
     return create_service_app(
         settings=settings,

@@ -18,7 +18,13 @@ from claim_status.domain import (
     stages_reached,
 )
 from claims_shared.errors import Message
-from claims_shared.events.claims import CoverageCode, CoverageStatus, StageCode, UpdateType
+from claims_shared.events.claims import (
+    CoverageCode,
+    CoverageStatus,
+    ReviewResult,
+    StageCode,
+    UpdateType,
+)
 
 STAGE_LABELS: dict[StageCode, Message] = {
     "reported": Message("事故受付", "Accident reported"),
@@ -44,6 +50,12 @@ COVERAGE_STATUS_LABELS: dict[CoverageStatus, Message] = {
     "paid": Message("お支払い済", "Paid"),
     "not_covered": Message("お支払い対象外", "Not covered"),
 }
+REVIEW_LABELS: dict[ReviewResult, Message] = {
+    "accepted": Message("確認済み", "Checked"),
+    "resubmit": Message("再提出のお願い", "Please send it again"),
+}
+"""The handler's review of a document, as the customer reads it on the document and its
+request."""
 TIMELINE_TEXT: dict[UpdateType, Message] = {
     "claim_opened": Message("事故のご連絡を受け付けました。", "We received your accident report."),
     "handler_assigned": Message("担当者が決まりました。", "A claims handler was assigned."),
@@ -71,8 +83,15 @@ TIMELINE_TEXT: dict[UpdateType, Message] = {
     "claim_closed": Message("事故の対応が完了しました。", "Your claim is resolved."),
     "claim_reopened": Message("事故の対応を再開しました。", "Your claim was reopened."),
     "note_added": Message("{text}", "{text}"),
+    "document_reviewed": Message(
+        "お送りいただいた書類：{result}", "The document you sent: {result}"
+    ),
+    "message_to_customer": Message(
+        "担当者からメッセージが届きました。", "Your claims handler sent you a message."
+    ),
 }
-"""Each timeline entry in the customer's words, filled from what the timeline kept of it."""
+"""Each timeline entry in the customer's words, filled from what the timeline kept of it (every
+kind the timeline shows: domain.UpdateKind.on_timeline)."""
 
 StageState = Literal["done", "current", "skipped", "upcoming"]
 
@@ -272,6 +291,8 @@ def _in_words(told: TimelineData, language: str) -> dict[str, object]:
         words["coverage"] = _label(COVERAGE_LABELS, told["coverage"], language)
     if "status" in told:
         words["status"] = _label(COVERAGE_STATUS_LABELS, told["status"], language)
+    if "result" in told:
+        words["result"] = _label(REVIEW_LABELS, told["result"], language)
     words.setdefault("description", "")
     return words
 

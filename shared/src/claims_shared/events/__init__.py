@@ -18,12 +18,15 @@ from claims_shared.events.envelope import Envelope, EventData
 from claims_shared.events.identity import AccountLocked, PasswordChanged, TemporaryPasswordIssued
 from claims_shared.events.policy import PolicyRecorded
 from claims_shared.events.registration import RegistrationRejected, UserRegistered
+from claims_shared.events.submissions import CustomerMessagePosted, DocumentSubmitted
 
 __all__ = [
     "EVENT_TYPES",
     "AccountLocked",
     "AdjusterUpdate",
     "ClaimStatusChanged",
+    "CustomerMessagePosted",
+    "DocumentSubmitted",
     "Envelope",
     "EventData",
     "PasswordChanged",

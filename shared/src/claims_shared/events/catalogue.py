@@ -14,6 +14,7 @@ from claims_shared.events.envelope import Envelope, EventData
 from claims_shared.events.identity import AccountLocked, PasswordChanged, TemporaryPasswordIssued
 from claims_shared.events.policy import PolicyRecorded
 from claims_shared.events.registration import RegistrationRejected, UserRegistered
+from claims_shared.events.submissions import CustomerMessagePosted, DocumentSubmitted
 
 EVENT_TYPES: dict[tuple[str, int], type[EventData]] = {
     (cls.event_type, cls.schema_version): cls
@@ -26,6 +27,8 @@ EVENT_TYPES: dict[tuple[str, int], type[EventData]] = {
         AccountLocked,
         AdjusterUpdate,
         ClaimStatusChanged,
+        DocumentSubmitted,
+        CustomerMessagePosted,
     )
 }
 
@@ -42,7 +45,7 @@ _ENVELOPES: dict[tuple[str, int], type[Envelope[Any]]] = {
 
 class AdjusterUpdateEnvelope(Envelope[AnyAdjusterUpdate]):
     """Named, so a refusal (the reason in the DLQ) starts "1 validation error for
-    AdjusterUpdateEnvelope", not with the union's eleven class names."""
+    AdjusterUpdateEnvelope", not with the union's fourteen class names."""
 
 
 _ENVELOPES[(AdjusterUpdate.event_type, AdjusterUpdate.schema_version)] = AdjusterUpdateEnvelope

@@ -1,6 +1,6 @@
 """claims.adjuster-updates (inbound, keyed by claim id) and claims.status-events.
 
-An adjuster update is one of eleven types; each type's `data` has its own model, and the update is
+An adjuster update is one of fourteen types; each type's `data` has its own model, and the update is
 a discriminated union on `type`, so an update is checked whole where it enters (the Kafka intake
 and the adjusters' HTTP route alike) and the Claim's rules only ever see typed values. The JSON
 Schema published for the builders of adjusters' systems (docs/contracts/) is generated from these
@@ -42,6 +42,9 @@ UpdateType = Literal[
     "claim_closed",
     "claim_reopened",
     "note_added",
+    "document_reviewed",
+    "message_to_customer",
+    "customer_messages_read",
 ]
 StageCode = Literal[
     "reported",
@@ -123,6 +126,40 @@ class ClaimReopened(UpdateData):
 
 class NoteAdded(UpdateData):
     text: Paragraph
+
+
+ReviewResult = Literal["accepted", "resubmit"]
+
+
+class DocumentReviewed(UpdateData):
+    """The handler looked at a document the customer uploaded (DocumentSubmitted's
+    document_id): accepted (確認済み), or resubmit (再提出のお願い) with the reason the customer
+    reads."""
+
+    document_id: UUID
+    result: ReviewResult
+    reason: Line | None = None
+
+    @model_validator(mode="after")
+    def _resubmit_says_why(self) -> DocumentReviewed:
+        if self.result == "resubmit" and self.reason is None:
+            raise ValueError("a resubmit needs its reason")
+        return self
+
+
+class MessageToCustomer(UpdateData):
+    """A message from the handler on the claim's thread; the customer reads `text` as plain
+    text (never HTML)."""
+
+    message_id: UUID
+    text: Paragraph
+
+
+class CustomerMessagesRead(UpdateData):
+    """The handler has read the customer's messages up to and including `up_to`
+    (CustomerMessagePosted's message_id): the customer sees 既読 on them."""
+
+    up_to: UUID
 
 
 class AdjusterUpdate(EventData):
@@ -219,6 +256,21 @@ class NoteAddedUpdate(AdjusterUpdate):
     data: NoteAdded
 
 
+class DocumentReviewedUpdate(AdjusterUpdate):
+    type: Literal["document_reviewed"]
+    data: DocumentReviewed
+
+
+class MessageToCustomerUpdate(AdjusterUpdate):
+    type: Literal["message_to_customer"]
+    data: MessageToCustomer
+
+
+class CustomerMessagesReadUpdate(AdjusterUpdate):
+    type: Literal["customer_messages_read"]
+    data: CustomerMessagesRead
+
+
 AnyAdjusterUpdate = Annotated[
     ClaimOpenedUpdate
     | HandlerAssignedUpdate
@@ -230,7 +282,10 @@ AnyAdjusterUpdate = Annotated[
     | PaymentMadeUpdate
     | ClaimClosedUpdate
     | ClaimReopenedUpdate
-    | NoteAddedUpdate,
+    | NoteAddedUpdate
+    | DocumentReviewedUpdate
+    | MessageToCustomerUpdate
+    | CustomerMessagesReadUpdate,
     Field(discriminator="type"),
 ]
 """The adjuster update contract: one model per `type`."""
@@ -273,6 +328,10 @@ __all__ = [
     "ClaimStatusChanged",
     "CoverageCode",
     "CoverageStatus",
+    "CustomerMessagesRead",
+    "DocumentReviewed",
+    "MessageToCustomer",
+    "ReviewResult",
     "StageCode",
     "UpdateData",
     "UpdateType",

@@ -1,7 +1,7 @@
 """The JSON Schemas published for the builders of the systems that write to our inbound topics
-(docs/contracts/), generated from the very models the consumers validate with, so the two cannot
-drift: `python -m claims_shared.events.contracts` writes them, and a test fails when the files
-and the models differ.
+or read claims.customer-submissions (docs/contracts/), generated from the very models the
+consumers validate with, so the two cannot drift: `python -m claims_shared.events.contracts`
+writes them, and a test fails when the files and the models differ.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pydantic import TypeAdapter
 from claims_shared.events.catalogue import envelope_type
 from claims_shared.events.claims import AdjusterUpdate
 from claims_shared.events.policy import PolicyRecorded
+from claims_shared.events.submissions import CustomerMessagePosted, DocumentSubmitted
 
 CONTRACTS = {
     "adjuster-update.schema.json": (
@@ -26,10 +27,26 @@ CONTRACTS = {
         " match goes to claims.adjuster-updates.dlq with the reason. Rules beyond this schema:"
         " occurred_at at most 5 minutes ahead of our clock; accident_date not after the"
         " update's occurred_at (a day's grace) nor before 2000-01-01; paid_on not after the"
-        " update's occurred_at (a day's grace); the message key is the claim_id; the Claim's rules"
-        " between"
-        " updates (stages move forward, one payment id once, nothing but claim_reopened or"
-        " note_added after claim_closed); an update_id never reused for other content.",
+        " update's occurred_at (a day's grace); document_reviewed with result resubmit has its"
+        " reason; the message key is the claim_id; the Claim's rules between updates (stages"
+        " move forward, one payment id once, one message_id once, nothing but claim_reopened,"
+        " note_added or customer_messages_read after claim_closed); an update_id never reused"
+        " for other content. document_reviewed names a DocumentSubmitted's document_id,"
+        " customer_messages_read a CustomerMessagePosted's message_id.",
+    ),
+    "document-submitted.schema.json": (
+        DocumentSubmitted,
+        "A document or photo a customer uploaded for their claim, on"
+        " claims.customer-submissions (key: the claim id), published by claim-status once it was"
+        " scanned clean and stored. The bytes are not on Kafka: GET download_path on"
+        " claim-status's API with a staff token of role adjuster. Answer with an adjuster update"
+        " of type document_reviewed.",
+    ),
+    "customer-message-posted.schema.json": (
+        CustomerMessagePosted,
+        "A message a customer wrote on their claim's thread, on claims.customer-submissions"
+        " (key: the claim id): plain text after NFKC, never HTML. Answer with an adjuster update"
+        " of type message_to_customer; mark it read with customer_messages_read.",
     ),
     "policy-record.schema.json": (
         PolicyRecorded,

@@ -29,6 +29,8 @@ Label = Annotated[StrictStr, StringConstraints(min_length=1, max_length=128, pat
 """Who produced a message, which request it belongs to: short, one line (request ids are up to
 128 characters, claims_shared.web)."""
 Line = Annotated[StrictStr, StringConstraints(min_length=1, max_length=500, pattern=_ONE_LINE)]
+FileName = Annotated[StrictStr, StringConstraints(min_length=1, max_length=255, pattern=_ONE_LINE)]
+"""A file's name as a customer's device gave it, made one safe line."""
 OptionalLine = Annotated[StrictStr, StringConstraints(max_length=200, pattern=_ONE_LINE)]
 Paragraph = Annotated[StrictStr, StringConstraints(min_length=1, max_length=2000, pattern=_LINES)]
 """Text that may span lines (a note to the customer): 2,000 characters at most."""
