@@ -311,3 +311,44 @@ async def test_a_registration_to_two_mailboxes_records_no_customer(
     assert len(dead) == 1
     assert not await notifier.customer_known(event.customer_id)
     assert await notifier.mails_to(first) == [] and await notifier.mails_to(second) == []
+
+
+async def test_a_handlers_message_mails_a_new_message_notice_without_its_text(
+    notifier: NotifierService,
+) -> None:
+    """The change carries no text, and the mail has none: it says there is a message and links
+    to the accident's thread. A stage change in the same burst still sends its own mail."""
+    email = unique_email()
+    customer = registered(email, None, language="en")
+    await notifier.publish(customer, customer.customer_id)
+    await eventually(lambda: notifier.customer_known(customer.customer_id))
+    for sequence, change in enumerate(
+        ("message_to_customer", "stage_changed", "message_to_customer", "customer_messages_read"),
+        start=2,
+    ):
+        await notifier.publish(
+            ClaimStatusChanged(
+                claim_id="CL-MSG-7",
+                customer_id=customer.customer_id,
+                change=change,  # type: ignore[arg-type]
+                stage="investigating",
+                sequence=sequence,
+            ),
+            "CL-MSG-7",
+        )
+
+    async def notices() -> list[dict[str, Any]]:
+        mails = [m for m in await notifier.mails_to(email) if "complete" not in m["subject"]]
+        return mails if len(mails) >= 2 else []
+
+    mails = await eventually(notices)
+    await asyncio.sleep(1.0)  # the window (0.5 s) has passed: nothing more comes
+    assert sorted(m["subject"] for m in await notifier.mails_to(email)) == [
+        "[Customer web service] You have a new message",
+        "[Customer web service] Your accident's handling status was updated",
+        "[Customer web service] Your registration is complete",
+    ]
+    message = next(m for m in mails if "new message" in m["subject"])
+    link = "https://www.example-insurer.jp/web/accidents/CL-MSG-7#messages"
+    assert link in message["text"].split()
+    assert "it holds no part of the message" in message["text"]

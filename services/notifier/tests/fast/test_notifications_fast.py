@@ -20,7 +20,9 @@ from claims_shared.passwords import seal_for_notifier
 from claims_shared.settings import DEVELOPMENT_SEALING_PUBLIC_KEY
 from notifier.admin import generate_sealing_key
 from notifier.handlers import NotificationService
+from notifier.mails import compose
 from notifier.main import NotifierPorts, wire
+from notifier.notices import NOTICE_LINKS
 from notifier.settings import NotifierSettings
 from notifier_fakes import (
     FakeMailSender,
@@ -240,3 +242,58 @@ async def test_a_change_not_worth_a_mail_schedules_nothing(notifier: Notifier) -
     await notifier.hear(status_changed(event.customer_id, change="coverage_updated"))
 
     assert notifier.notices.waiting == {}
+
+
+async def test_a_handlers_message_waits_as_a_notice_of_its_own(notifier: Notifier) -> None:
+    """Messages join each other, never the status notice: a burst with a stage change and two
+    messages mails "status updated" once and "new message" once."""
+    event = registered()
+    await notifier.hear(event)
+
+    for sequence, change in enumerate(
+        ("stage_changed", "message_to_customer", "message_to_customer"), start=2
+    ):
+        await notifier.hear(status_changed(event.customer_id, change=change, sequence=sequence))
+
+    waiting = sorted((n.kind, n.changes) for n in notifier.notices.waiting.values())
+    assert waiting == [("claim_status_changed", 1), ("new_message", 2)]
+
+
+async def test_a_document_review_joins_the_status_notice(notifier: Notifier) -> None:
+    """A review may ask for the document again (resubmit), and the change does not say which."""
+    event = registered()
+    await notifier.hear(event)
+
+    await notifier.hear(status_changed(event.customer_id, change="customer_action_requested"))
+    await notifier.hear(status_changed(event.customer_id, change="document_reviewed", sequence=3))
+
+    [notice] = notifier.notices.waiting.values()
+    assert (notice.kind, notice.changes) == ("claim_status_changed", 2)
+
+
+async def test_the_handlers_read_mark_mails_nothing(notifier: Notifier) -> None:
+    event = registered()
+    await notifier.hear(event)
+
+    await notifier.hear(status_changed(event.customer_id, change="customer_messages_read"))
+
+    assert notifier.notices.waiting == {}
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "read_it"),
+    [
+        ("ja", "【お客さまWebサービス】新着メッセージがあります", "ログインしてご確認ください"),
+        ("en", "[Customer web service] You have a new message", "Log in on this page to read it"),
+    ],
+)
+def test_the_new_message_mail_links_to_the_thread_in_the_customers_language(
+    language: str, subject: str, read_it: str
+) -> None:
+    link = NOTICE_LINKS["new_message"]("https://www.example-insurer.jp/web/", "CL/7 #2")
+
+    mail = compose("new_message", language, "taro@example.jp", accident_url=link)
+
+    assert mail.subject == subject
+    assert read_it in mail.text
+    assert "https://www.example-insurer.jp/web/accidents/CL%2F7%20%232#messages" in mail.text
