@@ -84,8 +84,12 @@ class AccidentSummary(BaseModel):
     handler: Handler | None
 
 
+class AccidentListItem(AccidentSummary):
+    unread_messages: int = Field(description="the handler's messages the customer has not read")
+
+
 class AccidentList(BaseModel):
-    items: list[AccidentSummary]
+    items: list[AccidentListItem]
     next_cursor: str | None
 
 

@@ -24,6 +24,9 @@ from claim_status.documents import DocumentRows
 from claim_status.held_updates import HeldUpdateTable
 from claim_status.intake import ClaimUpdateService, DeadLetters, HeldUpdates
 from claim_status.integration import translate
+from claim_status.messages import MessageService, ThreadRows
+from claim_status.messages_api import MESSAGE_ERRORS, MESSAGES
+from claim_status.messages_api import router as messages_router
 from claim_status.operations import Sweeper
 from claim_status.queries import ClaimQueries
 from claim_status.read_model import ClaimReadModel
@@ -32,13 +35,14 @@ from claim_status.settings import ClaimStatusSettings
 from claims_shared.auth import TOKEN_VERIFIER, KeyFetcher, TokenVerifier, jwks_fetcher
 from claims_shared.clock import Clock, system_clock
 from claims_shared.database import start_application
+from claims_shared.errors import Message
 from claims_shared.events import topics
 from claims_shared.migrations import migrate
 from claims_shared.outbox import OutboxRelay
 from claims_shared.projection import Projector
 from claims_shared.service import Worker, open_resources, supervised
 from claims_shared.settings import eventsourcing_env
-from claims_shared.web import create_service_app
+from claims_shared.web import create_service_app, request_time
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,16 @@ def build(
             INTAKE.put(app, intake)
             CORRESPONDENCE.put(app, correspondence)
             QUERIES.put(app, ClaimQueries(resources.pool, read_model))
+            MESSAGES.put(
+                app,
+                MessageService(
+                    resources.pool,
+                    correspondence,
+                    read_model,
+                    Message(settings.handler_office_hours, settings.handler_office_hours_en),
+                    settings.messages_per_hour,
+                ),
+            )
             TOKEN_VERIFIER.put(
                 app,
                 TokenVerifier(
@@ -119,7 +133,7 @@ def build(
                     projector,
                     Projector(
                         application=correspondence,
-                        read_model=CorrespondenceReadModel([DocumentRows()]),
+                        read_model=CorrespondenceReadModel([DocumentRows(), ThreadRows()]),
                         pool=resources.pool,
                         idle_wait=0.2,
                     ),
@@ -150,13 +164,15 @@ def build(
             claims.close()
             correspondence.close()
 
-    return create_service_app(
+    app = create_service_app(
         settings=settings,
-        routers=[customer_router, adjuster_router],
+        routers=[customer_router, messages_router, adjuster_router],
         lifespan=lifespan,
         clock=clock,
         errors=ERRORS,
     )
+    MESSAGE_ERRORS.install(app, request_time)
+    return app
 
 
 def create_app() -> FastAPI:

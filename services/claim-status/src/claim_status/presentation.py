@@ -146,6 +146,12 @@ class AccidentSummaryView(TypedDict):
     handler: Handler | None
 
 
+class AccidentListItemView(AccidentSummaryView):
+    """One accident of the list with what waits for the customer (the API's AccidentListItem)."""
+
+    unread_messages: int
+
+
 class AccidentDetailView(AccidentSummaryView):
     """One accident in full (the API's AccidentDetail)."""
 
@@ -161,7 +167,7 @@ class AccidentDetailView(AccidentSummaryView):
 class AccidentPage(TypedDict):
     """A page of the customer's accident list (the API's AccidentList)."""
 
-    items: list[AccidentSummaryView]
+    items: list[AccidentListItemView]
     next_cursor: str | None
 
 

@@ -10,7 +10,13 @@ from datetime import date
 import asyncpg
 from pydantic import TypeAdapter
 
-from claim_status.presentation import AccidentDetailView, AccidentSummaryView, detail, summary
+from claim_status.messages import unread_messages
+from claim_status.presentation import (
+    AccidentDetailView,
+    AccidentListItemView,
+    detail,
+    summary,
+)
 from claim_status.read_model import ClaimReadModel, load_document
 from claims_shared.events.fields import ClaimId
 
@@ -37,28 +43,29 @@ class ClaimQueries:
 
     async def list_for(
         self, customer_id: str, limit: int, cursor: tuple[date, str] | None, language: str
-    ) -> tuple[list[AccidentSummaryView], str | None]:
-        table = self.read_model.table
+    ) -> tuple[list[AccidentListItemView], str | None]:
+        # The customer's read mark on each thread (messages.unread_messages counts from it).
+        accidents = (
+            f"SELECT a.claim_id, a.detail, t.read_up_to FROM {self.read_model.table} a "
+            "LEFT JOIN claim_threads t ON t.claim_id = a.claim_id AND t.customer_id = $1 "
+            "WHERE a.customer_id = $1 "
+        )
         if cursor is None:
             rows = await self.pool.fetch(
-                f"SELECT claim_id, detail FROM {table} WHERE customer_id = $1 "
-                "ORDER BY accident_date DESC, claim_id DESC LIMIT $2",
+                accidents + "ORDER BY a.accident_date DESC, a.claim_id DESC LIMIT $2",
                 customer_id,
                 limit + 1,
             )
         else:
             rows = await self.pool.fetch(
-                f"SELECT claim_id, detail FROM {table} WHERE customer_id = $1 "
-                "AND (accident_date, claim_id) < ($2, $3) "
-                "ORDER BY accident_date DESC, claim_id DESC LIMIT $4",
+                accidents + "AND (a.accident_date, a.claim_id) < ($2, $3) "
+                "ORDER BY a.accident_date DESC, a.claim_id DESC LIMIT $4",
                 customer_id,
                 cursor[0],
                 cursor[1],
                 limit + 1,
             )
-        items = [
-            summary(row["claim_id"], load_document(row["detail"]), language) for row in rows[:limit]
-        ]
+        items = [_list_item(row, language) for row in rows[:limit]]
         more = len(rows) > limit
         next_cursor = (
             encode_cursor(items[-1]["accident_date"], items[-1]["claim_id"]) if more else None
@@ -74,3 +81,11 @@ class ClaimQueries:
             customer_id,
         )
         return detail(claim_id, load_document(row["detail"]), language) if row else None
+
+
+def _list_item(row: asyncpg.Record, language: str) -> AccidentListItemView:
+    claim = load_document(row["detail"])
+    return {
+        **summary(row["claim_id"], claim, language),
+        "unread_messages": unread_messages(claim, row["read_up_to"]),
+    }

@@ -1,6 +1,6 @@
 """Settings of the claim-status service; environment variables start with CLAIM_STATUS_."""
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from claims_shared.settings import CommaSeparated, ServiceSettings
@@ -22,6 +22,10 @@ class ClaimStatusSettings(ServiceSettings):
     claim_cache_size: int = 20000  # claims kept in memory (this process writes them)
     # Serve the customer API from a PostgreSQL read replica: no workers, no schema set-up.
     read_only: bool = False
+    # The handlers' 受付時間, shown beside each accident's message board (ja, en).
+    handler_office_hours: str = "平日 9:00〜17:00"
+    handler_office_hours_en: str = "Weekdays 9:00-17:00"
+    messages_per_hour: int = Field(20, ge=1)  # a customer's messages, all claims together
 
     @field_validator("workers")
     @classmethod

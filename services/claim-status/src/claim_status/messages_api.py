@@ -1,0 +1,124 @@
+"""The message board's routes (claim_status.messages): read an accident's thread, post to it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from claim_status.messages import (
+    ClaimClosedForMessages,
+    MessageService,
+    MessageText,
+    NoSuchClaim,
+    TooManyMessages,
+)
+from claims_shared.auth import CHANGE_PASSWORD_FIRST, NOT_ALLOWED, NOT_SIGNED_IN, CurrentCustomer
+from claims_shared.errors import ErrorTable, Message, Refusal
+from claims_shared.inputs import RequestBody
+from claims_shared.web import Language, Now, Wired, outside_maintenance
+
+MESSAGE_ERRORS = ErrorTable(
+    {
+        NoSuchClaim: Refusal(
+            404, "not_found", Message("該当する事故が見つかりません。", "No such accident.")
+        ),
+        ClaimClosedForMessages: Refusal(
+            409,
+            "claim_closed",
+            Message(
+                "この事故の対応は完了しているため、メッセージは送れません。"
+                "お問い合わせは事故担当者へお電話ください。",
+                "This claim is resolved, so messages can no longer be sent. "
+                "Please call your claims handler.",
+            ),
+        ),
+        TooManyMessages: Refusal(
+            429,
+            "too_many_messages",
+            Message(
+                "短い時間に多くのメッセージが送られました。しばらくしてからお送りください。",
+                "You have sent many messages in a short time. Please send this one later.",
+            ),
+        ),
+    }
+)
+"""The message board's refusals; claim_status.main installs them beside api.ERRORS."""
+
+MESSAGES = Wired[MessageService]("messages")
+
+router = APIRouter(
+    prefix="/api/v1/me", tags=["customers"], dependencies=[Depends(outside_maintenance)]
+)
+SIGNED_IN_CUSTOMER = (*NOT_SIGNED_IN, CHANGE_PASSWORD_FIRST, NOT_ALLOWED)
+
+
+class ThreadMessage(BaseModel):
+    message_id: str
+    sender: Literal["customer", "handler"]
+    text: str = Field(description="plain text as written (line breaks kept): never render it")
+    at: str
+    read: bool = Field(
+        description="既読. The customer's message: the handler has read it. The handler's: the "
+        "customer had read it before this request (false: new); this request marks it read"
+    )
+
+
+class Thread(BaseModel):
+    claim_id: str
+    office_hours: str = Field(description="the handler's 受付時間, shown beside the thread")
+    closed: bool = Field(description="a resolved claim's thread is read-only")
+    messages: list[ThreadMessage] = Field(description="oldest first: the newest at the bottom")
+
+
+class NewMessage(RequestBody):
+    text: MessageText
+
+
+class Posted(BaseModel):
+    message_id: str
+    posted_at: datetime
+
+
+@router.get(
+    "/accidents/{claim_id}/messages",
+    response_model=Thread,
+    responses=MESSAGE_ERRORS.responses_for(*SIGNED_IN_CUSTOMER, NoSuchClaim),
+)
+async def read_thread(
+    claim_id: Annotated[str, Field(max_length=100)],
+    customer: CurrentCustomer,
+    messages: Annotated[MessageService, Depends(MESSAGES)],
+    language: Language,
+    now: Now,
+) -> Mapping[str, object]:
+    """Reading the thread marks the handler's messages read (既読)."""
+    assert customer.customer_id is not None
+    found = await messages.read(customer.customer_id, claim_id, language, now)
+    if found is None:
+        raise NoSuchClaim(claim_id)
+    return found
+
+
+@router.post(
+    "/accidents/{claim_id}/messages",
+    status_code=201,
+    response_model=Posted,
+    responses=MESSAGE_ERRORS.responses_for(
+        *SIGNED_IN_CUSTOMER, NoSuchClaim, ClaimClosedForMessages, TooManyMessages
+    ),
+)
+async def post_message(
+    claim_id: Annotated[str, Field(max_length=100)],
+    body: NewMessage,
+    customer: CurrentCustomer,
+    messages: Annotated[MessageService, Depends(MESSAGES)],
+    now: Now,
+) -> Posted:
+    """The handler hears of it on claims.customer-submissions (CustomerMessagePosted)."""
+    assert customer.customer_id is not None
+    posted = await messages.post(customer.customer_id, claim_id, body.text, now)
+    return Posted(message_id=str(posted.message_id), posted_at=posted.posted_at)
