@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from claim_status.main import build
@@ -22,7 +23,7 @@ from claim_status_harness import (
     opened,
 )
 from claims_shared.events import topics
-from devinfra.testing import eventually, find_envelopes
+from devinfra.testing import eventually, find_envelopes, in_process
 
 
 def customer() -> str:
@@ -251,3 +252,32 @@ async def test_too_many_messages_wait_for_the_hour(strict: ClaimStatusService) -
     assert int(refused.headers["Retry-After"]) == 30 * 60  # the first leaves the hour then
     service.clock.advance(minutes=30, seconds=1)
     assert (await post(service, customer_id, second, "4通目")).status_code == 201
+
+
+async def test_a_read_replica_shows_the_thread_without_recording_the_read(
+    claim_status: ClaimStatusService, infrastructure: Any
+) -> None:
+    """A standby refuses writes: the 既読 mark waits for a visit served by the primary."""
+    service, customer_id = claim_status, customer()
+    log = await open_claim(service, customer_id)
+    answer = log.next(
+        "message_to_customer", service.clock, message_id=str(uuid.uuid4()), text="ご連絡です。"
+    )
+    assert (await service.post_update(answer)).status_code == 202
+    await service.accident_at(customer_id, log.claim_id, 2)  # the message is in the read model
+    url = service.settings.database_url
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            f'ALTER DATABASE "{url.rsplit("/", 1)[1]}" SET default_transaction_read_only = on'
+        )
+    settings = claim_status_settings(
+        infrastructure,
+        url,
+        read_only=True,
+        workers="",
+        kafka_topic_prefix=service.settings.kafka_topic_prefix,
+    )
+    async with in_process(build(settings, clock=service.clock, fetch_keys=key_set)) as replica:
+        shown = await replica.get(messages_of(log), headers=service.as_customer(customer_id))
+    assert shown.status_code == 200, shown.text
+    assert [(m["sender"], m["read"]) for m in shown.json()["messages"]] == [("handler", False)]

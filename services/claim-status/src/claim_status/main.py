@@ -115,6 +115,7 @@ def build(
                     read_model,
                     Message(settings.handler_office_hours, settings.handler_office_hours_en),
                     settings.messages_per_hour,
+                    records_reads=not settings.read_only,
                 ),
             )
             TOKEN_VERIFIER.put(

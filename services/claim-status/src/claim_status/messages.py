@@ -215,6 +215,9 @@ class MessageService:
     read_model: ClaimReadModel
     office_hours: Message
     messages_per_hour: int
+    records_reads: bool = True
+    """False on a read-only instance (CLAIM_STATUS_READ_ONLY, a read replica): it shows the
+    thread but cannot record that it was read; the primary's instances do."""
 
     async def read(
         self, customer_id: str, claim_id: str, language: str, now: datetime
@@ -246,7 +249,7 @@ class MessageService:
             read_up_to,
         )
         newest = newest_unread(claim, read_up_to)
-        if newest is not None:
+        if newest is not None and self.records_reads:
             await asyncio.to_thread(self._mark_read, claim_id, customer_id, newest, now)
         return {
             "claim_id": claim_id,
