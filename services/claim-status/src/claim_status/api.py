@@ -82,6 +82,10 @@ class AccidentSummary(BaseModel):
     stage: Stage
     updated_at: str
     handler: Handler | None
+    open_requests: int = Field(
+        description="requests waiting for the customer (ご対応のお願い): not answered yet, or to "
+        "send again"
+    )
 
 
 class AccidentListItem(AccidentSummary):
@@ -131,6 +135,31 @@ class Payment(BaseModel):
     date: str | None
 
 
+class SentDocument(BaseModel):
+    document_id: str
+    action_id: str | None = Field(description="the request it was sent for, if any")
+    file_name: str
+    content_type: str
+    size_bytes: int
+    submitted_at: str
+    state: Stage = Field(
+        description="received 受付済み, accepted 確認済み, resubmit 再提出のお願い"
+    )
+    reason: str | None = Field(description="why the handler asks for it again")
+
+
+class CustomerRequest(BaseModel):
+    action_id: str
+    description: str
+    due_date: str | None
+    state: Stage = Field(
+        description="requested お願い中, submitted 提出済み（確認待ち）, accepted 確認済み, "
+        "resubmit 再提出のお願い"
+    )
+    reason: str | None = Field(description="why the handler asks for a document again")
+    documents: list[SentDocument] = Field(description="sent for it, oldest first")
+
+
 class AccidentDetail(AccidentSummary):
     location: str
     policy_number: str
@@ -139,6 +168,11 @@ class AccidentDetail(AccidentSummary):
     coverages: list[Coverage] = Field(description="対人・対物・人身傷害・車両, then the rest")
     customer_actions: list[CustomerAction] = Field(description="the open ones")
     payments: list[Payment]
+    requests: list[CustomerRequest] = Field(
+        description="every request, those waiting for the customer first"
+    )
+    documents: list[SentDocument] = Field(description="every document sent, oldest first")
+    closed: bool = Field(description="a resolved claim is read-only: no documents or messages")
 
 
 class Received(BaseModel):

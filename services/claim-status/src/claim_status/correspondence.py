@@ -174,6 +174,13 @@ class Correspondence(RecentlyRecorded, Application[uuid.UUID]):
         self.save(document)
         return document
 
+    def document(self, document_id: uuid.UUID) -> Document | None:
+        try:
+            document: Document = self.repository.get(document_id)
+        except AggregateNotFoundError:
+            return None
+        return document if isinstance(document, Document) else None
+
     def thread(self, claim_id: str) -> Thread | None:
         try:
             thread: Thread = self.repository.get(thread_key(claim_id))

@@ -15,14 +15,13 @@ from claim_status.correspondence import Document
 
 
 class StoredDocument(TypedDict):
-    """One row of claim_documents."""
+    """A received document as claim_documents keeps it (quarantined ones are not shown)."""
 
     document_id: str
     action_id: str | None
     file_name: str
     content_type: str
     size_bytes: int
-    state: str  # received | quarantined
     submitted_at: str
 
 
@@ -65,31 +64,55 @@ class DocumentQueries:
         """The documents received for the claim (quarantined ones are not the customer's
         documents: they were told at once to send another), oldest first."""
         rows = await self.pool.fetch(
-            "SELECT document_id, action_id, file_name, content_type, size_bytes, state, "
+            "SELECT document_id, action_id, file_name, content_type, size_bytes, "
             "submitted_at FROM claim_documents WHERE claim_id = $1 AND customer_id = $2 "
             "AND state = 'received' ORDER BY submitted_at, document_id",
             claim_id,
             customer_id,
         )
-        return [
-            {
-                "document_id": str(row["document_id"]),
-                "action_id": row["action_id"],
-                "file_name": row["file_name"],
-                "content_type": row["content_type"],
-                "size_bytes": row["size_bytes"],
-                "state": row["state"],
-                "submitted_at": row["submitted_at"].isoformat(),
-            }
-            for row in rows
-        ]
+        return [_stored(row) for row in rows]
 
-    async def uploads_since(self, customer_id: str, since: datetime) -> int:
-        """How many files the customer sent since `since`, quarantined ones too (the upload
-        rate limit)."""
+    async def of_claims(self, claim_ids: list[str]) -> dict[str, list[StoredDocument]]:
+        """The received documents of several claims (a page of the list), by claim id; the
+        claims were already found to be the customer's."""
+        rows = await self.pool.fetch(
+            "SELECT claim_id, document_id, action_id, file_name, content_type, size_bytes, "
+            "submitted_at FROM claim_documents WHERE claim_id = ANY($1) "
+            "AND state = 'received' ORDER BY submitted_at, document_id",
+            claim_ids,
+        )
+        found: dict[str, list[StoredDocument]] = {}
+        for row in rows:
+            found.setdefault(row["claim_id"], []).append(_stored(row))
+        return found
+
+    async def files_for_request(self, claim_id: str, action_id: str) -> int:
         count = await self.pool.fetchval(
-            "SELECT count(*) FROM claim_documents WHERE customer_id = $1 AND submitted_at > $2",
-            customer_id,
-            since,
+            "SELECT count(*) FROM claim_documents WHERE claim_id = $1 AND action_id = $2 "
+            "AND state = 'received'",
+            claim_id,
+            action_id,
         )
         return int(count)
+
+    async def nth_latest_upload(self, customer_id: str, n: int) -> datetime | None:
+        """When the customer's n-th most recent upload was (quarantined ones count too): the
+        hourly allowance is used up while that is less than an hour ago."""
+        found: datetime | None = await self.pool.fetchval(
+            "SELECT submitted_at FROM claim_documents WHERE customer_id = $1 "
+            "ORDER BY submitted_at DESC OFFSET $2 LIMIT 1",
+            customer_id,
+            n - 1,
+        )
+        return found
+
+
+def _stored(row: asyncpg.Record) -> StoredDocument:
+    return {
+        "document_id": str(row["document_id"]),
+        "action_id": row["action_id"],
+        "file_name": row["file_name"],
+        "content_type": row["content_type"],
+        "size_bytes": row["size_bytes"],
+        "submitted_at": row["submitted_at"].isoformat(),
+    }

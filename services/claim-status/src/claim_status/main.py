@@ -20,7 +20,11 @@ from claim_status.api import (
 from claim_status.application import Claims
 from claim_status.correspondence import Correspondence, CorrespondenceReadModel
 from claim_status.correspondence import translate as translate_correspondence
+from claim_status.document_ports import ClamdScanner, S3ObjectStore
 from claim_status.documents import DocumentRows
+from claim_status.documents_api import DOCUMENT_ERRORS, DOCUMENTS
+from claim_status.documents_api import adjuster_router as documents_adjuster_router
+from claim_status.documents_api import customer_router as documents_router
 from claim_status.held_updates import HeldUpdateTable
 from claim_status.intake import ClaimUpdateService, DeadLetters, HeldUpdates
 from claim_status.integration import translate
@@ -32,6 +36,7 @@ from claim_status.queries import ClaimQueries
 from claim_status.read_model import ClaimReadModel
 from claim_status.schema import SCHEMA
 from claim_status.settings import ClaimStatusSettings
+from claim_status.uploads import DocumentService, UploadLimits
 from claims_shared.auth import TOKEN_VERIFIER, KeyFetcher, TokenVerifier, jwks_fetcher
 from claims_shared.clock import Clock, system_clock
 from claims_shared.database import start_application
@@ -75,7 +80,14 @@ def build(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_resources(settings, app) as resources:
+        store = S3ObjectStore(
+            settings.object_store_url,
+            settings.object_store_bucket,
+            settings.object_store_access_key,
+            settings.object_store_secret_key,
+            settings.object_store_region,
+        )
+        async with open_resources(settings, app) as resources, store.opened():
             claims = await start_application(
                 resources.pool,
                 lambda: Claims(
@@ -106,7 +118,24 @@ def build(
             intake = wire(settings, clock, ports)
             INTAKE.put(app, intake)
             CORRESPONDENCE.put(app, correspondence)
-            QUERIES.put(app, ClaimQueries(resources.pool, read_model))
+            queries = ClaimQueries(resources.pool, read_model)
+            QUERIES.put(app, queries)
+            DOCUMENTS.put(
+                app,
+                DocumentService(
+                    correspondence=correspondence,
+                    store=store,
+                    scanner=ClamdScanner(settings.clamd_address, settings.clamd_timeout_seconds),
+                    claims=queries,
+                    records=queries.documents,
+                    clock=clock,
+                    limits=UploadLimits(
+                        max_bytes=settings.max_upload_bytes,
+                        max_files_per_request=settings.max_files_per_request,
+                        per_hour=settings.uploads_per_hour,
+                    ),
+                ),
+            )
             MESSAGES.put(
                 app,
                 MessageService(
@@ -167,12 +196,19 @@ def build(
 
     app = create_service_app(
         settings=settings,
-        routers=[customer_router, messages_router, adjuster_router],
+        routers=[
+            customer_router,
+            messages_router,
+            documents_router,
+            adjuster_router,
+            documents_adjuster_router,
+        ],
         lifespan=lifespan,
         clock=clock,
         errors=ERRORS,
     )
     MESSAGE_ERRORS.install(app, request_time)
+    DOCUMENT_ERRORS.install(app, request_time)
     return app
 
 

@@ -4,13 +4,16 @@ the claim document the domain folds (`ClaimDocument`) and decides nothing about 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Literal, TypedDict, TypeVar
 
+from claim_status.documents import StoredDocument
 from claim_status.domain import (
     COVERAGES,
     STAGES,
     ClaimDocument,
+    CustomerAction,
+    DocumentReview,
     Handler,
     PaymentStatus,
     TimelineData,
@@ -56,6 +59,20 @@ REVIEW_LABELS: dict[ReviewResult, Message] = {
 }
 """The handler's review of a document, as the customer reads it on the document and its
 request."""
+RequestState = Literal["requested", "submitted", "accepted", "resubmit"]
+REQUEST_STATE_LABELS: dict[RequestState, Message] = {
+    "requested": Message("お願い中", "Waiting for you"),
+    "submitted": Message("提出済み（確認待ち）", "Sent (waiting for review)"),
+    "accepted": Message("確認済み", "Checked"),
+    "resubmit": Message("再提出のお願い", "Please send it again"),
+}
+"""Where a request to the customer stands (customer_action_requested and what answered it)."""
+DocumentState = Literal["received", "accepted", "resubmit"]
+DOCUMENT_STATE_LABELS: dict[DocumentState, Message] = {
+    "received": Message("受付済み", "Received"),
+    "accepted": Message("確認済み", "Checked"),
+    "resubmit": Message("再提出のお願い", "Please send it again"),
+}
 TIMELINE_TEXT: dict[UpdateType, Message] = {
     "claim_opened": Message("事故のご連絡を受け付けました。", "We received your accident report."),
     "handler_assigned": Message("担当者が決まりました。", "A claims handler was assigned."),
@@ -134,6 +151,30 @@ class PaymentView(TypedDict):
     date: str | None
 
 
+class DocumentView(TypedDict):
+    """A document the customer sent, with the handler's review of it."""
+
+    document_id: str
+    action_id: str | None
+    file_name: str
+    content_type: str
+    size_bytes: int
+    submitted_at: str
+    state: Labelled
+    reason: str | None  # why the handler asks for it again
+
+
+class RequestView(TypedDict):
+    """Something asked of the customer, where it stands, and the documents sent for it."""
+
+    action_id: str
+    description: str
+    due_date: str | None
+    state: Labelled
+    reason: str | None
+    documents: list[DocumentView]
+
+
 class AccidentSummaryView(TypedDict):
     """One accident of the customer's list (the API's AccidentSummary)."""
 
@@ -144,6 +185,7 @@ class AccidentSummaryView(TypedDict):
     stage: Labelled
     updated_at: str
     handler: Handler | None
+    open_requests: int  # requests waiting for the customer (requested, or to send again)
 
 
 class AccidentListItemView(AccidentSummaryView):
@@ -162,6 +204,9 @@ class AccidentDetailView(AccidentSummaryView):
     coverages: list[CoverageView]
     customer_actions: list[OpenActionView]
     payments: list[PaymentView]
+    requests: list[RequestView]
+    documents: list[DocumentView]
+    closed: bool
 
 
 class AccidentPage(TypedDict):
@@ -179,7 +224,12 @@ def _label(labels: Mapping[Code, Message], code: Code, language: str) -> str:
     return labels.get(code, Message(code, code)).in_language(language)
 
 
-def summary(claim_id: str, claim: ClaimDocument, language: str) -> AccidentSummaryView:
+def summary(
+    claim_id: str,
+    claim: ClaimDocument,
+    language: str,
+    documents: Sequence[StoredDocument] = (),
+) -> AccidentSummaryView:
     return {
         "claim_id": claim_id,
         "accident_date": claim["accident_date"],
@@ -188,12 +238,18 @@ def summary(claim_id: str, claim: ClaimDocument, language: str) -> AccidentSumma
         "stage": {"code": claim["stage"], "label": _label(STAGE_LABELS, claim["stage"], language)},
         "updated_at": claim["updated_at"],
         "handler": claim["handler"],
+        "open_requests": open_requests(claim, documents),
     }
 
 
-def detail(claim_id: str, claim: ClaimDocument, language: str) -> AccidentDetailView:
+def detail(
+    claim_id: str,
+    claim: ClaimDocument,
+    language: str,
+    documents: Sequence[StoredDocument] = (),
+) -> AccidentDetailView:
     return {
-        **summary(claim_id, claim, language),
+        **summary(claim_id, claim, language, documents),
         "location": claim["location"],
         "policy_number": claim["policy_number"],
         "stages": stages(claim, language),
@@ -229,7 +285,77 @@ def detail(claim_id: str, claim: ClaimDocument, language: str) -> AccidentDetail
             }
             for payment_id, payment in claim["payments"].items()
         ],
+        "requests": requests(claim, documents, language),
+        "documents": [document_view(claim, document, language) for document in documents],
+        "closed": claim["closed"],
     }
+
+
+def document_view(claim: ClaimDocument, document: StoredDocument, language: str) -> DocumentView:
+    review = claim.get("documents_reviewed", {}).get(document["document_id"])
+    state: DocumentState = "received" if review is None else review["result"]
+    return {
+        **document,
+        "state": {"code": state, "label": _label(DOCUMENT_STATE_LABELS, state, language)},
+        "reason": None if review is None else review["reason"],
+    }
+
+
+def requests(
+    claim: ClaimDocument, documents: Sequence[StoredDocument], language: str
+) -> list[RequestView]:
+    """Every request, those waiting for the customer first (to send again, then not yet
+    answered), then those waiting for the handler, then the checked ones."""
+    views: list[RequestView] = []
+    for action_id, action in claim["actions"].items():
+        sent = [document for document in documents if document["action_id"] == action_id]
+        state, reason = request_state(action, sent, claim.get("documents_reviewed", {}))
+        views.append(
+            {
+                "action_id": action_id,
+                "description": action["description"],
+                "due_date": action["due_date"],
+                "state": {"code": state, "label": _label(REQUEST_STATE_LABELS, state, language)},
+                "reason": reason,
+                "documents": [document_view(claim, document, language) for document in sent],
+            }
+        )
+    order: list[str] = ["resubmit", "requested", "submitted", "accepted"]
+    return sorted(views, key=lambda view: order.index(view["state"]["code"]))
+
+
+def request_state(
+    action: CustomerAction,
+    sent: Sequence[StoredDocument],
+    reviews: Mapping[str, DocumentReview],
+) -> tuple[RequestState, str | None]:
+    """お願い中 until a document is sent for it; then 提出済み（確認待ち）; 確認済み when the
+    handler completed it or accepted every document; 再提出のお願い (with the reason) when the
+    handler asked for one again and nothing was sent since."""
+    if action["completed"]:
+        return "accepted", None
+    if not sent:
+        return "requested", None
+    results = [reviews.get(document["document_id"]) for document in sent]
+    for index, review in reversed(list(enumerate(results))):
+        if review is not None and review["result"] == "resubmit":
+            if index == len(results) - 1:
+                return "resubmit", review["reason"]
+            break
+    if all(review is not None and review["result"] == "accepted" for review in results):
+        return "accepted", None
+    return "submitted", None
+
+
+def open_requests(claim: ClaimDocument, documents: Sequence[StoredDocument]) -> int:
+    """How many requests wait for the customer: not answered yet, or to send again."""
+    reviews = claim.get("documents_reviewed", {})
+    waiting = 0
+    for action_id, action in claim["actions"].items():
+        sent = [document for document in documents if document["action_id"] == action_id]
+        if request_state(action, sent, reviews)[0] in ("requested", "resubmit"):
+            waiting += 1
+    return waiting
 
 
 def stages(claim: ClaimDocument, language: str) -> list[StageStepView]:

@@ -10,6 +10,8 @@ from datetime import date
 import asyncpg
 from pydantic import TypeAdapter
 
+from claim_status.documents import DocumentQueries, StoredDocument
+from claim_status.domain import ClaimDocument
 from claim_status.messages import unread_messages
 from claim_status.presentation import (
     AccidentDetailView,
@@ -40,6 +42,7 @@ class ClaimQueries:
     def __init__(self, pool: asyncpg.Pool, read_model: ClaimReadModel) -> None:
         self.pool = pool
         self.read_model = read_model
+        self.documents = DocumentQueries(pool)
 
     async def list_for(
         self, customer_id: str, limit: int, cursor: tuple[date, str] | None, language: str
@@ -65,7 +68,9 @@ class ClaimQueries:
                 cursor[1],
                 limit + 1,
             )
-        items = [_list_item(row, language) for row in rows[:limit]]
+        page = rows[:limit]
+        documents = await self.documents.of_claims([row["claim_id"] for row in page])
+        items = [_list_item(row, language, documents.get(row["claim_id"], [])) for row in page]
         more = len(rows) > limit
         next_cursor = (
             encode_cursor(items[-1]["accident_date"], items[-1]["claim_id"]) if more else None
@@ -75,17 +80,27 @@ class ClaimQueries:
     async def detail_for(
         self, customer_id: str, claim_id: str, language: str
     ) -> AccidentDetailView | None:
+        claim = await self.claim_of(customer_id, claim_id)
+        if claim is None:
+            return None
+        documents = await self.documents.of_claim(claim_id, customer_id)
+        return detail(claim_id, claim, language, documents)
+
+    async def claim_of(self, customer_id: str, claim_id: str) -> ClaimDocument | None:
+        """The claim's document if it is this customer's."""
         row = await self.pool.fetchrow(
             f"SELECT detail FROM {self.read_model.table} WHERE claim_id = $1 AND customer_id = $2",
             claim_id,
             customer_id,
         )
-        return detail(claim_id, load_document(row["detail"]), language) if row else None
+        return load_document(row["detail"]) if row else None
 
 
-def _list_item(row: asyncpg.Record, language: str) -> AccidentListItemView:
+def _list_item(
+    row: asyncpg.Record, language: str, documents: list[StoredDocument]
+) -> AccidentListItemView:
     claim = load_document(row["detail"])
     return {
-        **summary(row["claim_id"], claim, language),
+        **summary(row["claim_id"], claim, language, documents),
         "unread_messages": unread_messages(claim, row["read_up_to"]),
     }

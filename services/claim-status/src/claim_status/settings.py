@@ -7,6 +7,8 @@ from claims_shared.settings import CommaSeparated, ServiceSettings
 
 WORKER_ORDER = ("consumer", "projection", "relay", "sweeper")
 WORKERS = frozenset(WORKER_ORDER)
+# S3Proxy's local-only secret (devinfra.object_store): refused in production.
+DEVELOPMENT_OBJECT_STORE_SECRET_KEY = "claims-local-only-secret"  # noqa: S105 - refused in production
 
 
 class ClaimStatusSettings(ServiceSettings):
@@ -27,6 +29,19 @@ class ClaimStatusSettings(ServiceSettings):
     handler_office_hours_en: str = "Weekdays 9:00-17:00"
     messages_per_hour: int = Field(20, ge=1)  # a customer's messages, all claims together
 
+    # Customers' documents: bytes in an S3 API bucket under documents/{claim_id}/{document_id},
+    # infected ones under quarantine/...; each upload scanned by clamd (host:port or a socket).
+    object_store_url: str = "http://127.0.0.1:19000"
+    object_store_bucket: str = "claim-documents"
+    object_store_access_key: str = "claims-local"
+    object_store_secret_key: str = DEVELOPMENT_OBJECT_STORE_SECRET_KEY
+    object_store_region: str = "us-east-1"
+    clamd_address: str = "127.0.0.1:13310"
+    clamd_timeout_seconds: float = Field(30.0, gt=0)
+    max_upload_bytes: int = Field(10 * 1024 * 1024, gt=0)  # a file; larger is 413
+    max_files_per_request: int = Field(20, gt=0)  # documents sent against one request
+    uploads_per_hour: int = Field(30, gt=0)  # files a customer may send in any hour
+
     @field_validator("workers")
     @classmethod
     def _known_workers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -34,6 +49,15 @@ class ClaimStatusSettings(ServiceSettings):
         if unknown:
             raise ValueError(f"unknown workers {sorted(unknown)}; choose from {sorted(WORKERS)}")
         return value
+
+    @model_validator(mode="after")
+    def _refuse_development_key(self) -> "ClaimStatusSettings":
+        self.refuse_development_secret(
+            self.object_store_secret_key,
+            DEVELOPMENT_OBJECT_STORE_SECRET_KEY,
+            "object store secret key",
+        )
+        return self
 
     @model_validator(mode="after")
     def _read_only_runs_no_workers(self) -> "ClaimStatusSettings":

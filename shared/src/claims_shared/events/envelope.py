@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import ClassVar, Generic, TypeVar
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StrictInt
 
-from claims_shared.events.fields import Label
+from claims_shared.events.fields import IsoDateTime, Label
 
 
 class EventData(BaseModel):
@@ -29,8 +29,8 @@ class Envelope(BaseModel, Generic[D]):
 
     event_id: UUID
     event_type: str
-    schema_version: int
-    occurred_at: AwareDatetime
+    schema_version: StrictInt  # `true` is not version 1
+    occurred_at: IsoDateTime
     producer: Label
     correlation_id: Label | None = None
     data: D

@@ -8,10 +8,10 @@ as a number. Characters PostgreSQL refuses (NUL, lone surrogates) never get past
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, StrictInt, StrictStr, StringConstraints
+from pydantic import AwareDatetime, BeforeValidator, Field, StrictInt, StrictStr, StringConstraints
 
 # Every text type is a pattern, so the published JSON Schema says what is refused. A pattern also
 # refuses lone surrogates (pydantic cannot read them as text), so NUL, controls and surrogates
@@ -63,6 +63,19 @@ def _iso_date(value: object) -> object:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+def _iso_datetime(value: object) -> object:
+    """A moment as ISO text with its offset; a number is refused, not read as seconds since
+    1970 (the published schemas say `date-time`, a string)."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a date and time as ISO 8601 text with an offset")
+    return value
+
+
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime)]
 
 Yen = Annotated[StrictInt, Field(gt=0, le=100_000_000_000)]
 """A positive whole number of yen (at most ¥100 billion, far above any one payment)."""

@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, StrictInt, StringConstraints
+from pydantic import Field, StrictInt, StringConstraints
 
 from claims_shared.events import topics
 from claims_shared.events.envelope import EventData
-from claims_shared.events.fields import ClaimId, FileName, Identifier, Paragraph
+from claims_shared.events.fields import ClaimId, FileName, Identifier, IsoDateTime, Paragraph
 
 DocumentType = Literal["image/jpeg", "image/png", "image/heic", "image/heif", "application/pdf"]
 """What a stored document is, as judged from its content (never from its name)."""
@@ -49,7 +49,7 @@ class DocumentSubmitted(EventData):
     size_bytes: Annotated[StrictInt, Field(ge=1, le=2**40)]
     sha256: Sha256
     download_path: DownloadPath
-    submitted_at: AwareDatetime
+    submitted_at: IsoDateTime
 
 
 class CustomerMessagePosted(EventData):
@@ -62,7 +62,7 @@ class CustomerMessagePosted(EventData):
     customer_id: Identifier
     message_id: UUID
     text: Paragraph
-    posted_at: AwareDatetime
+    posted_at: IsoDateTime
 
 
 __all__ = [

@@ -1,0 +1,252 @@
+"""The documents' routes: the customer lists and uploads an accident's documents
+(claim_status.uploads); adjusters download one (a staff token with the adjuster role)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
+from pydantic import BaseModel, Field
+
+from claim_status.api import ACCIDENT_NOT_FOUND, QUERIES, Adjuster, SentDocument
+from claim_status.document_ports import ScannerUnavailable, StoreUnavailable
+from claim_status.presentation import document_view
+from claim_status.queries import ClaimQueries
+from claim_status.uploads import (
+    ClaimClosed,
+    ClaimNotFound,
+    DocumentService,
+    FileTooLarge,
+    InfectedFile,
+    TooManyFiles,
+    UnknownRequest,
+    UnreadableFile,
+    UnsupportedFileType,
+    Upload,
+    UploadsThrottled,
+)
+from claims_shared.auth import CHANGE_PASSWORD_FIRST, NOT_ALLOWED, NOT_SIGNED_IN, CurrentCustomer
+from claims_shared.errors import ErrorTable, Message, Refusal
+from claims_shared.events.fields import Identifier
+from claims_shared.web import Language, Wired, outside_maintenance
+
+DOCUMENT_ERRORS = ErrorTable(
+    {
+        ClaimNotFound: Refusal(
+            404, "not_found", Message("該当する事故が見つかりません。", "No such accident.")
+        ),
+        ClaimClosed: Refusal(
+            409,
+            "claim_closed",
+            Message(
+                "この事故の対応は完了しているため、書類は送れません。"
+                "お問い合わせは事故担当者へお電話ください。",
+                "This claim is resolved, so documents can no longer be sent. "
+                "Please call your claims handler.",
+            ),
+        ),
+        UnknownRequest: Refusal(
+            422,
+            "unknown_request",
+            Message(
+                "このお願いには書類をお送りいただけません。画面を更新してお確かめください。",
+                "Documents cannot be sent for this request. Please reload the page.",
+            ),
+        ),
+        TooManyFiles: Refusal(
+            422,
+            "too_many_files",
+            Message(
+                "このお願いにお送りいただけるファイルの数を超えました。",
+                "You have sent as many files as one request takes.",
+            ),
+        ),
+        FileTooLarge: Refusal(
+            413,
+            "file_too_large",
+            Message(
+                "ファイルが大きすぎます。1ファイル10MBまでお送りいただけます。",
+                "The file is too large. Each file may be up to 10 MB.",
+            ),
+        ),
+        UnsupportedFileType: Refusal(
+            415,
+            "unsupported_file_type",
+            Message(
+                "このファイルの種類はお送りいただけません。"
+                "写真（JPEG・PNG・HEIC）またはPDFをお送りください。",
+                "This kind of file cannot be sent. Please send a photo (JPEG, PNG, HEIC) or a PDF.",
+            ),
+        ),
+        UnreadableFile: Refusal(
+            422,
+            "unreadable_file",
+            Message(
+                "ファイルを読み取れませんでした。撮り直すか、別のファイルをお送りください。",
+                "We could not read this file. Please take the photo again or send another file.",
+            ),
+        ),
+        InfectedFile: Refusal(
+            422,
+            "infected_file",
+            Message(
+                "このファイルからウイルスが見つかったため、お受け取りできませんでした。"
+                "ファイルは削除せず安全に保管しています。別のファイルをお送りください。",
+                "A virus was found in this file, so we could not accept it (it is kept safely"
+                " apart, not opened). Please send another file.",
+            ),
+        ),
+        ScannerUnavailable: Refusal(
+            503,
+            "scanner_unavailable",
+            Message(
+                "ただいまファイルをお受け取りできません。しばらくしてからもう一度お送りください。",
+                "We cannot accept files right now. Please try again in a little while.",
+            ),
+        ),
+        StoreUnavailable: Refusal(
+            503,
+            "storage_unavailable",
+            Message(
+                "ただいまファイルをお受け取りできません。しばらくしてからもう一度お送りください。",
+                "We cannot accept files right now. Please try again in a little while.",
+            ),
+        ),
+        UploadsThrottled: Refusal(
+            429,
+            "too_many_uploads",
+            Message(
+                "短い時間に多くのファイルが送られました。しばらくしてからお送りください。",
+                "You have sent many files in a short time. Please send this one later.",
+            ),
+        ),
+    }
+)
+"""The documents' refusals; claim_status.main installs them beside api.ERRORS."""
+
+DOCUMENTS = Wired[DocumentService]("documents")
+NO_SUCH_DOCUMENT = Refusal(
+    404, "not_found", Message("該当する書類が見つかりません。", "No such document.")
+)
+
+customer_router = APIRouter(
+    prefix="/api/v1/me", tags=["customers"], dependencies=[Depends(outside_maintenance)]
+)
+adjuster_router = APIRouter(prefix="/api/v1/adjuster", tags=["adjusters"])
+SIGNED_IN_CUSTOMER = (*NOT_SIGNED_IN, CHANGE_PASSWORD_FIRST, NOT_ALLOWED)
+
+
+class DocumentList(BaseModel):
+    documents: list[SentDocument] = Field(description="oldest first")
+
+
+class Received(BaseModel):
+    document_id: str
+    state: str = Field(description="received: scanned, stored and passed to the handler")
+
+
+@customer_router.get(
+    "/accidents/{claim_id}/documents",
+    response_model=DocumentList,
+    responses=DOCUMENT_ERRORS.responses_for(*SIGNED_IN_CUSTOMER, ACCIDENT_NOT_FOUND),
+)
+async def list_documents(
+    claim_id: Annotated[str, Field(max_length=100)],
+    customer: CurrentCustomer,
+    queries: Annotated[ClaimQueries, Depends(QUERIES)],
+    language: Language,
+) -> Mapping[str, object]:
+    assert customer.customer_id is not None
+    claim = await queries.claim_of(customer.customer_id, claim_id)
+    if claim is None:
+        raise ACCIDENT_NOT_FOUND.error()
+    documents = await queries.documents.of_claim(claim_id, customer.customer_id)
+    return {"documents": [document_view(claim, document, language) for document in documents]}
+
+
+@customer_router.post(
+    "/accidents/{claim_id}/documents",
+    status_code=201,
+    response_model=Received,
+    responses=DOCUMENT_ERRORS.responses_for(
+        *SIGNED_IN_CUSTOMER,
+        ClaimNotFound,
+        ClaimClosed,
+        UnknownRequest,
+        TooManyFiles,
+        FileTooLarge,
+        UnsupportedFileType,
+        UnreadableFile,
+        InfectedFile,
+        ScannerUnavailable,
+        StoreUnavailable,
+        UploadsThrottled,
+    ),
+)
+async def upload_document(
+    claim_id: Annotated[str, Field(max_length=100)],
+    customer: CurrentCustomer,
+    documents: Annotated[DocumentService, Depends(DOCUMENTS)],
+    file: Annotated[UploadFile, File(description="JPEG, PNG, HEIC/HEIF or PDF, up to 10 MB")],
+    action_id: Annotated[Identifier | None, Form(description="the request it answers")] = None,
+) -> Received:
+    """Scanned for viruses, judged by its content, photos stored without their metadata
+    (location included); then announced to the handler (DocumentSubmitted)."""
+    assert customer.customer_id is not None
+    data = await file.read(documents.limits.max_bytes + 1)
+    stored = await documents.upload(
+        Upload(
+            claim_id=claim_id,
+            customer_id=customer.customer_id,
+            action_id=action_id,
+            file_name=file.filename or "",
+            data=data,
+        )
+    )
+    return Received(document_id=str(stored.document_id), state="received")
+
+
+@adjuster_router.get(
+    "/claims/{claim_id}/documents/{document_id}",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "the bytes"},
+        **DOCUMENT_ERRORS.responses_for(
+            *NOT_SIGNED_IN, NOT_ALLOWED, NO_SUCH_DOCUMENT, StoreUnavailable
+        ),
+    },
+)
+async def download_document(
+    claim_id: Annotated[str, Field(max_length=100)],
+    document_id: uuid.UUID,
+    adjuster: Adjuster,
+    documents: Annotated[DocumentService, Depends(DOCUMENTS)],
+) -> Response:
+    """The stored bytes (photos as re-encoded), always as an attachment of the type judged
+    from the content when it came in."""
+    found = await documents.download(claim_id, document_id)
+    if found is None:
+        raise NO_SUCH_DOCUMENT.error()
+    document, data = found
+    return Response(
+        content=data,
+        media_type=document.content_type,
+        headers={
+            "Content-Disposition": content_disposition(document.file_name),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def content_disposition(file_name: str) -> str:
+    """`attachment` with the name twice: plain ASCII for old clients (anything else as _),
+    and the real name in UTF-8 (RFC 5987), so no header can be broken by the name."""
+    fallback = "".join(
+        char if char.isascii() and char.isprintable() and char not in '"\\;' else "_"
+        for char in file_name
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
