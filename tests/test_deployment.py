@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -293,3 +294,40 @@ def test_promtool_accepts_the_prometheus_files(command: list[str]) -> None:
         timeout=60,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_claim_status_finds_clamd_and_the_object_store_where_compose_runs_them(
+    compose: dict[str, Any],
+) -> None:
+    env = compose["claim-status"]["environment"]
+    host, port = env["CLAIM_STATUS_CLAMD_ADDRESS"].split(":")
+    assert compose[host]["expose"] == [port]
+    url = urlsplit(env["CLAIM_STATUS_OBJECT_STORE_URL"])
+    store = compose[str(url.hostname)]
+    assert store["expose"] == [str(url.port)]
+    assert store["environment"]["S3PROXY_ENDPOINT"].endswith(f":{url.port}")
+    keys = (
+        env["CLAIM_STATUS_OBJECT_STORE_ACCESS_KEY"],
+        env["CLAIM_STATUS_OBJECT_STORE_SECRET_KEY"],
+    )
+    assert keys == (
+        store["environment"]["S3PROXY_IDENTITY"],
+        store["environment"]["S3PROXY_CREDENTIAL"],
+    )
+    bucket = env["CLAIM_STATUS_OBJECT_STORE_BUCKET"]
+    assert f"/data/{bucket}" in compose["object-store-bucket"]["entrypoint"][-1]
+    followers = compose[FOLLOWERS]["environment"]
+    documents = {key: value for key, value in env.items() if "CLAMD" in key or "OBJECT" in key}
+    assert {key: followers[key] for key in documents} == documents
+
+
+def test_claim_status_scans_with_the_clamav_service_and_keeps_documents_in_s3(
+    overlay: tuple[str, list[dict[str, Any]]],
+) -> None:
+    _, objects = overlay
+    config = of_kind(objects, "ConfigMap")["claims-config"]["data"]
+    host, port = config["CLAIM_STATUS_CLAMD_ADDRESS"].split(":")
+    service = of_kind(objects, "Service")[host]
+    assert [entry["port"] for entry in service["spec"]["ports"]] == [int(port)]
+    assert urlsplit(config["CLAIM_STATUS_OBJECT_STORE_URL"]).scheme == "https"
+    assert config["CLAIM_STATUS_OBJECT_STORE_BUCKET"]
