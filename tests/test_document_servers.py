@@ -10,10 +10,11 @@ import pytest
 from aiobotocore.session import get_session
 from botocore.exceptions import ClientError
 
+from claim_status.settings import ClaimStatusSettings
 from devinfra.clamd import EICAR, command
 from devinfra.object_store import ObjectStore
 from devinfra.paths import free_port
-from devinfra.stack import CLAIM_STATUS_SETTINGS, LocalStack, claim_status_env
+from devinfra.stack import LocalStack, claim_status_env
 
 
 async def instream(address: str, data: bytes, chunk: int = 64 * 1024) -> str:
@@ -84,7 +85,9 @@ async def test_object_store_refuses_a_wrong_secret(object_store, bucket) -> None
     assert refused.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
 
 
-def test_make_infra_runs_the_document_servers_and_another_runner_stops_them(tmp_path) -> None:
+def test_make_infra_runs_the_document_servers_and_another_runner_stops_them(
+    tmp_path, monkeypatch
+) -> None:
     """`make infra` leaves clamd and S3Proxy running with the documents' bucket and names them
     in .local/env; `make up` hands them to claim-status; `make down`, a later runner that only
     has the pid files, stops them."""
@@ -98,10 +101,18 @@ def test_make_infra_runs_the_document_servers_and_another_runner_stops_them(tmp_
         )
         assert env["OBJECT_STORE_BUCKET"] in store.buckets()
         assert command(env["CLAMD_ADDRESS"], b"PING") == b"PONG"
-        settings = claim_status_env(env)
-        assert settings["CLAIM_STATUS_CLAMD_ADDRESS"] == env["CLAMD_ADDRESS"]
-        assert settings["CLAIM_STATUS_OBJECT_STORE_URL"] == env["OBJECT_STORE_URL"]
-        assert len(settings) == len(CLAIM_STATUS_SETTINGS)
+        for name, value in claim_status_env(env).items():
+            monkeypatch.setenv(name, value)
+        settings = ClaimStatusSettings()
+        assert settings.clamd_address == env["CLAMD_ADDRESS"]
+        assert (settings.object_store_url, settings.object_store_bucket) == (
+            env["OBJECT_STORE_URL"],
+            env["OBJECT_STORE_BUCKET"],
+        )
+        assert (settings.object_store_access_key, settings.object_store_secret_key) == (
+            env["OBJECT_STORE_ACCESS_KEY"],
+            env["OBJECT_STORE_SECRET_KEY"],
+        )
     finally:
         later = LocalStack(tmp_path / "infra")
         later.clamd.port, later.object_store.port = started.clamd.port, started.object_store.port
