@@ -1,0 +1,164 @@
+"""claim-status killed with SIGKILL at random moments while a customer uploads: every upload
+that was answered 201 is stored and announced on claims.customer-submissions, each under one
+event id (a relay republishing its last batch after the kill repeats the same id, which
+consumers drop)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import botocore.session
+import httpx
+import pytest
+from document_samples import PDF
+from fastapi import FastAPI
+
+from claim_status_harness import ClaimLog, key_set, opened, token
+from claims_shared.events import topics
+from devinfra.object_store import ObjectStore
+from devinfra.paths import free_port
+from devinfra.testing import ManualClock, eventually, find_envelopes, serve_http, topic_prefix
+
+UPLOADS = 60
+
+
+def jwks_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/jwks")
+    async def jwks() -> dict[str, Any]:
+        return await key_set()
+
+    return app
+
+
+@pytest.mark.slow
+async def test_killed_during_uploads_every_201_is_stored_and_announced_once(
+    infrastructure: Any,
+    database_url: str,
+    clamd_address: str,
+    object_store: ObjectStore,
+    bucket: str,
+) -> None:
+    prefix, port, clock = topic_prefix(), free_port(), ManualClock(datetime.now(UTC))
+    customer_id, log = f"C-{uuid.uuid4().hex[:8]}", ClaimLog()
+    customer = {"Authorization": f"Bearer {token(clock, customer_id=customer_id)}"}
+    adjuster = {"Authorization": f"Bearer {token(clock, roles=['adjuster'], scope='staff')}"}
+    with serve_http(jwks_app()) as jwks_url:
+        env = {
+            **os.environ,
+            "CLAIM_STATUS_DATABASE_URL": database_url,
+            "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
+            "KAFKA_TOPIC_PREFIX": prefix,
+            "CLAIM_STATUS_HTTP_PORT": str(port),
+            "IDENTITY_JWKS_URL": f"{jwks_url}/jwks",
+            "CLAIM_STATUS_OBJECT_STORE_URL": object_store.url,
+            "CLAIM_STATUS_OBJECT_STORE_BUCKET": bucket,
+            "CLAIM_STATUS_OBJECT_STORE_ACCESS_KEY": object_store.access_key,
+            "CLAIM_STATUS_OBJECT_STORE_SECRET_KEY": object_store.secret_key,
+            "CLAIM_STATUS_CLAMD_ADDRESS": clamd_address,
+            "CLAIM_STATUS_UPLOADS_PER_HOUR": "1000",
+            "LOG_LEVEL": "WARNING",
+        }
+
+        def start() -> subprocess.Popen[bytes]:
+            return subprocess.Popen(
+                [sys.executable, "-m", "claim_status"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+
+        service = start()
+        base = f"http://127.0.0.1:{port}"
+        accepted: list[str] = []
+        async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+
+            async def answers() -> bool:
+                try:
+                    return (await client.get("/healthz")).status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            try:
+                await eventually(answers)
+                opening = opened(log, clock, customer_id).model_dump_json()
+                await eventually(
+                    lambda: _posted(
+                        client, f"/api/v1/adjuster/claims/{log.claim_id}/updates", opening, adjuster
+                    )
+                )
+                await eventually(lambda: _found(client, log.claim_id, customer))
+
+                async def uploads() -> None:
+                    for n in range(UPLOADS):
+                        content = PDF + f"% upload {n}\n".encode()
+                        try:
+                            response = await client.post(
+                                f"/api/v1/me/accidents/{log.claim_id}/documents",
+                                files={"file": (f"doc-{n}.pdf", content, "application/pdf")},
+                                headers=customer,
+                            )
+                        except httpx.TransportError:  # killed: wait for the next start
+                            await eventually(answers)
+                            continue
+                        if response.status_code == 201:
+                            accepted.append(response.json()["document_id"])
+
+                sending = asyncio.create_task(uploads())
+                rng, kills = random.Random(7), 0
+                while not sending.done():
+                    kills += 1
+                    await asyncio.sleep(rng.uniform(0.3, 1.2))
+                    service.send_signal(signal.SIGKILL)
+                    service.wait()
+                    service = start()
+                    await eventually(answers)
+                await sending
+                await eventually(answers)
+                announced = await find_envelopes(
+                    infrastructure.kafka_bootstrap_servers,
+                    prefix + topics.CUSTOMER_SUBMISSIONS,
+                    lambda e: e["data"]["claim_id"] == log.claim_id,
+                    expected=UPLOADS * 2,
+                    timeout=15,
+                )
+            finally:
+                service.terminate()
+                service.wait(timeout=20)
+
+    assert kills >= 3, "killed while uploads went on"
+    assert len(accepted) >= UPLOADS // 4, "enough uploads got through between the kills"
+    ids_of: dict[str, set[str]] = {}
+    for envelope in announced:
+        ids_of.setdefault(envelope["data"]["document_id"], set()).add(envelope["event_id"])
+    assert set(accepted) <= set(ids_of), f"every 201 ({len(accepted)}, {kills} kills) announced"
+    assert all(len(ids) == 1 for ids in ids_of.values()), "each document under one event id"
+    client_s3 = botocore.session.get_session().create_client("s3", **object_store.client_options())
+    for document_id in accepted:
+        key = f"documents/{log.claim_id}/{document_id}"
+        assert client_s3.head_object(Bucket=bucket, Key=key)["ContentLength"] > 0
+
+
+async def _posted(client: httpx.AsyncClient, path: str, body: str, headers: dict[str, str]) -> bool:
+    try:
+        response = await client.post(
+            path, content=body, headers={**headers, "Content-Type": "application/json"}
+        )
+    except httpx.TransportError:
+        return False
+    return response.status_code == 202
+
+
+async def _found(client: httpx.AsyncClient, claim_id: str, headers: dict[str, str]) -> bool:
+    return (
+        await client.get(f"/api/v1/me/accidents/{claim_id}", headers=headers)
+    ).status_code == 200
