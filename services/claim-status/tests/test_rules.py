@@ -138,3 +138,22 @@ def test_an_unknown_worker_name_is_refused_at_start() -> None:
     assert ClaimStatusSettings(workers="projection,relay").workers == ("projection", "relay")
     with pytest.raises(ValidationError, match="unknown workers"):
         ClaimStatusSettings(workers="projection,relai")
+
+
+def test_the_handlers_answers_follow_the_rules_between_updates() -> None:
+    message = {"message_id": str(uuid.uuid4()), "text": "お写真を受け取りました。"}
+    c = claim(("message_to_customer", message))
+    assert "already sent" in refused(c, "message_to_customer", message)
+
+    c.apply_update(update(3, "claim_closed", {}))
+    read = {"up_to": str(uuid.uuid4())}
+    c.apply_update(update(4, "customer_messages_read", read))  # the last message, read late
+    assert "closed claim" in refused(
+        c, "document_reviewed", {"document_id": str(uuid.uuid4()), "result": "accepted"}
+    )
+    assert c.state is not None and c.state["handler_read_up_to"] == read["up_to"]
+
+
+def test_asking_for_a_document_again_says_why() -> None:
+    with pytest.raises(ValueError, match="a resubmit needs its reason"):
+        update(2, "document_reviewed", {"document_id": str(uuid.uuid4()), "result": "resubmit"})
