@@ -4,6 +4,20 @@ import * as api from "./api.js";
 import { h, link } from "./dom.js";
 import { failureText, retryButton } from "./failures.js";
 import { formatDate, formatDateTime, formatYen, t } from "./i18n.js";
+import {
+  documentsOf, documentsSection, messageBoard, requestsSection, sectionProblem, sentOnThisVisit, threadOf,
+  uploadResults,
+} from "./correspondence.js";
+
+/** What the list says needs the customer: a request still open, the handler's new messages. */
+function listBadges(accident) {
+  const badges = [];
+  if (accident.open_requests > 0) badges.push(h("span", { class: "request-badge" }, t("actionsOpen")));
+  if (accident.unread_messages > 0) {
+    badges.push(h("span", { class: "unread-badge" }, t("unreadCount", { count: accident.unread_messages })));
+  }
+  return badges.length ? h("p", { class: "badges" }, badges) : null;
+}
 
 function listItem(accident) {
   return h("li", {},
@@ -12,6 +26,7 @@ function listItem(accident) {
         h("div", { class: "accident-head" },
           h("h2", { id: `acc-${accident.claim_id}` }, `${formatDate(accident.accident_date)} ${accident.summary}`),
           h("span", { class: "stage-badge" }, accident.stage.label)),
+        listBadges(accident),
         h("dl", { class: "facts" },
           h("dt", {}, t("vehicle")), h("dd", {}, accident.vehicle),
           h("dt", {}, t("handler")), h("dd", {}, accident.handler?.name ?? "—"),
@@ -103,16 +118,84 @@ function paymentList(payments) {
         h("dt", {}, t("date")), h("dd", {}, payment.date ? formatDate(payment.date) : "—")))));
 }
 
-export async function accidentDetail({ page, params: [claimId] }) {
+/** The documents and the thread, each told apart when it alone could not be loaded. */
+async function correspondenceOf(claimId) {
+  const base = `/api/v1/me/accidents/${encodeURIComponent(claimId)}`;
+  const [documents, messages] = await Promise.allSettled([
+    api.customerCall("GET", `${base}/documents`),
+    api.customerCall("GET", `${base}/messages`),
+  ]);
+  for (const answer of [documents, messages]) {
+    const error = answer.reason;
+    if (error instanceof api.Maintenance || error instanceof api.SessionEnded) throw error;
+    if (answer.status === "rejected" && !(error instanceof api.ApiFailure || error instanceof api.NetworkFailure)) {
+      console.error(error);
+    }
+  }
+  return { documents, messages };
+}
+
+export async function accidentDetail({ page, params: [claimId], fail }) {
   let accident;
+  let correspondence;
   try {
-    accident = await api.customerCall("GET", `/api/v1/me/accidents/${encodeURIComponent(claimId)}`);
+    [accident, correspondence] = await Promise.all([
+      api.customerCall("GET", `/api/v1/me/accidents/${encodeURIComponent(claimId)}`),
+      correspondenceOf(claimId),
+    ]);
   } catch (error) {
     if (error instanceof api.ApiFailure && error.status === 404) {
       return page(t("notFoundTitle"), h("p", { class: "alert", id: "not-found" }, t("notFound")), link("/accidents", t("back")));
     }
     throw error;
   }
+  const results = uploadResults();
+  const pending = sentOnThisVisit();
+  const unread = new Set(); // the handler's messages new on this visit: still marked after a refresh
+
+  /** The requests, documents and thread as they now are; the rest of the page stays. */
+  function sections() {
+    const { documents: docs, messages } = correspondence;
+    const documents = docs.status === "fulfilled" ? documentsOf(docs.value, pending.documents) : [];
+    const thread = messages.status === "fulfilled" ? threadOf(messages.value, pending.messages) : null;
+    for (const message of thread?.messages ?? []) {
+      if (message.unread) unread.add(message.id);
+      message.unread = unread.has(message.id);
+    }
+    const unreadBefore = unread.size;
+    const closed = Boolean(accident.closed) || accident.stage?.code === "closed" || Boolean(thread?.closed);
+    const common = { accident, documents, closed, results, refresh, pending };
+    return {
+      actions: requestsSection(common),
+      documents: documentsSection({ ...common, problem: docs.status === "rejected" ? sectionProblem(docs.reason, () => refresh()) : null }),
+      messages: messageBoard({
+        ...common,
+        thread,
+        unreadBefore,
+        problem: messages.status === "rejected" ? sectionProblem(messages.reason, () => refresh()) : null,
+      }),
+    };
+  }
+
+  async function refresh({ focus } = {}) {
+    try {
+      [accident, correspondence] = await Promise.all([
+        api.customerCall("GET", `/api/v1/me/accidents/${encodeURIComponent(claimId)}`),
+        correspondenceOf(claimId),
+      ]);
+    } catch (error) {
+      if (error instanceof api.Maintenance || error instanceof api.SessionEnded) return fail(error);
+      const failed = { status: "rejected", reason: error };
+      correspondence = { documents: failed, messages: failed };
+    }
+    if (!shown.actions.isConnected) return; // the customer has moved on to another page
+    const fresh = sections();
+    for (const [name, section] of Object.entries(fresh)) shown[name].replaceWith(section);
+    shown = fresh;
+    if (focus) document.querySelector(focus)?.focus();
+  }
+
+  let shown = sections();
   page(
     t("detailTitle"),
     h("div", { class: "card" },
@@ -123,13 +206,11 @@ export async function accidentDetail({ page, params: [claimId] }) {
         h("dt", {}, t("vehicle")), h("dd", {}, accident.vehicle),
         h("dt", {}, t("location")), h("dd", {}, accident.location ?? "—"),
         h("dt", {}, t("updatedAt")), h("dd", {}, formatDateTime(accident.updated_at)))),
+    shown.actions,
+    shown.documents,
     section("progress", t("currentStage"), progress(accident.stages)),
-    section("actions", t("yourActions"),
-      accident.customer_actions.length
-        ? h("ul", { class: "actions" }, accident.customer_actions.map((action) =>
-          h("li", {}, action.description, action.due_date ? t("dueOn", { date: formatDate(action.due_date) }) : "")))
-        : h("p", {}, t("noActions"))),
     handlerCard(accident.handler),
+    shown.messages,
     accident.coverages.length
       ? section("coverages", t("coverages"), table([t("coverage"), t("status")], accident.coverages.map((c) => [c.label, c.status.label])))
       : null,
@@ -139,4 +220,6 @@ export async function accidentDetail({ page, params: [claimId] }) {
         h("li", {}, h("time", { datetime: entry.at }, formatDateTime(entry.at)), entry.text)))),
     h("p", {}, link("/accidents", t("back"))),
   );
+  // A "new message" mail links to the thread (#messages): shown once the page is there.
+  if (location.hash) document.getElementById(location.hash.slice(1))?.scrollIntoView();
 }

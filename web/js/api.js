@@ -162,3 +162,53 @@ export function forget() {
   session.mustChange = false;
   localStorage.removeItem(HINT);
 }
+
+/**
+ * Sends one file (multipart/form-data) as the logged-in customer, telling `onProgress(sent,
+ * total)` as it goes (fetch cannot tell an upload's progress; XMLHttpRequest can). Answers and
+ * failures as customerCall's.
+ */
+export async function upload(path, formData, onProgress = () => {}) {
+  if (!session.token && !(await restoreSession())) throw new SessionEnded();
+  try {
+    return await sendFile(path, formData, onProgress);
+  } catch (error) {
+    if (!(error instanceof ApiFailure) || error.status !== 401 || session.mustChange) throw error;
+    if (!(await restoreSession())) throw new SessionEnded();
+    return sendFile(path, formData, onProgress);
+  }
+}
+
+function sendFile(path, formData, onProgress) {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open("POST", path);
+    request.withCredentials = true;
+    request.setRequestHeader("Accept", "application/json");
+    request.setRequestHeader("Accept-Language", language());
+    request.setRequestHeader("Authorization", `Bearer ${session.token}`);
+    request.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) onProgress(event.loaded, event.total);
+    });
+    request.addEventListener("error", () => reject(new NetworkFailure("upload failed")));
+    request.addEventListener("abort", () => reject(new NetworkFailure("upload aborted")));
+    request.addEventListener("timeout", () => reject(new NetworkFailure("upload timed out")));
+    request.addEventListener("load", () => {
+      let data = null;
+      try {
+        data = JSON.parse(request.responseText);
+      } catch {
+        data = null;
+      }
+      const status = request.status;
+      if (status === 503 && data?.code === "maintenance") {
+        return reject(new Maintenance(Number(request.getResponseHeader("Retry-After")) || null));
+      }
+      const ours = data !== null && typeof data === "object" && (status < 400 || typeof data.code === "string");
+      if (status >= 500 || !ours) return reject(new Unavailable(status, null));
+      if (status >= 400) return reject(new ApiFailure(status, data));
+      return resolve(data);
+    });
+    request.send(formData);
+  });
+}
