@@ -35,6 +35,7 @@ from claims_shared.events import (
 )
 from claims_shared.passwords import hash_password
 from devinfra.gateway import LocalGateway
+from devinfra.object_store import ObjectStore
 from devinfra.paths import local_dir, repo_root
 from devinfra.testing import ManualClock, publish, serve_http, topic_prefix
 from identity.main import build as build_identity
@@ -217,7 +218,23 @@ async def _create_topics(bootstrap: str, prefix: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def product(infrastructure: Any) -> Iterator[Product]:
+def document_servers(clamd_address: str, object_store: ObjectStore) -> Iterator[dict[str, str]]:
+    """claim-status's clamd and object store (the session's, or the plugin's own), with a bucket
+    for this module's customers' documents."""
+    bucket = f"test-web-{uuid.uuid4().hex[:12]}"
+    object_store.create_bucket(bucket)
+    yield {
+        "object_store_url": object_store.url,
+        "object_store_bucket": bucket,
+        "object_store_access_key": object_store.access_key,
+        "object_store_secret_key": object_store.secret_key,
+        "clamd_address": clamd_address,
+    }
+    object_store.remove_bucket(bucket)
+
+
+@pytest.fixture(scope="module")
+def product(infrastructure: Any, document_servers: dict[str, str]) -> Iterator[Product]:
     prefix = topic_prefix()
     clock = ManualClock()
     asyncio.run(_create_topics(infrastructure.kafka_bootstrap_servers, prefix))
@@ -254,6 +271,7 @@ def product(infrastructure: Any) -> Iterator[Product]:
                         claims_db,
                         kafka_topic_prefix=prefix,
                         identity_jwks_url=f"{identity}/.well-known/jwks.json",
+                        **document_servers,
                     ),
                     clock=clock,
                 )
