@@ -31,7 +31,10 @@ from claim_status.domain import ClaimDocument
 from claims_shared.clock import Clock
 
 pillow_heif.register_heif_opener()
-Image.MAX_IMAGE_PIXELS = 80_000_000  # a 10 MB file claiming more pixels is a decompression bomb
+MAX_PIXELS = 60_000_000
+"""More than any phone's photo (a 50-megapixel one is 8,160 × 6,120): a 10 MB file claiming
+more is a decompression bomb (each million pixels costs 3 MB of memory to redraw)."""
+Image.MAX_IMAGE_PIXELS = None  # without_metadata checks MAX_PIXELS itself, before decoding
 
 DOCUMENT_TYPES = frozenset(
     {"image/jpeg", "image/png", "image/heic", "image/heif", "application/pdf"}
@@ -245,6 +248,8 @@ def without_metadata(data: bytes, content_type: str) -> tuple[bytes, str]:
         return data, content_type
     try:
         with Image.open(io.BytesIO(data)) as opened:
+            if opened.width * opened.height > MAX_PIXELS:
+                raise UnreadableFile()
             upright = ImageOps.exif_transpose(opened)
             upright.load()
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:

@@ -5,6 +5,7 @@ test_documents.py runs the same pipeline against clamd and S3Proxy."""
 from __future__ import annotations
 
 import hashlib
+import io
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +26,7 @@ from document_samples import (
     photo_with_location,
     size_of,
 )
+from PIL import Image
 
 from claim_status.correspondence import Correspondence, translate
 from claim_status.document_ports import ScannerUnavailable, StoreUnavailable
@@ -51,6 +53,13 @@ from claims_shared.events.claims import ClaimClosed as Closed
 from claims_shared.events.claims import ClaimOpened, CustomerActionRequested
 from claims_shared.testing import POPO
 from devinfra.testing import ManualClock
+
+
+def huge_png() -> bytes:
+    """A small file claiming 10,000 × 10,000 pixels (100 million)."""
+    out = io.BytesIO()
+    Image.new("1", (10_000, 10_000)).save(out, "PNG")
+    return out.getvalue()
 
 
 def open_claim(customer_id: str) -> ClaimDocument:
@@ -181,8 +190,9 @@ async def test_a_virus_that_is_no_document_at_all_is_still_reported_as_a_virus(
         (b"just some text", "note.pdf", UnsupportedFileType),
         (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "a.png", UnsupportedFileType),
         (b"\xff\xd8\xff\xe0" + bytes(100), "cut.jpg", UnreadableFile),
+        (huge_png(), "bomb.png", UnreadableFile),
     ],
-    ids=["renamed executable", "text", "svg", "a cut-short jpeg"],
+    ids=["renamed executable", "text", "svg", "a cut-short jpeg", "a decompression bomb"],
 )
 async def test_what_is_no_photo_or_pdf_is_refused_and_nothing_is_kept(
     pipeline: Pipeline, data: bytes, name: str, refusal: type[Exception]
