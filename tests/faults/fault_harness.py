@@ -27,7 +27,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from claims_shared.events import AdjusterUpdate, encode, new_envelope, topics
 from devinfra.paths import free_port, local_dir
-from devinfra.stack import LocalStack
+from devinfra.stack import LocalStack, claim_status_env
 from registration_harness import policy_record
 
 SERVICES = {  # module: env prefix
@@ -56,7 +56,9 @@ class Product:
 
     @property
     def env(self) -> dict[str, str]:
-        env = {**os.environ, **self.stack.env(), "MAINTENANCE_WINDOWS": "", "LOG_LEVEL": "INFO"}
+        stack = self.stack.env()
+        env = {**os.environ, **stack, "MAINTENANCE_WINDOWS": "", "LOG_LEVEL": "INFO"}
+        env.update(claim_status_env(stack))  # this stack's clamd and object store, as `make up`
         for module, prefix in SERVICES.items():
             env[f"{prefix}_HTTP_PORT"] = str(self.ports[module])
         env["IDENTITY_JWKS_URL"] = f"{self.url('identity')}/.well-known/jwks.json"
