@@ -289,3 +289,36 @@ async def test_a_resolved_accident_takes_no_documents(service: ClaimStatusServic
     refused = await upload(service, me, log.claim_id, PDF, action_id=None)
 
     assert (refused.status_code, refused.json()["code"]) == (409, "claim_closed")
+
+
+async def test_the_size_refusal_names_the_configured_limit(
+    infrastructure: Any,
+    database_url: str,
+    clamd_address: str,
+    object_store: ObjectStore,
+    bucket: str,
+) -> None:
+    settings = claim_status_settings(
+        infrastructure,
+        database_url,
+        object_store_url=object_store.url,
+        object_store_bucket=bucket,
+        object_store_access_key=object_store.access_key,
+        object_store_secret_key=object_store.secret_key,
+        clamd_address=clamd_address,
+        max_upload_bytes=5 * 1024 * 1024 // 2,
+    )
+    app = partial(build, settings, fetch_keys=key_set)
+    async with ClaimStatusService.serving(settings, app, "http://claim-status") as service:
+        me = customer()
+        log = await claim_asking_for_photos(service, me)
+        data = b"%PDF-1.4\n" + bytes(3 * 1024 * 1024)
+
+        japanese = await upload(service, me, log.claim_id, data, "big.pdf")
+        english = await upload(service, me, log.claim_id, data, "big.pdf", language="en")
+
+    assert (japanese.status_code, japanese.json()["code"]) == (413, "file_too_large")
+    assert japanese.json()["message"] == (
+        "ファイルが大きすぎます。1ファイル2.5MBまでお送りいただけます。"
+    )
+    assert english.json()["message"] == "The file is too large. Each file may be up to 2.5 MB."

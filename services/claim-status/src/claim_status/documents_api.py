@@ -29,9 +29,19 @@ from claim_status.uploads import (
     UploadsThrottled,
 )
 from claims_shared.auth import CHANGE_PASSWORD_FIRST, NOT_ALLOWED, NOT_SIGNED_IN, CurrentCustomer
-from claims_shared.errors import ErrorTable, Message, Refusal
+from claims_shared.errors import ErrorTable, Message, Refusal, RefusalFrom
 from claims_shared.events.fields import Identifier
 from claims_shared.web import Language, Wired, outside_maintenance
+
+
+def _too_large_words(error: FileTooLarge) -> tuple[str, Message]:
+    """The limit as configured (CLAIM_STATUS_MAX_UPLOAD_BYTES), in MB."""
+    limit = error.limit_mb
+    return "file_too_large", Message(
+        f"ファイルが大きすぎます。1ファイル{limit}MBまでお送りいただけます。",
+        f"The file is too large. Each file may be up to {limit} MB.",
+    )
+
 
 DOCUMENT_ERRORS = ErrorTable(
     {
@@ -64,13 +74,10 @@ DOCUMENT_ERRORS = ErrorTable(
                 "You have sent as many files as one request takes.",
             ),
         ),
-        FileTooLarge: Refusal(
+        FileTooLarge: RefusalFrom(
             413,
-            "file_too_large",
-            Message(
-                "ファイルが大きすぎます。1ファイル10MBまでお送りいただけます。",
-                "The file is too large. Each file may be up to 10 MB.",
-            ),
+            "`file_too_large`: the message names the limit (CLAIM_STATUS_MAX_UPLOAD_BYTES)",
+            _too_large_words,
         ),
         UnsupportedFileType: Refusal(
             415,
@@ -190,7 +197,9 @@ async def upload_document(
     claim_id: Annotated[str, Field(max_length=100)],
     customer: CurrentCustomer,
     documents: Annotated[DocumentService, Depends(DOCUMENTS)],
-    file: Annotated[UploadFile, File(description="JPEG, PNG, HEIC/HEIF or PDF, up to 10 MB")],
+    file: Annotated[
+        UploadFile, File(description="JPEG, PNG, HEIC/HEIF or PDF, up to the size limit")
+    ],
     action_id: Annotated[Identifier | None, Form(description="the request it answers")] = None,
 ) -> Received:
     """Scanned for viruses, judged by its content, photos stored without their metadata

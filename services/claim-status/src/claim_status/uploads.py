@@ -63,7 +63,16 @@ class TooManyFiles(UploadRefused):
 
 
 class FileTooLarge(UploadRefused):
-    pass
+    """Larger than the limit (CLAIM_STATUS_MAX_UPLOAD_BYTES), which the refusal names."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(max_bytes)
+        self.max_bytes = max_bytes
+
+    @property
+    def limit_mb(self) -> str:
+        """The limit in MB (2**20 bytes) as people write it: 10, 2.5."""
+        return f"{round(self.max_bytes / 2**20, 1):g}"
 
 
 class UnsupportedFileType(UploadRefused):
@@ -156,7 +165,7 @@ class DocumentService:
         await self._check_claim(upload)
         await self._check_allowance(upload)
         if len(upload.data) > self.limits.max_bytes:
-            raise FileTooLarge()
+            raise FileTooLarge(self.limits.max_bytes)
         document_id = uuid.uuid4()
         submitted_at = self.clock().isoformat()
         signature = await self.scanner.scan(upload.data)
