@@ -34,7 +34,9 @@ class Document(Aggregate):
     either received (scanned clean and stored under documents/{claim_id}/{document_id}) or
     quarantined (a virus was found: kept only under quarantine/..., never announced)."""
 
-    class Received(Aggregate.Created):
+    class Uploaded(Aggregate.Created):
+        """What every upload records; never stored itself, only as one of the two below."""
+
         claim_id: str
         customer_id: str
         action_id: str | None
@@ -44,15 +46,10 @@ class Document(Aggregate):
         sha256: str
         submitted_at: str
 
-    class Quarantined(Aggregate.Created):
-        claim_id: str
-        customer_id: str
-        action_id: str | None
-        file_name: str
-        content_type: str
-        size_bytes: int
-        sha256: str
-        submitted_at: str
+    class Received(Uploaded):
+        pass
+
+    class Quarantined(Uploaded):
         signature: str
 
     def __init__(

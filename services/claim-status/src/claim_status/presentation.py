@@ -151,15 +151,9 @@ class PaymentView(TypedDict):
     date: str | None
 
 
-class DocumentView(TypedDict):
+class DocumentView(StoredDocument):
     """A document the customer sent, with the handler's review of it."""
 
-    document_id: str
-    action_id: str | None
-    file_name: str
-    content_type: str
-    size_bytes: int
-    submitted_at: str
     state: Labelled
     reason: str | None  # why the handler asks for it again
 
