@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 import httpx
 import jwt
+import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from service_harness import ServiceUnderTest
@@ -19,7 +21,7 @@ from service_harness import ServiceUnderTest
 from claim_status.main import build
 from claim_status.settings import ClaimStatusSettings
 from claims_shared.events import AdjusterUpdate, encode, new_envelope, topics
-from devinfra.testing import ManualClock, eventually, publish, topic_prefix
+from devinfra.testing import ManualClock, eventually, in_process, publish, topic_prefix
 
 KEY = Ed25519PrivateKey.generate()
 KID = "test-key"
@@ -168,6 +170,28 @@ def claim_status_settings(
         "sweep_interval_seconds": 0.5,
     }
     return ClaimStatusSettings(**{**fields, **overrides})
+
+
+@asynccontextmanager
+async def read_replica(
+    service: ClaimStatusService, infrastructure: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A read-only instance (CLAIM_STATUS_READ_ONLY, no workers) over the service's database,
+    which from now on refuses every write as a hot standby does."""
+    url = service.settings.database_url
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            f'ALTER DATABASE "{url.rsplit("/", 1)[1]}" SET default_transaction_read_only = on'
+        )
+    settings = claim_status_settings(
+        infrastructure,
+        url,
+        read_only=True,
+        workers="",
+        kafka_topic_prefix=service.settings.kafka_topic_prefix,
+    )
+    async with in_process(build(settings, clock=service.clock, fetch_keys=key_set)) as replica:
+        yield replica
 
 
 @pytest.fixture

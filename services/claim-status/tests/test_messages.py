@@ -11,7 +11,6 @@ from functools import partial
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 
 from claim_status.main import build
@@ -21,9 +20,10 @@ from claim_status_harness import (
     claim_status_settings,
     key_set,
     opened,
+    read_replica,
 )
 from claims_shared.events import topics
-from devinfra.testing import eventually, find_envelopes, in_process
+from devinfra.testing import eventually, find_envelopes
 
 
 def customer() -> str:
@@ -35,6 +35,14 @@ async def open_claim(service: ClaimStatusService, customer_id: str) -> ClaimLog:
     await service.send(opened(log, service.clock, customer_id))
     await service.accident_at(customer_id, log.claim_id, 1)
     return log
+
+
+async def handler_writes(service: ClaimStatusService, log: ClaimLog) -> None:
+    """The handler's message_to_customer, accepted by the update API."""
+    answer = log.next(
+        "message_to_customer", service.clock, message_id=str(uuid.uuid4()), text="ご連絡です。"
+    )
+    assert (await service.post_update(answer)).status_code == 202
 
 
 def messages_of(log: ClaimLog) -> str:
@@ -152,10 +160,7 @@ async def test_reading_again_records_no_second_read_mark(
 ) -> None:
     service, customer_id = claim_status, customer()
     log = await open_claim(service, customer_id)
-    answer = log.next(
-        "message_to_customer", service.clock, message_id=str(uuid.uuid4()), text="ご連絡です。"
-    )
-    assert (await service.post_update(answer)).status_code == 202
+    await handler_writes(service, log)
     await thread_where(service, customer_id, log, lambda t: len(t["messages"]) == 1)
     await thread_where(service, customer_id, log, lambda t: t["messages"][0]["read"])
     for _ in range(3):
@@ -260,24 +265,9 @@ async def test_a_read_replica_shows_the_thread_without_recording_the_read(
     """A standby refuses writes: the 既読 mark waits for a visit served by the primary."""
     service, customer_id = claim_status, customer()
     log = await open_claim(service, customer_id)
-    answer = log.next(
-        "message_to_customer", service.clock, message_id=str(uuid.uuid4()), text="ご連絡です。"
-    )
-    assert (await service.post_update(answer)).status_code == 202
+    await handler_writes(service, log)
     await service.accident_at(customer_id, log.claim_id, 2)  # the message is in the read model
-    url = service.settings.database_url
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(
-            f'ALTER DATABASE "{url.rsplit("/", 1)[1]}" SET default_transaction_read_only = on'
-        )
-    settings = claim_status_settings(
-        infrastructure,
-        url,
-        read_only=True,
-        workers="",
-        kafka_topic_prefix=service.settings.kafka_topic_prefix,
-    )
-    async with in_process(build(settings, clock=service.clock, fetch_keys=key_set)) as replica:
+    async with read_replica(service, infrastructure) as replica:
         shown = await replica.get(messages_of(log), headers=service.as_customer(customer_id))
     assert shown.status_code == 200, shown.text
     assert [(m["sender"], m["read"]) for m in shown.json()["messages"]] == [("handler", False)]
