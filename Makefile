@@ -68,6 +68,7 @@ bench: setup
 	$(PY) bench/identity_login.py
 	$(PY) bench/claims_ingest.py --split  # as deployed: projection and relay in a process apart
 	$(PY) bench/claims_ingest.py
+	$(PY) bench/uploads.py  # clamd and S3Proxy of its own; raw PUT, INSTREAM, redraw alone beside
 
 clean: down
 	rm -rf .local $(VENV)
