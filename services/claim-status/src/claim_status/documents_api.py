@@ -135,6 +135,26 @@ DOCUMENT_ERRORS = ErrorTable(
 """The documents' refusals; claim_status.main installs them beside api.ERRORS."""
 
 DOCUMENTS = Wired[DocumentService]("documents")
+READ_ONLY = Refusal(
+    503,
+    "read_only",
+    Message(
+        "ただいまこちらではお受け付けできません。しばらくしてからもう一度お試しください。",
+        "We cannot take this here right now. Please try again in a little while.",
+    ),
+)
+
+
+async def writable(queries: Annotated[ClaimQueries, Depends(QUERIES)]) -> None:
+    """A customer's write (an upload, a message) on an instance whose database takes none (a
+    read replica, CLAIM_STATUS_READ_ONLY: a hot standby is read-only) is refused 503
+    `read_only` before anything is scanned or stored, instead of failing at the save."""
+    read_only = await queries.pool.fetchval("SELECT current_setting('transaction_read_only')")
+    if read_only == "on":
+        raise READ_ONLY.error()
+
+
+Writable = Annotated[None, Depends(writable)]
 NO_SUCH_DOCUMENT = Refusal(
     404, "not_found", Message("該当する書類が見つかりません。", "No such document.")
 )
@@ -191,11 +211,13 @@ async def list_documents(
         ScannerUnavailable,
         StoreUnavailable,
         UploadsThrottled,
+        READ_ONLY,
     ),
 )
 async def upload_document(
     claim_id: Annotated[str, Field(max_length=100)],
     customer: CurrentCustomer,
+    _writable: Writable,
     documents: Annotated[DocumentService, Depends(DOCUMENTS)],
     file: Annotated[
         UploadFile, File(description="JPEG, PNG, HEIC/HEIF or PDF, up to the size limit")

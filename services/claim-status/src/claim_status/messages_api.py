@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from claim_status.documents_api import READ_ONLY, Writable
 from claim_status.messages import (
     ClaimClosedForMessages,
     MessageService,
@@ -108,13 +109,14 @@ async def read_thread(
     status_code=201,
     response_model=Posted,
     responses=MESSAGE_ERRORS.responses_for(
-        *SIGNED_IN_CUSTOMER, NoSuchClaim, ClaimClosedForMessages, TooManyMessages
+        *SIGNED_IN_CUSTOMER, NoSuchClaim, ClaimClosedForMessages, TooManyMessages, READ_ONLY
     ),
 )
 async def post_message(
     claim_id: Annotated[str, Field(max_length=100)],
     body: NewMessage,
     customer: CurrentCustomer,
+    _writable: Writable,
     messages: Annotated[MessageService, Depends(MESSAGES)],
     now: Now,
 ) -> Posted:
