@@ -148,21 +148,24 @@ STORED_BY_AN_EARLIER_RELEASE: dict[str, Any] = {
 """STORY's document exactly as the read model stored it before the document was typed."""
 
 
+def update(sequence: int, kind: str, data: dict[str, Any]) -> AdjusterUpdate:
+    """ADJ-1's update number `sequence` to CL-1."""
+    return AdjusterUpdate.of(
+        update_id=str(uuid.UUID(int=sequence)),
+        claim_id="CL-1",
+        sequence=sequence,
+        occurred_at=at(sequence),
+        adjuster_id="ADJ-1",
+        type=kind,
+        data=data,
+    )
+
+
 def told() -> tuple[Claim, list[Claim.UpdateApplied], ClaimDocument]:
     """STORY through the Claim's rules, and its events folded as the read model folds them."""
     claim = Claim("CL-1")
     for sequence, (kind, data) in enumerate(STORY, start=1):
-        claim.apply_update(
-            AdjusterUpdate.of(
-                update_id=str(uuid.UUID(int=sequence)),
-                claim_id="CL-1",
-                sequence=sequence,
-                occurred_at=at(sequence),
-                adjuster_id="ADJ-1",
-                type=kind,
-                data=data,
-            )
-        )
+        claim.apply_update(update(sequence, kind, data))
     events = [e for e in claim.collect_events() if isinstance(e, Claim.UpdateApplied)]
     document: ClaimDocument | None = None
     for e in events:
@@ -207,16 +210,8 @@ def test_the_handlers_answers_add_their_keys_only_once_they_come() -> None:
         ("document_reviewed", {"document_id": document_id, "result": "accepted"}),
     ]
     for sequence, (kind, data) in enumerate(answers, start=14):
-        update = AdjusterUpdate.of(
-            update_id=str(uuid.UUID(int=sequence)),
-            claim_id="CL-1",
-            sequence=sequence,
-            occurred_at=at(sequence),
-            adjuster_id="ADJ-1",
-            type=kind,
-            data=data,
-        )
-        document = evolve(document, update.data, sequence=sequence, occurred_at=at(sequence))
+        answer = update(sequence, kind, data).data
+        document = evolve(document, answer, sequence=sequence, occurred_at=at(sequence))
 
     assert set(document) == ClaimDocument.__required_keys__ | ClaimDocument.__optional_keys__
     assert document["documents_reviewed"] == {document_id: {"result": "accepted", "reason": None}}
