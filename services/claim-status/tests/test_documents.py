@@ -121,6 +121,20 @@ async def documents_of(
     return await eventually(listed)
 
 
+async def submissions_of(
+    service: ClaimStatusService, claim_id: str, more_than_should_come: int
+) -> list[dict[str, Any]]:
+    """The claim's envelopes on claims.customer-submissions, waiting (5 s at most) for one more
+    than should come, so that a second announcement would show."""
+    return await find_envelopes(
+        service.bootstrap,
+        service.topic(topics.CUSTOMER_SUBMISSIONS),
+        lambda e: e["data"]["claim_id"] == claim_id,
+        expected=more_than_should_come,
+        timeout=5,
+    )
+
+
 async def test_a_photo_goes_to_the_handler_without_its_location_and_comes_back_reviewed(
     service: ClaimStatusService, object_store: ObjectStore, bucket: str
 ) -> None:
@@ -139,13 +153,7 @@ async def test_a_photo_goes_to_the_handler_without_its_location_and_comes_back_r
     assert stored is not None and not has_location(stored)
     assert size_of(stored) == (WIDE[1], WIDE[0]), "upright, as the camera meant it"
 
-    announced = await find_envelopes(
-        service.bootstrap,
-        service.topic(topics.CUSTOMER_SUBMISSIONS),
-        lambda e: e["data"]["claim_id"] == log.claim_id,
-        expected=3,
-        timeout=5,
-    )
+    announced = await submissions_of(service, log.claim_id, 3)
     assert [e["event_type"] for e in announced] == ["DocumentSubmitted"] * 2, "each once"
     first = announced[0]["data"]
     assert first["document_id"] == document_id
@@ -227,13 +235,7 @@ async def test_a_virus_is_quarantined_told_in_words_and_never_announced(
     client = botocore.session.get_session().create_client("s3", **object_store.client_options())
     kept = client.list_objects_v2(Bucket=bucket, Prefix=f"quarantine/{log.claim_id}/")
     assert [stored_object(object_store, bucket, o["Key"]) for o in kept["Contents"]] == [EICAR] * 2
-    announced = await find_envelopes(
-        service.bootstrap,
-        service.topic(topics.CUSTOMER_SUBMISSIONS),
-        lambda e: e["data"]["claim_id"] == log.claim_id,
-        expected=2,
-        timeout=5,
-    )
+    announced = await submissions_of(service, log.claim_id, 2)
     assert [e["data"]["file_name"] for e in announced] == ["見積書.pdf"]
     assert await documents_of(service, me, log.claim_id, 1) == [
         {**(await documents_of(service, me, log.claim_id, 1))[0], "file_name": "見積書.pdf"}
