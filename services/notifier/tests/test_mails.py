@@ -163,6 +163,23 @@ async def one_status_mail(notifier: NotifierService, email: str) -> dict[str, An
     return mails[0]
 
 
+async def changes_on(
+    notifier: NotifierService, customer_id: str, claim_id: str, *changes: str
+) -> None:
+    """The claim's ClaimStatusChanged events, one per change in this order (sequence 2 on)."""
+    for sequence, change in enumerate(changes, start=2):
+        await notifier.publish(
+            ClaimStatusChanged(
+                claim_id=claim_id,
+                customer_id=customer_id,
+                change=change,  # type: ignore[arg-type]
+                stage="investigating",
+                sequence=sequence,
+            ),
+            claim_id,
+        )
+
+
 async def test_restarting_mid_stream_sends_each_mail_once(
     infrastructure: Any, database_url: str
 ) -> None:
@@ -229,17 +246,7 @@ async def test_minor_claim_changes_send_no_mail(notifier: NotifierService) -> No
     customer = registered(email, None)
     await notifier.publish(customer, customer.customer_id)
     await eventually(lambda: notifier.customer_known(customer.customer_id))
-    for sequence, change in enumerate(("coverage_updated", "stage_changed"), start=2):
-        await notifier.publish(
-            ClaimStatusChanged(
-                claim_id="CL-9",
-                customer_id=customer.customer_id,
-                change=change,  # type: ignore[arg-type]
-                stage="investigating",
-                sequence=sequence,
-            ),
-            "CL-9",
-        )
+    await changes_on(notifier, customer.customer_id, "CL-9", "coverage_updated", "stage_changed")
     mail = await one_status_mail(notifier, email)  # the stage change
     assert "対応状況が更新されました" in mail["subject"]
     await asyncio.sleep(1.0)
@@ -322,20 +329,15 @@ async def test_a_handlers_message_mails_a_new_message_notice_without_its_text(
     customer = registered(email, None, language="en")
     await notifier.publish(customer, customer.customer_id)
     await eventually(lambda: notifier.customer_known(customer.customer_id))
-    for sequence, change in enumerate(
-        ("message_to_customer", "stage_changed", "message_to_customer", "customer_messages_read"),
-        start=2,
-    ):
-        await notifier.publish(
-            ClaimStatusChanged(
-                claim_id="CL-MSG-7",
-                customer_id=customer.customer_id,
-                change=change,  # type: ignore[arg-type]
-                stage="investigating",
-                sequence=sequence,
-            ),
-            "CL-MSG-7",
-        )
+    await changes_on(
+        notifier,
+        customer.customer_id,
+        "CL-MSG-7",
+        "message_to_customer",
+        "stage_changed",
+        "message_to_customer",
+        "customer_messages_read",
+    )
 
     async def notices() -> list[dict[str, Any]]:
         mails = [m for m in await notifier.mails_to(email) if "complete" not in m["subject"]]
