@@ -4,6 +4,8 @@ and access tokens signed by a key the test owns (identity's own tokens are teste
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -170,6 +172,17 @@ def claim_status_settings(
         "sweep_interval_seconds": 0.5,
     }
     return ClaimStatusSettings(**{**fields, **overrides})
+
+
+def claim_status_process(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """claim-status as a process of its own (`python -m claim_status`), its output discarded:
+    for the tests that kill it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "claim_status"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 @asynccontextmanager

@@ -9,8 +9,6 @@ import asyncio
 import os
 import random
 import signal
-import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +19,7 @@ import pytest
 from document_samples import PDF
 from fastapi import FastAPI
 
-from claim_status_harness import ClaimLog, key_set, opened, token
+from claim_status_harness import ClaimLog, claim_status_process, key_set, opened, token
 from claims_shared.events import topics
 from devinfra.object_store import ObjectStore
 from devinfra.paths import free_port
@@ -69,15 +67,7 @@ async def test_killed_during_uploads_every_201_is_stored_and_announced_once(
             "LOG_LEVEL": "WARNING",
         }
 
-        def start() -> subprocess.Popen[bytes]:
-            return subprocess.Popen(
-                [sys.executable, "-m", "claim_status"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-
-        service = start()
+        service = claim_status_process(env)
         base = f"http://127.0.0.1:{port}"
         accepted: list[str] = []
         async with httpx.AsyncClient(base_url=base, timeout=10) as client:
@@ -120,7 +110,7 @@ async def test_killed_during_uploads_every_201_is_stored_and_announced_once(
                     await asyncio.sleep(rng.uniform(0.3, 1.2))
                     service.send_signal(signal.SIGKILL)
                     service.wait()
-                    service = start()
+                    service = claim_status_process(env)
                     await eventually(answers)
                 await sending
                 await eventually(answers)

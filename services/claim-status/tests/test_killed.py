@@ -6,14 +6,12 @@ import json
 import os
 import random
 import signal
-import subprocess
-import sys
 from typing import Any
 
 import asyncpg
 import pytest
 
-from claim_status_harness import ClaimLog, opened
+from claim_status_harness import ClaimLog, claim_status_process, opened
 from claims_shared.events import encode, new_envelope, topics
 from devinfra.paths import free_port
 from devinfra.testing import ManualClock, eventually, publish, topic_prefix
@@ -37,15 +35,7 @@ async def test_killed_at_random_moments_loses_and_doubles_nothing(
     for _ in range(9):
         updates += [log.next("note_added", clock, text=f"メモ {log.sequence}") for log in logs]
 
-    def start() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "claim_status"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    service, rng = start(), random.Random(5)
+    service, rng = claim_status_process(env), random.Random(5)
     for index, update in enumerate(updates):
         await publish(
             infrastructure.kafka_bootstrap_servers,
@@ -57,7 +47,7 @@ async def test_killed_at_random_moments_loses_and_doubles_nothing(
             await asyncio.sleep(rng.uniform(0.2, 1.5))
             service.send_signal(signal.SIGKILL)
             service.wait()
-            service = start()
+            service = claim_status_process(env)
     conn = await asyncpg.connect(database_url)
     try:
 
