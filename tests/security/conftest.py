@@ -1,3 +1,3 @@
-from web_harness import product
+from web_harness import document_servers, product
 
-__all__ = ["product"]
+__all__ = ["document_servers", "product"]

@@ -1,8 +1,10 @@
 """The security sweep, through the gateway, against the real services: every API fuzzed from its
-own OpenAPI (no 5xx, no answer that breaks its schema); every customer route with another
-customer's ids and with tokens identity never issued; staff routes with a customer's token;
-password guessing and credential stuffing throttled. (Passwords in logs and topics: the fault
-suite and the registration journeys scan them; the gateway's headers: tests/test_gateway.py.)"""
+own OpenAPI (no 5xx, no answer that breaks its schema), an accident's documents and thread also
+with the customer's own token; every customer route with another customer's ids and with no
+token or tokens identity never issued; staff routes (the adjuster's document download too) with
+a customer's token; password guessing and credential stuffing throttled. (Passwords in logs and
+topics: the fault suite and the registration journeys scan them; the gateway's headers:
+tests/test_gateway.py.)"""
 
 from __future__ import annotations
 
@@ -22,6 +24,20 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from web_harness import Product
 
 PASSWORD = "a good passphrase"
+CORRESPONDENCE_OPERATIONS = (
+    "claim_status GET /api/v1/me/accidents/{claim_id}/documents",
+    "claim_status POST /api/v1/me/accidents/{claim_id}/documents",
+    "claim_status GET /api/v1/me/accidents/{claim_id}/messages",
+    "claim_status POST /api/v1/me/accidents/{claim_id}/messages",
+    "claim_status GET /api/v1/adjuster/claims/{claim_id}/documents/{document_id}",
+)
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def _signed_in(client: httpx.Client, email: str) -> dict[str, str]:
+    answer = client.post("/api/v1/sessions", json={"email": email, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
 def test_every_api_fuzzed_through_the_gateway_answers_without_5xx_or_schema_breaks(
@@ -59,6 +75,60 @@ def test_every_api_fuzzed_through_the_gateway_answers_without_5xx_or_schema_brea
             except AssertionError as error:
                 failures[f"{service} {operation.label}"] = str(error)[:1500]
     assert len(fuzzed) >= 12, fuzzed
+    assert set(CORRESPONDENCE_OPERATIONS) <= set(fuzzed), fuzzed
+    assert not failures, "\n\n".join(f"{k}: {v}" for k, v in failures.items())
+
+
+def test_an_accidents_documents_and_thread_fuzzed_signed_in_answer_without_5xx(
+    product: Product,
+) -> None:
+    """The same fuzzing with the customer's own token and accident, so what is generated reaches
+    the upload pipeline (clamd, the type judged, the object store) and the thread."""
+    me = product.customer(PASSWORD)
+    mine = product.accident_for(me.customer_id, me.policy_numbers[0])
+    with httpx.Client(base_url=product.url, timeout=15) as client:
+        bearer = _signed_in(client, me.email)
+    schema = schemathesis.openapi.from_url(f"{product.services['claim_status']}/openapi.json")
+    failures: dict[str, str] = {}
+    fuzzed: list[str] = []
+    answered: dict[str, set[int]] = {}
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if not operation.path.startswith("/api/v1/me/accidents/{claim_id}/"):
+            continue
+        fuzzed.append(operation.label)
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=20,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def call(case: Any) -> None:
+            case.path_parameters = {**(case.path_parameters or {}), "claim_id": mine.claim_id}
+            response = case.call(base_url=product.url, headers=bearer, timeout=30)
+            answered.setdefault(case.operation.label, set()).add(response.status_code)
+            if response.status_code == 429:
+                return  # the gateway's or the service's allowance: an answer, by design
+            case.validate_response(
+                response, checks=[not_a_server_error, response_schema_conformance]
+            )
+
+        try:
+            call()
+        except BaseExceptionGroup as error:
+            failures[operation.label] = str(error)[:1500]
+        except AssertionError as error:
+            failures[operation.label] = str(error)[:1500]
+    assert sorted(fuzzed) == sorted(
+        label.removeprefix("claim_status ")
+        for label in CORRESPONDENCE_OPERATIONS
+        if "/me/" in label
+    )
+    # What was generated got past the checks to the pipeline's and the thread's own answers.
+    assert 415 in answered["POST /api/v1/me/accidents/{claim_id}/documents"], answered
+    assert 201 in answered["POST /api/v1/me/accidents/{claim_id}/messages"], answered
     assert not failures, "\n\n".join(f"{k}: {v}" for k, v in failures.items())
 
 
@@ -117,18 +187,96 @@ def test_every_customer_route_refuses_other_customers_and_tokens_identity_never_
             ("PUT", "/api/v1/me/password"),
             ("DELETE", "/api/v1/sessions"),
             ("POST", f"/api/v1/adjuster/claims/{mine.claim_id}/updates"),
+            ("GET", f"/api/v1/me/accidents/{mine.claim_id}/documents"),
+            ("POST", f"/api/v1/me/accidents/{mine.claim_id}/documents"),
+            ("GET", f"/api/v1/me/accidents/{mine.claim_id}/messages"),
+            ("POST", f"/api/v1/me/accidents/{mine.claim_id}/messages"),
+            ("GET", f"/api/v1/adjuster/claims/{mine.claim_id}/documents/{uuid.uuid4()}"),
         ]
-        for name, forged in _forged(token).items():
+        for name, forged in {**_forged(token), "no token": ""}.items():
             for method, path in routes:
                 answer = client.request(
                     method,
                     path,
-                    headers={"Authorization": f"Bearer {forged}"},
-                    json={"current_password": PASSWORD, "new_password": "x" * 20}
-                    if method == "PUT"
-                    else None,
+                    headers={"Authorization": f"Bearer {forged}"} if forged else {},
+                    **_body(method, path),
                 )
                 assert answer.status_code == 401, (name, method, path, answer.text)
+                assert set(answer.json()) == {"code", "message"}, answer.text
+
+
+def _body(method: str, path: str) -> dict[str, Any]:
+    """What each route would take from its owner, so only the token is wrong."""
+    if method == "PUT":
+        return {"json": {"current_password": PASSWORD, "new_password": "x" * 20}}
+    if method == "POST" and path.endswith("/documents"):
+        return {
+            "files": {"file": ("見積書.pdf", PDF, "application/pdf")},
+            "data": {"action_id": "A1"},
+        }
+    if method == "POST" and path.endswith("/messages"):
+        return {"json": {"text": "修理工場が決まりました。"}}
+    return {}
+
+
+def test_another_customers_documents_and_thread_are_not_found_and_not_theirs_to_download(
+    product: Product,
+) -> None:
+    me, other = product.customer(PASSWORD), product.customer(PASSWORD)
+    mine = product.accident_for(me.customer_id, me.policy_numbers[0])
+    theirs = product.accident_for(other.customer_id, other.policy_numbers[0])
+    with httpx.Client(base_url=product.url, timeout=30) as client:
+        bearer, owner = _signed_in(client, me.email), _signed_in(client, other.email)
+        sent = client.post(
+            f"/api/v1/me/accidents/{theirs.claim_id}/documents",
+            headers=owner,
+            **_body("POST", "/documents"),
+        )
+        assert sent.status_code == 201, sent.text
+        document_id = sent.json()["document_id"]
+        posted = client.post(
+            f"/api/v1/me/accidents/{theirs.claim_id}/messages",
+            headers=owner,
+            **_body("POST", "/messages"),
+        )
+        assert posted.status_code == 201, posted.text
+        product.wait_for(
+            "claim_status",
+            "SELECT 1 FROM claim_documents WHERE document_id = %s::uuid",
+            document_id,
+        )
+        product.wait_for(
+            "claim_status",
+            "SELECT 1 FROM claim_messages WHERE message_id = %s::uuid",
+            posted.json()["message_id"],
+        )
+
+        for method, route in [
+            ("GET", "documents"),
+            ("POST", "documents"),
+            ("GET", "messages"),
+            ("POST", "messages"),
+        ]:
+            foreign, missing = (
+                client.request(
+                    method,
+                    f"/api/v1/me/accidents/{claim_id}/{route}",
+                    headers=bearer,
+                    **_body(method, f"/{route}"),
+                )
+                for claim_id in (theirs.claim_id, "CL-none")
+            )
+            assert foreign.status_code == 404, (method, route, foreign.text)
+            assert (foreign.status_code, foreign.json()) == (missing.status_code, missing.json())
+            assert theirs.claim_id not in foreign.text and document_id not in foreign.text
+
+        download = f"/api/v1/adjuster/claims/{theirs.claim_id}/documents/{document_id}"
+        assert client.get(download, headers=bearer).status_code == 403, "not an adjuster"
+        assert client.get(download, headers=owner).status_code == 403, "nor is its sender"
+        own = client.get(f"/api/v1/me/accidents/{mine.claim_id}/documents", headers=bearer)
+        assert (own.status_code, own.json()["documents"]) == (200, [])
+        thread = client.get(f"/api/v1/me/accidents/{theirs.claim_id}/messages", headers=owner)
+        assert [m["text"] for m in thread.json()["messages"]] == ["修理工場が決まりました。"]
 
 
 def test_password_guessing_and_credential_stuffing_are_throttled(product: Product) -> None:
