@@ -45,6 +45,12 @@ def fetch_jars() -> Path:
     return copy_jars(repo_root() / "deploy" / "kafka" / "pom.xml", libs_dir())
 
 
+def require_java() -> None:
+    """The JVM the broker and S3Proxy run on, or a RuntimeError saying how to get one."""
+    if not shutil.which("java"):
+        raise RuntimeError("java is missing: run `make setup` or install a JDK (17 or later)")
+
+
 def _cluster_id() -> str:
     """22 characters of base64url, as kafka-storage random-uuid prints; never a leading '-'."""
     while True:
@@ -148,8 +154,7 @@ class LocalKafka(LocalProcess):
         """Start the broker, or keep the one already running from this state folder."""
         if self.port and self.is_running():
             return self
-        if not shutil.which("java"):
-            raise RuntimeError("java is missing: run `make setup` or install a JDK (17 or later)")
+        require_java()
         config = self._write_config()
         self._format(config)
         log = self.log_file.open("ab")

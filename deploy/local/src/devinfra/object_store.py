@@ -9,7 +9,6 @@ region (us-east-1).
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import urllib.error
 import urllib.request
@@ -20,6 +19,7 @@ from typing import Any
 import botocore.session
 from botocore.config import Config
 
+from devinfra.kafka import require_java
 from devinfra.maven import copy_jars
 from devinfra.paths import free_port, local_dir, repo_root
 from devinfra.processes import LocalProcess
@@ -100,8 +100,7 @@ class LocalObjectStore(LocalProcess):
         """Start S3Proxy, or keep the one already running from this state folder."""
         if self.port and self.is_running():
             return self
-        if not shutil.which("java"):
-            raise RuntimeError("java is missing: run `make setup` or install a JDK (17 or later)")
+        require_java()
         properties = self._write_properties()
         process = self._spawn(
             [
