@@ -174,6 +174,14 @@ def claim_status_settings(
     return ClaimStatusSettings(**{**fields, **overrides})
 
 
+async def open_claim(service: ClaimStatusService, customer_id: str) -> ClaimLog:
+    """A claim opened for the customer, once their accident list shows it."""
+    log = ClaimLog()
+    await service.send(opened(log, service.clock, customer_id))
+    await service.accident_at(customer_id, log.claim_id, 1)
+    return log
+
+
 def claim_status_process(env: dict[str, str]) -> subprocess.Popen[bytes]:
     """claim-status as a process of its own (`python -m claim_status`), its output discarded:
     for the tests that kill it."""

@@ -19,7 +19,7 @@ from claim_status_harness import (
     ClaimStatusService,
     claim_status_settings,
     key_set,
-    opened,
+    open_claim,
     read_replica,
 )
 from claims_shared.events import topics
@@ -28,13 +28,6 @@ from devinfra.testing import eventually, find_envelopes
 
 def customer() -> str:
     return f"C-{uuid.uuid4().hex[:8]}"
-
-
-async def open_claim(service: ClaimStatusService, customer_id: str) -> ClaimLog:
-    log = ClaimLog()
-    await service.send(opened(log, service.clock, customer_id))
-    await service.accident_at(customer_id, log.claim_id, 1)
-    return log
 
 
 async def handler_writes(service: ClaimStatusService, log: ClaimLog) -> None:
