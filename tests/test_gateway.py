@@ -43,7 +43,7 @@ def upstreams() -> Iterator[dict[str, str]]:
     with contextlib.ExitStack() as stack:
         yield {
             name: stack.enter_context(serve_http(stub(name))).removeprefix("http://")
-            for name in ("identity", "registration", "claim_status")
+            for name in ("identity", "registration", "claim_status", "notifier")
         }
 
 
@@ -60,6 +60,8 @@ def gateway(upstreams: dict[str, str]) -> Iterator[str]:
     web = state / "web"
     web.mkdir()
     (web / "index.html").write_text("<!doctype html><title>お客さまWebサービス</title>")
+    (web / "manifest.webmanifest").write_text(MANIFEST)
+    (web / "sw.js").write_text(SERVICE_WORKER)
     unreadable = web / "unreadable.txt"  # nginx's worker may not read it: its own 403
     unreadable.write_text("secret")
     unreadable.chmod(0)
@@ -82,6 +84,11 @@ def gateway(upstreams: dict[str, str]) -> Iterator[str]:
         ("GET", "/api/v1/me/accidents", "claim_status"),
         ("GET", "/api/v1/me/accidents/CL-1", "claim_status"),
         ("POST", "/api/v1/adjuster/claims/CL-1/updates", "claim_status"),
+        ("GET", "/api/v1/me/notification-settings", "notifier"),
+        ("PUT", "/api/v1/me/notification-settings", "notifier"),
+        ("POST", "/api/v1/me/push-subscriptions", "notifier"),
+        ("DELETE", f"/api/v1/me/push-subscriptions/{uuid.UUID(int=7)}", "notifier"),
+        ("GET", "/api/v1/push/vapid-public-key", "notifier"),
     ],
 )
 def test_public_paths_reach_their_service_with_a_request_id(
@@ -108,6 +115,59 @@ def test_the_web_front_is_served_for_any_page_path(gateway: str) -> None:
     for path in ("/", "/accidents/CL-1"):
         response = httpx.get(gateway + path)
         assert response.status_code == 200 and "お客さまWebサービス" in response.text
+
+
+MANIFEST = '{"name": "お客さまWebサービス", "start_url": "/app/"}'
+SERVICE_WORKER = "importScripts('/js/sw-push.js');"
+
+
+def test_the_app_manifest_is_served_as_a_manifest(gateway: str) -> None:
+    response = httpx.get(gateway + "/manifest.webmanifest")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/manifest+json; charset=utf-8"
+    assert response.json()["name"] == "お客さまWebサービス"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_service_worker_is_revalidated_on_every_check(gateway: str) -> None:
+    """A new version of the app is found at once (the browser's update check bypasses nothing
+    the gateway lets it cache), and the security headers stay on the worker's answer."""
+    response = httpx.get(gateway + "/sw.js")
+    assert response.status_code == 200
+    assert response.text == SERVICE_WORKER
+    assert response.headers["Content-Type"].startswith("application/javascript")
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "Service-Worker-Allowed" not in response.headers  # at the root already
+
+
+def test_the_app_files_are_never_the_web_page_in_their_place(upstreams: dict[str, str]) -> None:
+    """Without a manifest or a worker on disk the gateway says 404 in the error format, rather
+    than index.html under their names (which a browser would take for a broken manifest)."""
+    state = gateway_dir()
+    (state / "index.html").write_text("<!doctype html><title>お客さまWebサービス</title>")
+    running = LocalGateway(state / "nginx", upstreams, web_root=state).start()
+    try:
+        answers = [httpx.get(running.url + path) for path in ("/manifest.webmanifest", "/sw.js")]
+    finally:
+        running.stop()
+        shutil.rmtree(state, ignore_errors=True)
+    for answer in answers:
+        assert (answer.status_code, answer.json()["code"]) == (404, "not_found")
+
+
+def test_without_a_notifier_its_routes_answer_503_in_the_error_format(
+    upstreams: dict[str, str],
+) -> None:
+    others = {name: address for name, address in upstreams.items() if name != "notifier"}
+    state = gateway_dir()
+    running = LocalGateway(state, others, web_root=state).start()
+    try:
+        response = httpx.get(running.url + "/api/v1/me/notification-settings")
+    finally:
+        running.stop()
+        shutil.rmtree(state, ignore_errors=True)
+    assert (response.status_code, response.json()["code"]) == (503, "service_unavailable")
 
 
 def test_unknown_api_paths_answer_in_the_error_format(gateway: str) -> None:
@@ -186,6 +246,7 @@ def test_an_upload_above_11_mb_is_refused_by_the_gateway_as_a_file_too_large(
         "/api/v1/me/accidents/CL-1",
         "/api/v1/me/accidents/CL-1/documents/extra",
         "/api/v1/adjuster/claims/CL-1/updates",
+        "/api/v1/me/push-subscriptions",
     ],
 )
 def test_every_other_route_keeps_the_16k_body_limit(gateway: str, path: str) -> None:

@@ -27,9 +27,13 @@ def render(values: dict[str, str]) -> str:
     return rendered
 
 
+# An upstream left out (a test without the notifier): its routes answer the gateway's 503.
+NO_SERVICE = "127.0.0.1:1 down"
+
+
 @dataclass
 class LocalGateway(LocalProcess):
-    upstreams: dict[str, str]  # identity/registration/claim_status → host:port
+    upstreams: dict[str, str]  # identity/registration/claim_status/notifier → host:port
     port: int = 0
     web_root: Path = field(default_factory=lambda: repo_root() / "web")
     sensitive_rate: str = "20r/m"
@@ -58,6 +62,7 @@ class LocalGateway(LocalProcess):
                     "IDENTITY_UPSTREAM": self.upstreams["identity"],
                     "REGISTRATION_UPSTREAM": self.upstreams["registration"],
                     "CLAIM_STATUS_UPSTREAM": self.upstreams["claim_status"],
+                    "NOTIFIER_UPSTREAM": self.upstreams.get("notifier", NO_SERVICE),
                 }
             )
         )
