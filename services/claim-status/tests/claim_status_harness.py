@@ -215,11 +215,18 @@ async def read_replica(
         yield replica
 
 
+@asynccontextmanager
+async def claim_status_serving(settings: ClaimStatusSettings) -> AsyncIterator[ClaimStatusService]:
+    """claim-status with these settings served in process, taking the test key's tokens."""
+    app = partial(build, settings, fetch_keys=key_set)
+    async with ClaimStatusService.serving(settings, app, "http://claim-status") as service:
+        yield service
+
+
 @pytest.fixture
 async def claim_status(infrastructure: Any, database_url: str) -> AsyncIterator[ClaimStatusService]:
     settings = claim_status_settings(infrastructure, database_url)
-    app = partial(build, settings, fetch_keys=key_set)
-    async with ClaimStatusService.serving(settings, app, "http://claim-status") as service:
+    async with claim_status_serving(settings) as service:
         yield service
 
 

@@ -7,7 +7,7 @@ file too large, a renamed executable, someone else's accident, a resolved one.""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import Any
 
@@ -24,12 +24,12 @@ from document_samples import (
     size_of,
 )
 
-from claim_status.main import build
+from claim_status.settings import ClaimStatusSettings
 from claim_status_harness import (
     ClaimLog,
     ClaimStatusService,
+    claim_status_serving,
     claim_status_settings,
-    key_set,
     opened,
 )
 from claims_shared.events import topics
@@ -38,14 +38,16 @@ from devinfra.testing import eventually, find_envelopes
 
 
 @pytest.fixture
-async def service(
+def with_servers(
     infrastructure: Any,
     database_url: str,
     clamd_address: str,
     object_store: ObjectStore,
     bucket: str,
-) -> AsyncIterator[ClaimStatusService]:
-    settings = claim_status_settings(
+) -> Callable[..., ClaimStatusSettings]:
+    """Settings naming the test's clamd, object store and bucket; keywords override the rest."""
+    return partial(
+        claim_status_settings,
         infrastructure,
         database_url,
         object_store_url=object_store.url,
@@ -54,8 +56,13 @@ async def service(
         object_store_secret_key=object_store.secret_key,
         clamd_address=clamd_address,
     )
-    app = partial(build, settings, fetch_keys=key_set)
-    async with ClaimStatusService.serving(settings, app, "http://claim-status") as running:
+
+
+@pytest.fixture
+async def service(
+    with_servers: Callable[..., ClaimStatusSettings],
+) -> AsyncIterator[ClaimStatusService]:
+    async with claim_status_serving(with_servers()) as running:
         yield running
 
 
@@ -294,24 +301,10 @@ async def test_a_resolved_accident_takes_no_documents(service: ClaimStatusServic
 
 
 async def test_the_size_refusal_names_the_configured_limit(
-    infrastructure: Any,
-    database_url: str,
-    clamd_address: str,
-    object_store: ObjectStore,
-    bucket: str,
+    with_servers: Callable[..., ClaimStatusSettings],
 ) -> None:
-    settings = claim_status_settings(
-        infrastructure,
-        database_url,
-        object_store_url=object_store.url,
-        object_store_bucket=bucket,
-        object_store_access_key=object_store.access_key,
-        object_store_secret_key=object_store.secret_key,
-        clamd_address=clamd_address,
-        max_upload_bytes=5 * 1024 * 1024 // 2,
-    )
-    app = partial(build, settings, fetch_keys=key_set)
-    async with ClaimStatusService.serving(settings, app, "http://claim-status") as service:
+    settings = with_servers(max_upload_bytes=5 * 1024 * 1024 // 2)
+    async with claim_status_serving(settings) as service:
         me = customer()
         log = await claim_asking_for_photos(service, me)
         data = b"%PDF-1.4\n" + bytes(3 * 1024 * 1024)

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from functools import partial
 from typing import Any
 
 import httpx
 import pytest
 
-from claim_status.main import build
 from claim_status_harness import (
     ClaimLog,
     ClaimStatusService,
+    claim_status_serving,
     claim_status_settings,
-    key_set,
     open_claim,
     read_replica,
 )
@@ -228,8 +226,7 @@ async def test_a_closed_claims_thread_is_read_only(claim_status: ClaimStatusServ
 async def strict(infrastructure: Any, database_url: str) -> AsyncIterator[ClaimStatusService]:
     """A service that lets a customer post three messages an hour."""
     settings = claim_status_settings(infrastructure, database_url, messages_per_hour=3)
-    app = partial(build, settings, fetch_keys=key_set)
-    async with ClaimStatusService.serving(settings, app, "http://claim-status") as service:
+    async with claim_status_serving(settings) as service:
         yield service
 
 
