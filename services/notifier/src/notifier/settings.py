@@ -10,6 +10,10 @@ from claims_shared.settings import (
     ServiceSettings,
 )
 
+# The VAPID key (RFC 8292) committed for development and tests: everyone can read it, so
+# production refuses it. `python -m notifier.admin generate-vapid-key` makes a real one.
+DEVELOPMENT_VAPID_PRIVATE_KEY = "u2wPpi2jxmwrz1_0GrsGKA5qrIco8Zz_BqEicC5PeCE"
+
 
 class NotifierSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFIER_", extra="ignore", frozen=True)
@@ -35,10 +39,27 @@ class NotifierSettings(ServiceSettings):
     send_retry_seconds: float = 2.0
     # A burst of one claim's changes makes one "status updated" mail, this long after the first.
     status_mail_window_seconds: float = Field(60.0, ge=0)
+    # Web Push: the application server's P-256 key (base64url, raw 32 bytes) that signs each
+    # push (VAPID), and the contact the push services see in the signature (mailto: or https:).
+    vapid_private_key: str = DEVELOPMENT_VAPID_PRIVATE_KEY
+    vapid_subject: str = Field(
+        "mailto:noreply@claims-status.example.jp", pattern=r"^(mailto:|https://)\S+$"
+    )
+    # How long a push service keeps a push for a phone that is off (the TTL header).
+    push_ttl_seconds: int = Field(24 * 3600, ge=0)
+    push_timeout_seconds: float = Field(10.0, gt=0)
+    # Tests only: an endpoint whose host is written 127.0.0.1 (http too) is called
+    # (notifier.push_endpoints). Refused in production.
+    push_allow_loopback_for_tests: bool = False
 
     @model_validator(mode="after")
     def _refuse_development_key(self) -> "NotifierSettings":
         self.refuse_development_secret(
             self.sealing_private_key, DEVELOPMENT_SEALING_PRIVATE_KEY, "sealing key"
         )
+        self.refuse_development_secret(
+            self.vapid_private_key, DEVELOPMENT_VAPID_PRIVATE_KEY, "VAPID key"
+        )
+        if self.environment == "production" and self.push_allow_loopback_for_tests:
+            raise ValueError("NOTIFIER_PUSH_ALLOW_LOOPBACK_FOR_TESTS is refused in production")
         return self
