@@ -7,6 +7,7 @@ import { failureText, retryButton } from "./failures.js";
 import { language, setLanguage, t } from "./i18n.js";
 import { accidentDetail, accidentList } from "./accidents.js";
 import * as pages from "./pages.js";
+import { notificationSettings, notificationSettingsLabel } from "./notifications.js";
 
 const ROUTES = [
   [/^\/$/, pages.start, "public"],
@@ -19,6 +20,7 @@ const ROUTES = [
   [/^\/password\/change$/, pages.passwordChange, "customer"],
   [/^\/accidents$/, accidentList, "customer"],
   [/^\/accidents\/([^/]+)$/, accidentDetail, "customer"],
+  [/^\/settings\/notifications$/, notificationSettings, "customer"],
   [/^\/maintenance$/, maintenancePage, "public"],
 ];
 
@@ -63,6 +65,12 @@ function chrome() {
   document.querySelector(".skip").textContent = t("skip");
   document.querySelector("header .brand").textContent = t("service");
   document.getElementById("site-footer").replaceChildren(h("p", {}, t("footer")));
+  if (api.signedIn() && !api.mustChangePassword()) {
+    // In the footer: the header's buttons already fill a 360 px line.
+    document.getElementById("site-footer").prepend(
+      h("p", {}, link("/settings/notifications", notificationSettingsLabel(), { id: "settings-link" })),
+    );
+  }
   const nav = document.getElementById("site-nav");
   nav.setAttribute("aria-label", t("siteNav"));
   const items = [];
