@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,16 +128,11 @@ class LocalClamd(LocalProcess):
 
     def start(self, timeout: float = 30.0) -> LocalClamd:
         """Start clamd, or keep the one already running from this state folder."""
-        if self.port and self.is_running():
+        if self._keeps_running(self.port):
             return self
         config = self._write_config()
-        process = self._spawn(
+        self._launch(
             [clamd_binary(), "-c", str(config)],
-            stdout=self.log_file.open("ab"),
-            stderr=subprocess.STDOUT,
-        )
-        self.pid_file.write_text(str(process.pid))
-        self._wait_until(
             lambda: answers(self.address),
             timeout,
             f"clamd did not start; see {self.log_file}",

@@ -6,7 +6,6 @@ Static controller quorum, so formatting needs no --standalone; every listener on
 from __future__ import annotations
 
 import base64
-import shutil
 import subprocess
 import time
 import uuid
@@ -15,7 +14,7 @@ from pathlib import Path
 
 from devinfra.maven import copy_jars
 from devinfra.paths import free_port, local_dir, port_answers, repo_root
-from devinfra.processes import LocalProcess
+from devinfra.processes import LocalProcess, require_java
 
 STARTED_MESSAGE = "Kafka Server started"
 
@@ -43,12 +42,6 @@ def libs_dir() -> Path:
 def fetch_jars() -> Path:
     """Copy the broker jars once (deploy/kafka/pom.xml)."""
     return copy_jars(repo_root() / "deploy" / "kafka" / "pom.xml", libs_dir())
-
-
-def require_java() -> None:
-    """The JVM the broker and S3Proxy run on, or a RuntimeError saying how to get one."""
-    if not shutil.which("java"):
-        raise RuntimeError("java is missing: run `make setup` or install a JDK (17 or later)")
 
 
 def _cluster_id() -> str:
@@ -152,7 +145,7 @@ class LocalKafka(LocalProcess):
 
     def start(self, timeout: float = 90.0) -> LocalKafka:
         """Start the broker, or keep the one already running from this state folder."""
-        if self.port and self.is_running():
+        if self._keeps_running(self.port):
             return self
         require_java()
         config = self._write_config()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from dataclasses import dataclass
 
@@ -27,12 +26,12 @@ class LocalMail(LocalProcess):
 
     def start(self, timeout: float = 20.0) -> LocalMail:
         """Start the mail catcher, or keep the one already running from this state folder."""
-        if self.smtp_port and self.is_running():
+        if self._keeps_running(self.smtp_port):
             return self
         self.smtp_port = self.smtp_port or free_port()
         self.http_port = self.http_port or free_port()
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        process = self._spawn(
+        self._launch(
             [
                 sys.executable,
                 "-m",
@@ -44,11 +43,6 @@ class LocalMail(LocalProcess):
                 "--maildir",
                 str(self.state_dir / "maildir"),
             ],
-            stdout=self.log_file.open("ab"),
-            stderr=subprocess.STDOUT,
-        )
-        self.pid_file.write_text(str(process.pid))
-        self._wait_until(
             lambda: port_answers(self.smtp_port) and port_answers(self.http_port),
             timeout,
             f"the mail catcher did not start; see {self.log_file}",

@@ -9,7 +9,6 @@ region (us-east-1).
 
 from __future__ import annotations
 
-import subprocess
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -19,10 +18,9 @@ from typing import Any
 import botocore.session
 from botocore.config import Config
 
-from devinfra.kafka import require_java
 from devinfra.maven import copy_jars
 from devinfra.paths import free_port, local_dir, repo_root
-from devinfra.processes import LocalProcess
+from devinfra.processes import LocalProcess, require_java
 
 # Development keys only: S3Proxy here holds nothing but test uploads.
 ACCESS_KEY = "claims-local"
@@ -98,11 +96,11 @@ class LocalObjectStore(LocalProcess):
 
     def start(self, timeout: float = 60.0) -> LocalObjectStore:
         """Start S3Proxy, or keep the one already running from this state folder."""
-        if self.port and self.is_running():
+        if self._keeps_running(self.port):
             return self
         require_java()
         properties = self._write_properties()
-        process = self._spawn(
+        self._launch(
             [
                 "java",
                 f"-Xmx{self.heap}",
@@ -116,11 +114,6 @@ class LocalObjectStore(LocalProcess):
                 "--properties",
                 str(properties),
             ],
-            stdout=self.log_file.open("ab"),
-            stderr=subprocess.STDOUT,
-        )
-        self.pid_file.write_text(str(process.pid))
-        self._wait_until(
             lambda: answers(self.url),
             timeout,
             f"S3Proxy did not start; see {self.log_file}",

@@ -5,6 +5,7 @@ the runner (the pid file names the process when this runner did not start it).""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -12,6 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, ClassVar
+
+
+def require_java() -> None:
+    """The JVM the broker and S3Proxy run on, or a RuntimeError saying how to get one."""
+    if not shutil.which("java"):
+        raise RuntimeError("java is missing: run `make setup` or install a JDK (17 or later)")
 
 
 def read_pid(path: Path) -> int | None:
@@ -76,6 +83,23 @@ class LocalProcess:
         """Running from this state folder: its pid file names a live process that answers."""
         pid = read_pid(self.pid_file)
         return pid is not None and alive(pid) and port_answers()
+
+    def is_running(self) -> bool:
+        """Subclasses say how their server answers (through `_answers`)."""
+        raise NotImplementedError
+
+    def _keeps_running(self, port: int) -> bool:
+        """Keep the one already running from this state folder: a port was given (the runner
+        restarted with the state it left) and the server there answers."""
+        return bool(port) and self.is_running()
+
+    def _launch(
+        self, command: list[str], ready: Callable[[], bool], timeout: float, failure: str
+    ) -> None:
+        """Start `command` logging to the log file, write the pid file and wait until `ready`."""
+        process = self._spawn(command, stdout=self.log_file.open("ab"), stderr=subprocess.STDOUT)
+        self.pid_file.write_text(str(process.pid))
+        self._wait_until(ready, timeout, failure)
 
     def _spawn(
         self, command: list[str], stdout: IO[bytes] | int, stderr: IO[bytes] | int
