@@ -277,7 +277,7 @@ def product(infrastructure: Any, document_servers: dict[str, str]) -> Iterator[P
                 )
             )
         )
-        stack.enter_context(
+        notifier = stack.enter_context(
             serve_http(
                 build_notifier(
                     notifier_settings(infrastructure, notifier_db, kafka_topic_prefix=prefix),
@@ -293,6 +293,7 @@ def product(infrastructure: Any, document_servers: dict[str, str]) -> Iterator[P
                 "identity": identity.removeprefix("http://"),
                 "registration": registration.removeprefix("http://"),
                 "claim_status": claims.removeprefix("http://"),
+                "notifier": notifier.removeprefix("http://"),
             },
             web_root=repo_root() / "web",
             sensitive_rate="600r/m",
@@ -309,8 +310,14 @@ def product(infrastructure: Any, document_servers: dict[str, str]) -> Iterator[P
                 "identity": identity_db,
                 "registration": registration_db,
                 "claim_status": claims_db,
+                "notifier": notifier_db,
             },
-            {"identity": identity, "registration": registration, "claim_status": claims},
+            {
+                "identity": identity,
+                "registration": registration,
+                "claim_status": claims,
+                "notifier": notifier,
+            },
         )
 
 
