@@ -36,6 +36,7 @@ from claims_shared.idempotency import apply_once
 from claims_shared.kafka import UnprocessableMessage
 from claims_shared.logging import get_logger
 from notifier.mails import Mail, accident_link, compose, thread_link
+from notifier.push_notices import NoticePushes
 from notifier.sending import MailSender
 
 log = get_logger(__name__)
@@ -46,7 +47,7 @@ MAX_RETRY_SECONDS = 300.0
 MIN_PAUSE_SECONDS = 0.1
 
 CLAIM_NEXT_DUE = """
-SELECT n.notice_id, n.claim_id, n.kind, n.changes, n.attempts, c.email, c.language
+SELECT n.notice_id, n.customer_id, n.claim_id, n.kind, n.changes, n.attempts, c.email, c.language
 FROM status_notices n LEFT JOIN customers c USING (customer_id)
 WHERE n.due_at <= now() ORDER BY n.due_at LIMIT 1
 FOR UPDATE OF n SKIP LOCKED
@@ -106,6 +107,7 @@ class StatusNoticeSweeper:
     web_url: str
     window_seconds: float
     retry_seconds: float
+    pushes: NoticePushes | None = None  # the notice's push, after its mail (notifier.push_notices)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     async def run(self) -> None:
@@ -152,6 +154,8 @@ class StatusNoticeSweeper:
             kind=notice["kind"],
             changes=notice["changes"],
         )
+        if self.pushes is not None:
+            await _push(self.pushes, notice)
         return True
 
     def _mail(self, notice: asyncpg.Record) -> Mail:
@@ -186,3 +190,13 @@ class StatusNoticeSweeper:
             notice["notice_id"],
             delay,
         )
+
+
+async def _push(pushes: NoticePushes, notice: asyncpg.Record) -> None:
+    """After the mail's commit: a push that fails never sends the mail again."""
+    try:
+        await pushes.push_notice(
+            notice["customer_id"], notice["claim_id"], notice["kind"], notice["language"]
+        )
+    except Exception as error:  # the database away: the pushes of this notice are lost
+        log.error("status notice not pushed", notice_id=str(notice["notice_id"]), error=repr(error))
