@@ -74,3 +74,14 @@ async def test_without_the_test_setting_the_loopback_push_service_is_not_called(
     with pytest.raises(EndpointRefused):
         await sender(allow_test_loopback=False).send(target(subscription), MESSAGE)
     assert push_service.received == []
+
+
+async def test_the_connection_itself_is_checked_when_a_name_resolves_elsewhere_at_send_time(
+    push_service: LoopbackPushService,
+) -> None:
+    """As if the endpoint's name passed the check and then resolved to loopback (DNS
+    rebinding): the socket's peer address is judged too, and nothing is sent."""
+    subscription = push_service.subscribe()
+    with pytest.raises(EndpointRefused):
+        sender(allow_test_loopback=False)._send(target(subscription), MESSAGE)
+    assert push_service.received == []
