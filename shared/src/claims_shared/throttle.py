@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import asyncpg
 
@@ -54,16 +54,24 @@ class FailureRecord:
         return replace(current, failures=failures, last_failure_at=now, locked_until=locked_until)
 
 
-class TooManyAttempts(Exception):
-    """Refused without looking at the credential: blocked until `until`."""
+class RefusedUntil(Exception):
+    """Refused until `until` (a 429 with Retry-After); subclasses name the `reason`."""
+
+    reason: ClassVar[str]
 
     def __init__(self, until: datetime) -> None:
-        super().__init__("too many attempts")
+        super().__init__(self.reason)
         self.until = until
 
     def retry_after(self, now: datetime) -> int:
         """Whole seconds for the Retry-After header, at least one."""
         return max(1, math.ceil((self.until - now).total_seconds()))
+
+
+class TooManyAttempts(RefusedUntil):
+    """Refused without looking at the credential: blocked until `until`."""
+
+    reason = "too many attempts"
 
 
 class FailureRecords(Protocol):

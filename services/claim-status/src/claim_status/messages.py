@@ -15,7 +15,6 @@ front shows them as text, so a link or a tag stays what was typed.
 from __future__ import annotations
 
 import asyncio
-import math
 import unicodedata
 import uuid
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from claim_status.correspondence import Correspondence, Thread
 from claim_status.domain import ClaimDocument
 from claim_status.read_model import ClaimReadModel, load_document
 from claims_shared.errors import Message
+from claims_shared.throttle import RefusedUntil
 
 MAX_MESSAGE_CHARACTERS = 2000
 RATE_WINDOW = timedelta(hours=1)
@@ -92,15 +92,10 @@ class ClaimClosedForMessages(Exception):
     """A closed claim's thread is read-only (解決済みの事故)."""
 
 
-class TooManyMessages(Exception):
+class TooManyMessages(RefusedUntil):
     """The customer posted as many messages as the hour allows; the next may go at `until`."""
 
-    def __init__(self, until: datetime) -> None:
-        super().__init__("too many messages")
-        self.until = until
-
-    def retry_after(self, now: datetime) -> int:
-        return max(1, math.ceil((self.until - now).total_seconds()))
+    reason = "too many messages"
 
 
 def _read_through(ids: Sequence[str], up_to: str | None) -> int:
