@@ -193,6 +193,15 @@ def staff_with_role(role: str) -> Callable[[Principal], Awaitable[Principal]]:
 
 
 CurrentCustomer = Annotated[Principal, Depends(current_customer)]
+
+
+async def _current_customer_id(customer: CurrentCustomer) -> str:
+    assert customer.customer_id is not None  # current_customer guarantees it
+    return customer.customer_id
+
+
+CustomerId = Annotated[str, Depends(_current_customer_id)]
+"""The id of the customer of a full session, for routes that need no more of the token."""
 PasswordChanger = Annotated[Principal, Depends(password_changer)]
 NOT_SIGNED_IN = (NO_TOKEN, INVALID_TOKEN)
 """What any of these dependencies may answer before looking at scopes, for `responses_for`."""

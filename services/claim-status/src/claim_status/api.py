@@ -19,7 +19,7 @@ from claims_shared.auth import (
     CHANGE_PASSWORD_FIRST,
     NOT_ALLOWED,
     NOT_SIGNED_IN,
-    CurrentCustomer,
+    CustomerId,
     Principal,
     staff_with_role,
 )
@@ -35,8 +35,43 @@ WRONG_CLAIM = Message(
 )
 
 ACCIDENT_NOT_FOUND = Refusal(404, "not_found", NOT_FOUND)
+"""Not a claim of this customer's, for every route under /accidents/{claim_id}."""
 INVALID_CURSOR = Refusal(400, "invalid_cursor", BAD_CURSOR)
 CLAIM_ID_MISMATCH = Refusal(422, "claim_id_mismatch", WRONG_CLAIM)
+
+
+def claim_closed(what_ja: str, what_en: str) -> Refusal:
+    """409 `claim_closed`: a resolved claim takes nothing more from the customer (書類,
+    メッセージ: `what_ja` / `what_en`)."""
+    return Refusal(
+        409,
+        "claim_closed",
+        Message(
+            f"この事故の対応は完了しているため、{what_ja}は送れません。"
+            "お問い合わせは事故担当者へお電話ください。",
+            f"This claim is resolved, so {what_en} can no longer be sent. "
+            "Please call your claims handler.",
+        ),
+    )
+
+
+def sent_too_often(code: str, what_ja: str, what_en: str) -> Refusal:
+    """429 `code`: the customer's hourly allowance of `what_ja` / `what_en` is used up."""
+    return Refusal(
+        429,
+        code,
+        Message(
+            f"短い時間に多くの{what_ja}が送られました。しばらくしてからお送りください。",
+            f"You have sent many {what_en} in a short time. Please send this one later.",
+        ),
+    )
+
+
+def customer_routes() -> APIRouter:
+    """A router for the signed-in customer's routes (/api/v1/me), closed in maintenance."""
+    return APIRouter(
+        prefix="/api/v1/me", tags=["customers"], dependencies=[Depends(outside_maintenance)]
+    )
 
 
 def _invalid_update_words(error: InvalidUpdate) -> tuple[str, Message]:
@@ -61,6 +96,9 @@ QUERIES = Wired[ClaimQueries]("queries")
 INTAKE = Wired[ClaimUpdateService]("intake")
 CORRESPONDENCE = Wired[Correspondence]("correspondence")
 Adjuster = Annotated[Principal, Depends(staff_with_role("adjuster"))]
+Queries = Annotated[ClaimQueries, Depends(QUERIES)]
+ClaimId = Annotated[str, Field(max_length=100)]
+"""An accident's id in a route's path, as the customer's pages and the adjusters name it."""
 
 
 class Handler(BaseModel):
@@ -191,9 +229,7 @@ def _page_start(
         raise INVALID_CURSOR.error() from error
 
 
-customer_router = APIRouter(
-    prefix="/api/v1/me", tags=["customers"], dependencies=[Depends(outside_maintenance)]
-)
+customer_router = customer_routes()
 adjuster_router = APIRouter(prefix="/api/v1/adjuster", tags=["adjusters"])
 SIGNED_IN_CUSTOMER = (*NOT_SIGNED_IN, CHANGE_PASSWORD_FIRST, NOT_ALLOWED)
 
@@ -202,14 +238,13 @@ SIGNED_IN_CUSTOMER = (*NOT_SIGNED_IN, CHANGE_PASSWORD_FIRST, NOT_ALLOWED)
     "/accidents", response_model=AccidentList, responses=ERRORS.responses_for(*SIGNED_IN_CUSTOMER)
 )
 async def list_accidents(
-    customer: CurrentCustomer,
-    queries: Annotated[ClaimQueries, Depends(QUERIES)],
+    customer_id: CustomerId,
+    queries: Queries,
     language: Language,
     position: Annotated[tuple[date, str] | None, Depends(_page_start)],
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> Mapping[str, object]:
-    assert customer.customer_id is not None
-    items, next_cursor = await queries.list_for(customer.customer_id, limit, position, language)
+    items, next_cursor = await queries.list_for(customer_id, limit, position, language)
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -219,13 +254,12 @@ async def list_accidents(
     responses=ERRORS.responses_for(*SIGNED_IN_CUSTOMER, ACCIDENT_NOT_FOUND),
 )
 async def accident_detail(
-    claim_id: Annotated[str, Field(max_length=100)],
-    customer: CurrentCustomer,
-    queries: Annotated[ClaimQueries, Depends(QUERIES)],
+    claim_id: ClaimId,
+    customer_id: CustomerId,
+    queries: Queries,
     language: Language,
 ) -> Mapping[str, object]:
-    assert customer.customer_id is not None
-    found = await queries.detail_for(customer.customer_id, claim_id, language)
+    found = await queries.detail_for(customer_id, claim_id, language)
     if found is None:
         raise ACCIDENT_NOT_FOUND.error()
     return found

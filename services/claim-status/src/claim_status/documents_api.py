@@ -11,10 +11,19 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
 from pydantic import BaseModel, Field
 
-from claim_status.api import ACCIDENT_NOT_FOUND, QUERIES, Adjuster, SentDocument
+from claim_status.api import (
+    ACCIDENT_NOT_FOUND,
+    SIGNED_IN_CUSTOMER,
+    Adjuster,
+    ClaimId,
+    Queries,
+    SentDocument,
+    claim_closed,
+    customer_routes,
+    sent_too_often,
+)
 from claim_status.document_ports import ScannerUnavailable, StoreUnavailable
 from claim_status.presentation import document_view
-from claim_status.queries import ClaimQueries
 from claim_status.uploads import (
     ClaimClosed,
     ClaimNotFound,
@@ -28,10 +37,10 @@ from claim_status.uploads import (
     Upload,
     UploadsThrottled,
 )
-from claims_shared.auth import CHANGE_PASSWORD_FIRST, NOT_ALLOWED, NOT_SIGNED_IN, CurrentCustomer
+from claims_shared.auth import NOT_ALLOWED, NOT_SIGNED_IN, CustomerId
 from claims_shared.errors import ErrorTable, Message, Refusal, RefusalFrom
 from claims_shared.events.fields import Identifier
-from claims_shared.web import Language, Wired, outside_maintenance
+from claims_shared.web import Language, Wired
 
 
 def _too_large_words(error: FileTooLarge) -> tuple[str, Message]:
@@ -43,21 +52,16 @@ def _too_large_words(error: FileTooLarge) -> tuple[str, Message]:
     )
 
 
+NOT_ACCEPTING_FILES = Message(
+    "ただいまファイルをお受け取りできません。しばらくしてからもう一度お送りください。",
+    "We cannot accept files right now. Please try again in a little while.",
+)
+"""clamd or the object store is down: the same words for either."""
+
 DOCUMENT_ERRORS = ErrorTable(
     {
-        ClaimNotFound: Refusal(
-            404, "not_found", Message("該当する事故が見つかりません。", "No such accident.")
-        ),
-        ClaimClosed: Refusal(
-            409,
-            "claim_closed",
-            Message(
-                "この事故の対応は完了しているため、書類は送れません。"
-                "お問い合わせは事故担当者へお電話ください。",
-                "This claim is resolved, so documents can no longer be sent. "
-                "Please call your claims handler.",
-            ),
-        ),
+        ClaimNotFound: ACCIDENT_NOT_FOUND,
+        ClaimClosed: claim_closed("書類", "documents"),
         UnknownRequest: Refusal(
             422,
             "unknown_request",
@@ -106,30 +110,9 @@ DOCUMENT_ERRORS = ErrorTable(
                 " apart, not opened). Please send another file.",
             ),
         ),
-        ScannerUnavailable: Refusal(
-            503,
-            "scanner_unavailable",
-            Message(
-                "ただいまファイルをお受け取りできません。しばらくしてからもう一度お送りください。",
-                "We cannot accept files right now. Please try again in a little while.",
-            ),
-        ),
-        StoreUnavailable: Refusal(
-            503,
-            "storage_unavailable",
-            Message(
-                "ただいまファイルをお受け取りできません。しばらくしてからもう一度お送りください。",
-                "We cannot accept files right now. Please try again in a little while.",
-            ),
-        ),
-        UploadsThrottled: Refusal(
-            429,
-            "too_many_uploads",
-            Message(
-                "短い時間に多くのファイルが送られました。しばらくしてからお送りください。",
-                "You have sent many files in a short time. Please send this one later.",
-            ),
-        ),
+        ScannerUnavailable: Refusal(503, "scanner_unavailable", NOT_ACCEPTING_FILES),
+        StoreUnavailable: Refusal(503, "storage_unavailable", NOT_ACCEPTING_FILES),
+        UploadsThrottled: sent_too_often("too_many_uploads", "ファイル", "files"),
     }
 )
 """The documents' refusals; claim_status.main installs them beside api.ERRORS."""
@@ -145,7 +128,7 @@ READ_ONLY = Refusal(
 )
 
 
-async def writable(queries: Annotated[ClaimQueries, Depends(QUERIES)]) -> None:
+async def writable(queries: Queries) -> None:
     """A customer's write (an upload, a message) on an instance whose database takes none (a
     read replica, CLAIM_STATUS_READ_ONLY: a hot standby is read-only) is refused 503
     `read_only` before anything is scanned or stored, instead of failing at the save."""
@@ -159,11 +142,8 @@ NO_SUCH_DOCUMENT = Refusal(
     404, "not_found", Message("該当する書類が見つかりません。", "No such document.")
 )
 
-customer_router = APIRouter(
-    prefix="/api/v1/me", tags=["customers"], dependencies=[Depends(outside_maintenance)]
-)
+customer_router = customer_routes()
 adjuster_router = APIRouter(prefix="/api/v1/adjuster", tags=["adjusters"])
-SIGNED_IN_CUSTOMER = (*NOT_SIGNED_IN, CHANGE_PASSWORD_FIRST, NOT_ALLOWED)
 
 
 class DocumentList(BaseModel):
@@ -181,16 +161,15 @@ class Received(BaseModel):
     responses=DOCUMENT_ERRORS.responses_for(*SIGNED_IN_CUSTOMER, ACCIDENT_NOT_FOUND),
 )
 async def list_documents(
-    claim_id: Annotated[str, Field(max_length=100)],
-    customer: CurrentCustomer,
-    queries: Annotated[ClaimQueries, Depends(QUERIES)],
+    claim_id: ClaimId,
+    customer_id: CustomerId,
+    queries: Queries,
     language: Language,
 ) -> Mapping[str, object]:
-    assert customer.customer_id is not None
-    claim = await queries.claim_of(customer.customer_id, claim_id)
+    claim = await queries.claim_of(customer_id, claim_id)
     if claim is None:
         raise ACCIDENT_NOT_FOUND.error()
-    documents = await queries.documents.of_claim(claim_id, customer.customer_id)
+    documents = await queries.documents.of_claim(claim_id, customer_id)
     return {"documents": [document_view(claim, document, language) for document in documents]}
 
 
@@ -215,8 +194,8 @@ async def list_documents(
     ),
 )
 async def upload_document(
-    claim_id: Annotated[str, Field(max_length=100)],
-    customer: CurrentCustomer,
+    claim_id: ClaimId,
+    customer_id: CustomerId,
     _writable: Writable,
     documents: Annotated[DocumentService, Depends(DOCUMENTS)],
     file: Annotated[
@@ -226,12 +205,11 @@ async def upload_document(
 ) -> Received:
     """Scanned for viruses, judged by its content, photos stored without their metadata
     (location included); then announced to the handler (DocumentSubmitted)."""
-    assert customer.customer_id is not None
     data = await file.read(documents.limits.max_bytes + 1)
     stored = await documents.upload(
         Upload(
             claim_id=claim_id,
-            customer_id=customer.customer_id,
+            customer_id=customer_id,
             action_id=action_id,
             file_name=file.filename or "",
             data=data,
@@ -251,7 +229,7 @@ async def upload_document(
     },
 )
 async def download_document(
-    claim_id: Annotated[str, Field(max_length=100)],
+    claim_id: ClaimId,
     document_id: uuid.UUID,
     adjuster: Adjuster,
     documents: Annotated[DocumentService, Depends(DOCUMENTS)],

@@ -6,9 +6,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel, Field
 
+from claim_status.api import (
+    ACCIDENT_NOT_FOUND,
+    SIGNED_IN_CUSTOMER,
+    ClaimId,
+    claim_closed,
+    customer_routes,
+    sent_too_often,
+)
 from claim_status.documents_api import READ_ONLY, Writable
 from claim_status.messages import (
     ClaimClosedForMessages,
@@ -17,44 +25,23 @@ from claim_status.messages import (
     NoSuchClaim,
     TooManyMessages,
 )
-from claims_shared.auth import CHANGE_PASSWORD_FIRST, NOT_ALLOWED, NOT_SIGNED_IN, CurrentCustomer
-from claims_shared.errors import ErrorTable, Message, Refusal
+from claims_shared.auth import CustomerId
+from claims_shared.errors import ErrorTable
 from claims_shared.inputs import RequestBody
-from claims_shared.web import Language, Now, Wired, outside_maintenance
+from claims_shared.web import Language, Now, Wired
 
 MESSAGE_ERRORS = ErrorTable(
     {
-        NoSuchClaim: Refusal(
-            404, "not_found", Message("該当する事故が見つかりません。", "No such accident.")
-        ),
-        ClaimClosedForMessages: Refusal(
-            409,
-            "claim_closed",
-            Message(
-                "この事故の対応は完了しているため、メッセージは送れません。"
-                "お問い合わせは事故担当者へお電話ください。",
-                "This claim is resolved, so messages can no longer be sent. "
-                "Please call your claims handler.",
-            ),
-        ),
-        TooManyMessages: Refusal(
-            429,
-            "too_many_messages",
-            Message(
-                "短い時間に多くのメッセージが送られました。しばらくしてからお送りください。",
-                "You have sent many messages in a short time. Please send this one later.",
-            ),
-        ),
+        NoSuchClaim: ACCIDENT_NOT_FOUND,
+        ClaimClosedForMessages: claim_closed("メッセージ", "messages"),
+        TooManyMessages: sent_too_often("too_many_messages", "メッセージ", "messages"),
     }
 )
 """The message board's refusals; claim_status.main installs them beside api.ERRORS."""
 
 MESSAGES = Wired[MessageService]("messages")
 
-router = APIRouter(
-    prefix="/api/v1/me", tags=["customers"], dependencies=[Depends(outside_maintenance)]
-)
-SIGNED_IN_CUSTOMER = (*NOT_SIGNED_IN, CHANGE_PASSWORD_FIRST, NOT_ALLOWED)
+router = customer_routes()
 
 
 class ThreadMessage(BaseModel):
@@ -90,15 +77,14 @@ class Posted(BaseModel):
     responses=MESSAGE_ERRORS.responses_for(*SIGNED_IN_CUSTOMER, NoSuchClaim),
 )
 async def read_thread(
-    claim_id: Annotated[str, Field(max_length=100)],
-    customer: CurrentCustomer,
+    claim_id: ClaimId,
+    customer_id: CustomerId,
     messages: Annotated[MessageService, Depends(MESSAGES)],
     language: Language,
     now: Now,
 ) -> Mapping[str, object]:
     """Reading the thread marks the handler's messages read (既読)."""
-    assert customer.customer_id is not None
-    found = await messages.read(customer.customer_id, claim_id, language, now)
+    found = await messages.read(customer_id, claim_id, language, now)
     if found is None:
         raise NoSuchClaim(claim_id)
     return found
@@ -113,14 +99,13 @@ async def read_thread(
     ),
 )
 async def post_message(
-    claim_id: Annotated[str, Field(max_length=100)],
+    claim_id: ClaimId,
     body: NewMessage,
-    customer: CurrentCustomer,
+    customer_id: CustomerId,
     _writable: Writable,
     messages: Annotated[MessageService, Depends(MESSAGES)],
     now: Now,
 ) -> Posted:
     """The handler hears of it on claims.customer-submissions (CustomerMessagePosted)."""
-    assert customer.customer_id is not None
-    posted = await messages.post(customer.customer_id, claim_id, body.text, now)
+    posted = await messages.post(customer_id, claim_id, body.text, now)
     return Posted(message_id=str(posted.message_id), posted_at=posted.posted_at)
