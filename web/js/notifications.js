@@ -115,7 +115,7 @@ export async function notificationSettings({ page }) {
   );
 
   const button = h("button", { class: "primary", type: "submit" }, say("save"));
-  const settingsForm = h("form", { id: "notification-settings", novalidate: true }, alertBox, ...kindRows, security, button);
+  const settingsForm = h("form", { id: "notification-settings", novalidate: true }, alertBox, ...kindRows, security, button, status);
 
   function values() {
     return {
@@ -125,8 +125,9 @@ export async function notificationSettings({ page }) {
     };
   }
 
-  function tell(text) {
-    status.replaceChildren(h("p", { class: "flash" }, text));
+  /** Said where the customer is looking: beside the button they pressed. */
+  function tell(text, where = status) {
+    where.replaceChildren(h("p", { class: "flash" }, text));
   }
 
   function refuse(error, retry) {
@@ -163,14 +164,13 @@ export async function notificationSettings({ page }) {
   page(
     say("title"),
     h("p", { class: "lead" }, say("lead")),
-    status,
-    await deviceCard({ tell, refuse, boxes, save }),
+    await deviceCard({ tell, boxes, save }),
     h("div", { class: "card" }, settingsForm),
   );
 }
 
 /** Push on this device: its state and the button that turns it on or off. */
-async function deviceCard({ tell, refuse, boxes, save }) {
+async function deviceCard({ tell, boxes, save }) {
   const card = h("section", { class: "card", id: "push-device", "aria-labelledby": "push-device-title" });
   const title = h("h2", { id: "push-device-title" }, say("device"));
   if (!push.supported()) {
@@ -178,6 +178,7 @@ async function deviceCard({ tell, refuse, boxes, save }) {
     return card;
   }
   const state = h("p", { id: "push-state" });
+  const said = h("div", { id: "push-status", role: "status" });
   const problem = h("p", { class: "warn", id: "push-problem", hidden: true });
   const button = h("button", { type: "button", class: "secondary", id: "push-toggle" });
   let on = await push.isOn().catch(() => false);
@@ -194,11 +195,11 @@ async function deviceCard({ tell, refuse, boxes, save }) {
       if (on) {
         await push.turnOff();
         on = false;
-        tell(say("turnedOff"));
+        tell(say("turnedOff"), said);
       } else {
         await push.turnOn();
         on = true;
-        tell(say("turnedOn"));
+        tell(say("turnedOn"), said);
         // Nothing chosen for push yet: turning it on means wanting it, so every kind gets it.
         const pushBoxes = KINDS.map((kind) => boxes[`${kind}.push`]);
         if (pushBoxes.every((box) => !box.checked)) {
@@ -207,18 +208,17 @@ async function deviceCard({ tell, refuse, boxes, save }) {
         }
       }
     } catch (error) {
-      if (error instanceof push.PushUnavailable) {
-        problem.textContent = say(error.reason);
-        problem.hidden = false;
-      } else {
-        refuse(error, () => button.click());
+      if (!(error instanceof push.PushUnavailable || error instanceof api.ApiFailure || error instanceof api.NetworkFailure)) {
+        console.error(error); // the browser's push service failing, or a defect of ours
       }
+      problem.textContent = error instanceof push.PushUnavailable ? say(error.reason) : failureText(error);
+      problem.hidden = false;
     } finally {
       button.disabled = false;
       draw();
     }
   });
   draw();
-  card.append(title, state, problem, button);
+  card.append(title, state, problem, button, said);
   return card;
 }

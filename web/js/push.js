@@ -56,7 +56,15 @@ export async function turnOn() {
     applicationServerKey: applicationServerKey(key),
   });
   const { endpoint, keys } = subscription.toJSON();
-  const answer = await api.customerCall("POST", "/api/v1/me/push-subscriptions", { endpoint, keys });
+  let answer;
+  try {
+    answer = await api.customerCall("POST", "/api/v1/me/push-subscriptions", { endpoint, keys });
+  } catch (error) {
+    // Not registered (refused, or the network failed): the browser keeps no subscription that
+    // nothing would ever push to, and the next try starts afresh.
+    await subscription.unsubscribe().catch(() => {});
+    throw error;
+  }
   localStorage.setItem(STORED, answer.subscription_id);
 }
 
