@@ -28,6 +28,7 @@ from claims_shared.events.fields import (
     Paragraph,
     Sequence,
     Yen,
+    required_when,
 )
 
 UpdateType = Literal[
@@ -140,11 +141,7 @@ class DocumentReviewed(UpdateData):
     result: ReviewResult
     reason: Line | None = None
 
-    @model_validator(mode="after")
-    def _resubmit_says_why(self) -> DocumentReviewed:
-        if self.result == "resubmit" and self.reason is None:
-            raise ValueError("a resubmit needs its reason")
-        return self
+    _resubmit_says_why = required_when("reason", "a resubmit needs its reason", result="resubmit")
 
 
 class MessageToCustomer(UpdateData):

@@ -9,9 +9,17 @@ as a number. Characters PostgreSQL refuses (NUL, lone surrogates) never get past
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator, Field, StrictInt, StrictStr, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    model_validator,
+)
 
 # Every text type is a pattern, so the published JSON Schema says what is refused. A pattern also
 # refuses lone surrogates (pydantic cannot read them as text), so NUL, controls and surrogates
@@ -97,3 +105,17 @@ JapanesePhone = Annotated[
 ]
 """A Japanese phone number as text, as customers dial it: 03-1234-5678, 0120-000-123,
 090-1234-5678 or the same digits without hyphens."""
+
+
+def required_when(field: str, message: str, **when: object) -> Any:
+    """A model's after-validator: `field` may be None, except when the model's other fields hold
+    the values in `when` (a resubmit needs its reason, an issued procedure code its hash); then
+    ValueError(`message`)."""
+
+    def check(model: Any) -> Any:
+        chosen = all(getattr(model, name) == value for name, value in when.items())
+        if chosen and getattr(model, field) is None:
+            raise ValueError(message)
+        return model
+
+    return model_validator(mode="after")(check)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, StrictStr, StringConstraints, model_
 
 from claims_shared.events import topics
 from claims_shared.events.envelope import EventData
-from claims_shared.events.fields import Identifier, IsoDate, Name
+from claims_shared.events.fields import Identifier, IsoDate, Name, required_when
 
 ProcedureCodeHash = Annotated[
     StrictStr,
@@ -52,11 +52,9 @@ class ProcedureCode(BaseModel):
     hash: ProcedureCodeHash | None
     expires_on: IsoDate | None
 
-    @model_validator(mode="after")
-    def _issued_codes_have_a_hash(self) -> ProcedureCode:
-        if self.state == "issued" and self.hash is None:
-            raise ValueError("an issued procedure code needs its hash")
-        return self
+    _issued_codes_have_a_hash = required_when(
+        "hash", "an issued procedure code needs its hash", state="issued"
+    )
 
 
 class PolicyRecorded(EventData):
