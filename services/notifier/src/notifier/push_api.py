@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
-from claims_shared.auth import NOT_SIGNED_IN, CurrentCustomer
+from claims_shared.auth import NOT_SIGNED_IN, CustomerId
 from claims_shared.errors import ErrorTable, Message, Refusal
 from claims_shared.inputs import RequestBody
 from claims_shared.web import Wired, outside_maintenance
@@ -117,11 +117,10 @@ customer_router = APIRouter(
     responses=DOCUMENTED.responses_for(*NOT_SIGNED_IN, ENDPOINT_REFUSED, KEYS_REFUSED),
 )
 async def register_push_subscription(
-    body: PushSubscriptionBody, customer: CurrentCustomer, registry: Registry
+    body: PushSubscriptionBody, customer_id: CustomerId, registry: Registry
 ) -> SubscriptionCreated:
     """Registers this browser for the customer's push notifications (which kinds are pushed is
     the notification settings' push column)."""
-    assert customer.customer_id is not None  # current_customer guarantees it
     try:
         await check_endpoint(body.endpoint, allow_test_loopback=registry.allow_test_loopback)
     except EndpointRefused:
@@ -129,7 +128,7 @@ async def register_push_subscription(
     _checked_keys(body.keys)
     target = PushTarget(body.endpoint, body.keys.p256dh, body.keys.auth)
     return SubscriptionCreated(
-        subscription_id=await registry.subscriptions.add(customer.customer_id, target)
+        subscription_id=await registry.subscriptions.add(customer_id, target)
     )
 
 
@@ -139,11 +138,10 @@ async def register_push_subscription(
     responses=DOCUMENTED.responses_for(*NOT_SIGNED_IN, SUBSCRIPTION_NOT_FOUND),
 )
 async def remove_push_subscription(
-    subscription_id: uuid.UUID, customer: CurrentCustomer, registry: Registry
+    subscription_id: uuid.UUID, customer_id: CustomerId, registry: Registry
 ) -> Response:
     """Push turned off on this browser (or the customer logs out of the app)."""
-    assert customer.customer_id is not None
-    if not await registry.subscriptions.remove(customer.customer_id, subscription_id):
+    if not await registry.subscriptions.remove(customer_id, subscription_id):
         raise SUBSCRIPTION_NOT_FOUND.error()
     return Response(status_code=204)
 
