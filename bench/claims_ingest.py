@@ -63,19 +63,26 @@ def updates(claims: int, per_claim: int) -> list[AdjusterUpdate]:
             ("stage_changed", {"stage": "investigating"}),
         ]
         kinds += [("note_added", {"text": f"メモ {i}"}) for i in range(per_claim - 2)]
-        for sequence, (kind, data) in enumerate(kinds, start=1):
-            result.append(
-                AdjusterUpdate.of(
-                    update_id=uuid.uuid4(),
-                    claim_id=claim_id,
-                    sequence=sequence,
-                    adjuster_id="ADJ",
-                    occurred_at=start + timedelta(seconds=sequence),
-                    type=kind,  # type: ignore[arg-type]
-                    data=data,
-                )
-            )
+        result += in_sequence(claim_id, kinds, start)
     return result
+
+
+def in_sequence(
+    claim_id: str, kinds: list[tuple[str, dict[str, str]]], start: datetime
+) -> list[AdjusterUpdate]:
+    """One claim's updates, numbered from 1, a second apart from `start`."""
+    return [
+        AdjusterUpdate.of(
+            update_id=uuid.uuid4(),
+            claim_id=claim_id,
+            sequence=sequence,
+            adjuster_id="ADJ",
+            occurred_at=start + timedelta(seconds=sequence),
+            type=kind,
+            data=data,
+        )
+        for sequence, (kind, data) in enumerate(kinds, start=1)
+    ]
 
 
 async def produce(bootstrap: str, topic: str, items: list[AdjusterUpdate]) -> None:
@@ -270,6 +277,15 @@ def cpu_by_role(service_pids: set[int]) -> dict[str, float]:
     return roles
 
 
+async def service_ready(base: str) -> bool:
+    """The service at `base` answers /readyz with 200."""
+    async with httpx.AsyncClient() as client:
+        try:
+            return (await client.get(f"{base}/readyz")).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+
 def customer_token(key: Ed25519PrivateKey, customer_id: str) -> str:
     now = int(time.time())
     return jwt.encode(
@@ -367,14 +383,7 @@ async def main(
                 if child.poll() is not None:
                     raise RuntimeError(f"{child.args!r} exited with {child.returncode}")
 
-        async def ready() -> bool:
-            async with httpx.AsyncClient() as client:
-                try:
-                    return (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200
-                except httpx.HTTPError:
-                    return False
-
-        await eventually(ready, timeout=60)
+        await eventually(lambda: service_ready(f"http://127.0.0.1:{port}"), timeout=60)
         await asyncio.sleep(3)  # the consumer has joined its group
 
         async def all_visible() -> bool:

@@ -29,9 +29,16 @@ from pathlib import Path
 
 import httpx
 from aiobotocore.session import get_session
-from claims_ingest import busy_cpu_seconds, customer_token, produce, serve_jwks
+from claims_ingest import (
+    busy_cpu_seconds,
+    customer_token,
+    in_sequence,
+    produce,
+    serve_jwks,
+    service_ready,
+)
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from PIL import ExifTags, Image, ImageFilter
+from PIL import Image, ImageFilter
 
 from claim_status.document_ports import ClamdScanner
 from claim_status.uploads import without_metadata
@@ -43,6 +50,10 @@ from devinfra.paths import free_port, local_dir
 from devinfra.postgres import LocalPostgres
 from devinfra.processes import read_pid
 from devinfra.testing import eventually
+
+# The EXIF a phone writes, as the claim-status tests' sample photos carry it.
+sys.path.append(str(Path(__file__).resolve().parents[1] / "services" / "claim-status" / "tests"))
+from document_samples import phone_exif
 
 BUCKET = "claim-documents"
 RAW_BUCKET = "bench-raw-puts"
@@ -64,17 +75,8 @@ def photo() -> bytes:
     grain = Image.frombytes("L", (width, height), os.urandom(width * height))
     mask = grain.point(lambda v: 255 if v > 130 else 0)
     picture = Image.composite(picture, picture.filter(ImageFilter.BoxBlur(1)), mask)
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "BenchCam"
-    exif[ExifTags.Base.Orientation] = 6
-    exif[ExifTags.IFD.GPSInfo] = {
-        ExifTags.GPS.GPSLatitudeRef: "N",
-        ExifTags.GPS.GPSLatitude: (35.0, 40.0, 30.0),
-        ExifTags.GPS.GPSLongitudeRef: "E",
-        ExifTags.GPS.GPSLongitude: (139.0, 45.0, 0.0),
-    }
     out = io.BytesIO()
-    picture.save(out, "JPEG", quality=85, exif=exif)
+    picture.save(out, "JPEG", quality=85, exif=phone_exif("BenchCam"))
     return out.getvalue()
 
 
@@ -230,18 +232,7 @@ def claim_updates() -> list[AdjusterUpdate]:
         )
         for action in ACTIONS
     ]
-    return [
-        AdjusterUpdate.of(
-            update_id=uuid.uuid4(),
-            claim_id=CLAIM,
-            sequence=sequence,
-            adjuster_id="ADJ",
-            occurred_at=start + timedelta(seconds=sequence),
-            type=kind,
-            data=data,
-        )
-        for sequence, (kind, data) in enumerate(kinds, start=1)
-    ]
+    return in_sequence(CLAIM, kinds, start)
 
 
 def rate_line(label: str, timed: Timed, count: int, total_bytes: int) -> str:
@@ -293,11 +284,7 @@ async def main(count: int, concurrency: int, pdf_every: int) -> None:
         async def ready() -> bool:
             if service.poll() is not None:
                 raise RuntimeError(f"claim-status exited with {service.returncode}")
-            async with httpx.AsyncClient() as client:
-                try:
-                    return (await client.get(f"{base}/readyz")).status_code == 200
-                except httpx.HTTPError:
-                    return False
+            return await service_ready(base)
 
         await eventually(ready, timeout=90)
         await produce(kafka.bootstrap_servers, "claims.adjuster-updates", claim_updates())

@@ -22,9 +22,10 @@ WIDE = (64, 32)
 tall)."""
 
 
-def _exif() -> Image.Exif:
+def phone_exif(make: str = "TestCam") -> Image.Exif:
+    """The EXIF a phone writes: its make, a sideways orientation and where it was taken."""
     exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "TestCam"
+    exif[ExifTags.Base.Make] = make
     exif[ExifTags.Base.Orientation] = 6
     exif[ExifTags.IFD.GPSInfo] = {
         ExifTags.GPS.GPSLatitudeRef: "N",
@@ -39,9 +40,9 @@ def photo_with_location(kind: str = "JPEG") -> bytes:
     picture = Image.new("RGB", WIDE, (200, 30, 30))
     out = io.BytesIO()
     if kind == "HEIF":
-        picture.save(out, "HEIF", exif=_exif().tobytes(), xmp=XMP, quality=80)
+        picture.save(out, "HEIF", exif=phone_exif().tobytes(), xmp=XMP, quality=80)
     else:
-        picture.save(out, kind, exif=_exif(), xmp=XMP)
+        picture.save(out, kind, exif=phone_exif(), xmp=XMP)
     return out.getvalue()
 
 
