@@ -8,6 +8,7 @@ import { language, setLanguage, t } from "./i18n.js";
 import { accidentDetail, accidentList } from "./accidents.js";
 import * as pages from "./pages.js";
 import { notificationSettings, notificationSettingsLabel } from "./notifications.js";
+import { turnOff as turnPushOff } from "./push.js";
 
 const ROUTES = [
   [/^\/$/, pages.start, "public"],
@@ -95,6 +96,8 @@ function chrome() {
 }
 
 async function logOut() {
+  // Pushes are for the account signed in: this device's subscription goes before the session.
+  await turnPushOff().catch(() => {});
   await api.logOut().catch(() => {});
   navigate("/", t("loggedOut"));
 }
