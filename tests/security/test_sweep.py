@@ -12,6 +12,7 @@ import base64
 import json
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -22,6 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from web_harness import Product
+
+from claim_status_harness import ClaimLog
+from claims_shared.events import UserRegistered
 
 PASSWORD = "a good passphrase"
 CORRESPONDENCE_OPERATIONS = (
@@ -40,6 +44,37 @@ def _signed_in(client: httpx.Client, email: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
+def _with_an_accident(product: Product) -> tuple[UserRegistered, ClaimLog]:
+    """A customer with an account and an accident reported on their first policy."""
+    customer = product.customer(PASSWORD)
+    return customer, product.accident_for(customer.customer_id, customer.policy_numbers[0])
+
+
+def _fuzzed(operation: Any, send: Callable[[Any], Any]) -> str | None:
+    """Twenty generated cases of `operation`, each sent by `send`: what went wrong (a 5xx, an
+    answer that breaks its schema), or None. A 429 (the gateway's or a service's throttle) is an
+    answer, by design."""
+
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=20,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def call(case: Any) -> None:
+        response = send(case)
+        if response.status_code == 429:
+            return
+        case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
+
+    try:
+        call()
+    except (BaseExceptionGroup, AssertionError) as error:
+        return str(error)[:1500]
+    return None
+
+
 def test_every_api_fuzzed_through_the_gateway_answers_without_5xx_or_schema_breaks(
     product: Product,
 ) -> None:
@@ -52,28 +87,9 @@ def test_every_api_fuzzed_through_the_gateway_answers_without_5xx_or_schema_brea
             if not operation.path.startswith("/api/") and "jwks" not in operation.path:
                 continue  # health and metrics are not behind the gateway
             fuzzed.append(f"{service} {operation.label}")
-
-            @given(case=operation.as_strategy())
-            @settings(
-                max_examples=20,
-                deadline=None,
-                database=None,
-                suppress_health_check=list(HealthCheck),
-            )
-            def call(case: Any) -> None:
-                response = case.call(base_url=product.url, timeout=15)
-                if response.status_code == 429:
-                    return  # the gateway's or a service's throttle: an answer, by design
-                case.validate_response(
-                    response, checks=[not_a_server_error, response_schema_conformance]
-                )
-
-            try:
-                call()
-            except BaseExceptionGroup as error:
-                failures[f"{service} {operation.label}"] = str(error)[:1500]
-            except AssertionError as error:
-                failures[f"{service} {operation.label}"] = str(error)[:1500]
+            failure = _fuzzed(operation, lambda case: case.call(base_url=product.url, timeout=15))
+            if failure is not None:
+                failures[f"{service} {operation.label}"] = failure
     assert len(fuzzed) >= 12, fuzzed
     assert set(CORRESPONDENCE_OPERATIONS) <= set(fuzzed), fuzzed
     assert not failures, "\n\n".join(f"{k}: {v}" for k, v in failures.items())
@@ -84,8 +100,7 @@ def test_an_accidents_documents_and_thread_fuzzed_signed_in_answer_without_5xx(
 ) -> None:
     """The same fuzzing with the customer's own token and accident, so what is generated reaches
     the upload pipeline (clamd, the type judged, the object store) and the thread."""
-    me = product.customer(PASSWORD)
-    mine = product.accident_for(me.customer_id, me.policy_numbers[0])
+    me, mine = _with_an_accident(product)
     with httpx.Client(base_url=product.url, timeout=15) as client:
         bearer = _signed_in(client, me.email)
     schema = schemathesis.openapi.from_url(f"{product.services['claim_status']}/openapi.json")
@@ -98,29 +113,15 @@ def test_an_accidents_documents_and_thread_fuzzed_signed_in_answer_without_5xx(
             continue
         fuzzed.append(operation.label)
 
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=20,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        def call(case: Any) -> None:
+        def on_my_accident(case: Any) -> Any:
             case.path_parameters = {**(case.path_parameters or {}), "claim_id": mine.claim_id}
             response = case.call(base_url=product.url, headers=bearer, timeout=30)
             answered.setdefault(case.operation.label, set()).add(response.status_code)
-            if response.status_code == 429:
-                return  # the gateway's or the service's allowance: an answer, by design
-            case.validate_response(
-                response, checks=[not_a_server_error, response_schema_conformance]
-            )
+            return response
 
-        try:
-            call()
-        except BaseExceptionGroup as error:
-            failures[operation.label] = str(error)[:1500]
-        except AssertionError as error:
-            failures[operation.label] = str(error)[:1500]
+        failure = _fuzzed(operation, on_my_accident)
+        if failure is not None:
+            failures[operation.label] = failure
     assert sorted(fuzzed) == sorted(
         label.removeprefix("claim_status ")
         for label in CORRESPONDENCE_OPERATIONS
@@ -156,14 +157,10 @@ def _forged(token: str) -> dict[str, str]:
 def test_every_customer_route_refuses_other_customers_and_tokens_identity_never_issued(
     product: Product,
 ) -> None:
-    me, other = product.customer(PASSWORD), product.customer(PASSWORD)
-    mine = product.accident_for(me.customer_id, me.policy_numbers[0])
-    theirs = product.accident_for(other.customer_id, other.policy_numbers[0])
+    (me, mine), (_, theirs) = _with_an_accident(product), _with_an_accident(product)
     with httpx.Client(base_url=product.url, timeout=15) as client:
-        token = client.post(
-            "/api/v1/sessions", json={"email": me.email, "password": PASSWORD}
-        ).json()["access_token"]
-        bearer = {"Authorization": f"Bearer {token}"}
+        bearer = _signed_in(client, me.email)
+        token = bearer["Authorization"].removeprefix("Bearer ")
 
         listed = client.get("/api/v1/me/accidents", headers=bearer).json()["items"]
         assert [item["claim_id"] for item in listed] == [mine.claim_id]
@@ -222,9 +219,7 @@ def _body(method: str, path: str) -> dict[str, Any]:
 def test_another_customers_documents_and_thread_are_not_found_and_not_theirs_to_download(
     product: Product,
 ) -> None:
-    me, other = product.customer(PASSWORD), product.customer(PASSWORD)
-    mine = product.accident_for(me.customer_id, me.policy_numbers[0])
-    theirs = product.accident_for(other.customer_id, other.policy_numbers[0])
+    (me, mine), (other, theirs) = _with_an_accident(product), _with_an_accident(product)
     with httpx.Client(base_url=product.url, timeout=30) as client:
         bearer, owner = _signed_in(client, me.email), _signed_in(client, other.email)
         sent = client.post(
