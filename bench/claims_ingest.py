@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from claims_shared.events import AdjusterUpdate, encode, new_envelope
 from devinfra.kafka import LocalKafka
 from devinfra.paths import free_port, local_dir, port_answers
 from devinfra.postgres import LocalPostgres
+from devinfra.processes import LocalProcess
 from devinfra.testing import eventually, reader_from_start
 
 BARE_APP = """
@@ -277,6 +279,20 @@ def cpu_by_role(service_pids: set[int]) -> dict[str, float]:
     return roles
 
 
+def stop_all(
+    children: list[subprocess.Popen[bytes]],
+    servers: Sequence[LocalProcess | LocalPostgres],
+    state: Path,
+) -> None:
+    """A bench's end: its processes, then its servers in the order given, then its state."""
+    for child in children:
+        child.terminate()
+        child.wait(timeout=20)
+    for server in servers:
+        server.stop()
+    shutil.rmtree(state, ignore_errors=True)
+
+
 async def service_ready(base: str) -> bool:
     """The service at `base` answers /readyz with 200."""
     async with httpx.AsyncClient() as client:
@@ -463,12 +479,7 @@ async def main(
         )
         await pool.close()
     finally:
-        for child in children:
-            child.terminate()
-            child.wait(timeout=20)
-        kafka.stop()
-        postgres.stop()
-        shutil.rmtree(state, ignore_errors=True)
+        stop_all(children, [kafka, postgres], state)
     print(
         f"updates: {total} over {claims} claims"
         f"{' (projection and relay in a second process)' if split else ''}"

@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import io
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ from claims_ingest import (
     produce,
     serve_jwks,
     service_ready,
+    stop_all,
 )
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image, ImageFilter
@@ -325,14 +325,7 @@ async def main(count: int, concurrency: int, pdf_every: int) -> None:
         cpu = {role: spent - cpu_before[role] for role, spent in cpu_seconds(pids).items()}
         raw_after = await raw_puts(store, items, concurrency, "after")
     finally:
-        for child in children:
-            child.terminate()
-            child.wait(timeout=20)
-        s3proxy.stop()
-        clamd.stop()
-        kafka.stop()
-        postgres.stop()
-        shutil.rmtree(state, ignore_errors=True)
+        stop_all(children, [s3proxy, clamd, kafka, postgres], state)
 
     mb = total_bytes / 1e6
     print(
