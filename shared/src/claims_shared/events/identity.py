@@ -11,37 +11,35 @@ from claims_shared.events.envelope import EventData
 from claims_shared.events.registration import Language
 
 
-class PasswordChanged(EventData):
-    event_type = "PasswordChanged"
+class AccountEvent(EventData):
+    """What every identity.events event says first: whose account (user, customer, email)."""
+
     topic = topics.IDENTITY_EVENTS
 
     user_id: UUID
     customer_id: str
     email: str
+
+
+class PasswordChanged(AccountEvent):
+    event_type = "PasswordChanged"
+
     language: Language = "ja"
 
 
-class TemporaryPasswordIssued(EventData):
+class TemporaryPasswordIssued(AccountEvent):
     """After a password reset: the new temporary password, sealed for the notifier only."""
 
     event_type = "TemporaryPasswordIssued"
-    topic = topics.IDENTITY_EVENTS
 
-    user_id: UUID
-    customer_id: str
-    email: str
     sealed_temporary_password: str
     expires_at: AwareDatetime
     language: Language = "ja"
 
 
-class AccountLocked(EventData):
+class AccountLocked(AccountEvent):
     event_type = "AccountLocked"
-    topic = topics.IDENTITY_EVENTS
 
-    user_id: UUID
-    customer_id: str
-    email: str
     locked_until: AwareDatetime
     failed_attempts: int
     language: Language = "ja"
