@@ -3,6 +3,8 @@ server; mails are read back from the SMTP server's JSON listing."""
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -11,8 +13,10 @@ from typing import Any
 
 import asyncpg
 import httpx
+import jwt
 import pytest
 from aiokafka import AIOKafkaProducer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 
 from claims_shared.events import (
@@ -81,7 +85,9 @@ class NotifierService:
             await conn.close()
 
     async def mails_to(self, address: str) -> list[dict[str, Any]]:
-        async with httpx.AsyncClient() as client:
+        """Mails to `address`. The shared mail catcher lists every mail of every test: on a
+        busy machine that takes seconds, so the read has time to spare."""
+        async with httpx.AsyncClient(timeout=60) as client:
             listing = (await client.get(f"{self.mail_web_url}/api/messages")).json()
         return [m for m in listing if address in m["to"]]
 
@@ -147,3 +153,34 @@ def temporary_password_issued(
 
 def unique_email() -> str:
     return f"hanako.{uuid.uuid4().hex[:8]}@example.jp"
+
+
+# Customers' access tokens for the notifier's routes, signed by a key the tests own (identity's
+# own tokens are tested in identity): `key_set` is the JWKS to build the notifier with
+# (`build(..., fetch_keys=key_set)`).
+TOKEN_KEY = Ed25519PrivateKey.generate()
+KID = "notifier-test-key"
+
+
+async def key_set() -> dict[str, Any]:
+    public = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(TOKEN_KEY.public_key()))
+    return {"keys": [{**public, "kid": KID, "alg": "EdDSA", "use": "sig"}]}
+
+
+def customer_token(customer_id: str, scope: str = "customer") -> str:
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": "claims-status-identity",
+        "aud": "claims-status",
+        "sub": str(uuid.uuid4()),
+        "scope": scope,
+        "customer_id": customer_id,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 900,
+    }
+    return jwt.encode(claims, TOKEN_KEY, algorithm="EdDSA", headers={"kid": KID})
+
+
+def bearer(customer_id: str, scope: str = "customer") -> dict[str, str]:
+    return {"Authorization": f"Bearer {customer_token(customer_id, scope)}"}

@@ -21,6 +21,7 @@ from claims_shared.events import (
 from claims_shared.kafka import EventRoutes, UnprocessableMessage
 from claims_shared.passwords import open_sealed
 from notifier.mails import Mail, compose, one_mailbox
+from notifier.preferences import NotificationPreferences, kind_of_change
 
 # Changes worth a mail, by the notice they schedule (notifier.notices). The rest (coverage
 # details, the handler's 既読 mark on the customer's messages) wait for the next visit. A
@@ -89,6 +90,7 @@ class NotificationService:
     customers: CustomerDirectory
     notices: NoticeSchedule
     sender: Mailer
+    preferences: NotificationPreferences
     sealing_private_key: str
     web_url: str
     previous_sealing_private_keys: tuple[str, ...] = ()
@@ -193,9 +195,16 @@ class NotificationService:
         """Schedules the claim's notice (notifier.notices), recorded with the event id: the
         sweeper mails it, one per claim and kind per burst. No claim details in the mail, nor
         the handler's message: it links to the accident's page (or its thread), to be seen after
-        logging in."""
+        logging in. A change of a kind the customer chose no mail for (notifier.preferences)
+        schedules nothing: it neither mails nor joins a notice, so a burst mails for the
+        changes whose kind is mailed."""
         kind = MAILED_CHANGES.get(changed.change)
         if kind is None:
+            return
+        chosen = await self.preferences.channels(
+            changed.customer_id, kind_of_change(changed.change)
+        )
+        if not chosen.mail:
             return
         email = await self.customers.email_of(changed.customer_id)
         if email is None:

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 import aiosmtplib
 from fastapi import FastAPI
 
+from claims_shared.auth import TOKEN_VERIFIER, KeyFetcher, TokenVerifier, jwks_fetcher
 from claims_shared.clock import Clock, system_clock
 from claims_shared.events import topics
 from claims_shared.migrations import migrate
 from claims_shared.service import open_resources, supervised
 from claims_shared.web import create_service_app
+from notifier.api import ERRORS, PREFERENCES, customer_router
 from notifier.handlers import (
     CustomerDirectory,
     CustomerTable,
@@ -22,6 +24,7 @@ from notifier.handlers import (
     NotificationService,
 )
 from notifier.notices import StatusNoticeSweeper, StatusNoticeTable
+from notifier.preferences import NotificationPreferences, PreferenceTable
 from notifier.schema import SCHEMA
 from notifier.sending import MailSender
 from notifier.settings import NotifierSettings
@@ -37,6 +40,7 @@ class NotifierPorts:
     customers: CustomerDirectory
     notices: NoticeSchedule
     sender: Mailer
+    preferences: NotificationPreferences
 
 
 def wire(settings: NotifierSettings, ports: NotifierPorts) -> NotificationService:
@@ -45,6 +49,7 @@ def wire(settings: NotifierSettings, ports: NotifierPorts) -> NotificationServic
         customers=ports.customers,
         notices=ports.notices,
         sender=ports.sender,
+        preferences=ports.preferences,
         sealing_private_key=settings.sealing_private_key,
         previous_sealing_private_keys=settings.previous_sealing_private_keys,
         web_url=settings.customer_web_url,
@@ -53,14 +58,32 @@ def wire(settings: NotifierSettings, ports: NotifierPorts) -> NotificationServic
     )
 
 
-def build(settings: NotifierSettings, clock: Clock = system_clock) -> FastAPI:
+def build(
+    settings: NotifierSettings, clock: Clock = system_clock, fetch_keys: KeyFetcher | None = None
+) -> FastAPI:
+    """`fetch_keys` defaults to identity's JWKS over HTTP; tests pass their own key set."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_resources(settings, app) as resources:
             await migrate(SCHEMA, settings.database_url)
             sender = MailSender(resources.pool, settings)
+            preferences = PreferenceTable(resources.pool)
             ports = NotifierPorts(
-                CustomerTable(resources.pool), StatusNoticeTable(resources.pool), sender
+                CustomerTable(resources.pool),
+                StatusNoticeTable(resources.pool),
+                sender,
+                preferences,
+            )
+            PREFERENCES.put(app, preferences)
+            TOKEN_VERIFIER.put(
+                app,
+                TokenVerifier(
+                    fetch_keys or jwks_fetcher(settings.identity_jwks_url),
+                    issuer=settings.token_issuer,
+                    audience=settings.token_audience,
+                    clock=clock,
+                ),
             )
             notifications = wire(settings, ports)
             consumer = resources.consumer(
@@ -80,7 +103,13 @@ def build(settings: NotifierSettings, clock: Clock = system_clock) -> FastAPI:
             async with supervised([consumer, sweeper]):
                 yield
 
-    return create_service_app(settings=settings, lifespan=lifespan, clock=clock)
+    return create_service_app(
+        settings=settings,
+        routers=[customer_router],
+        lifespan=lifespan,
+        clock=clock,
+        errors=ERRORS,
+    )
 
 
 def create_app() -> FastAPI:

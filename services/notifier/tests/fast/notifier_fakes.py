@@ -14,6 +14,7 @@ from claims_shared.testing import consumer_record
 from notifier.handlers import CustomerDirectory, Mailer, NoticeSchedule
 from notifier.mails import Mail
 from notifier.main import NotifierPorts
+from notifier.preferences import InMemoryPreferences
 
 
 class InMemoryCustomers:
@@ -80,7 +81,9 @@ class FakeMailSender:
 
 
 def in_memory_ports() -> NotifierPorts:
-    return NotifierPorts(InMemoryCustomers(), InMemoryNotices(), FakeMailSender())
+    return NotifierPorts(
+        InMemoryCustomers(), InMemoryNotices(), FakeMailSender(), InMemoryPreferences()
+    )
 
 
 async def deliver(table: Dispatch, data: EventData, key: str, event_id: str = "") -> None:

@@ -1,0 +1,95 @@
+"""The notifier's HTTP API for customers: their notification settings (which notices come by
+mail and by push). Routes take the customer from identity's access token (claims_shared.auth)
+and answer 503 inside a maintenance window, like identity's customer routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import StrictBool
+
+from claims_shared.auth import NOT_SIGNED_IN, CurrentCustomer
+from claims_shared.errors import ErrorTable
+from claims_shared.inputs import RequestBody
+from claims_shared.web import Wired, outside_maintenance
+from notifier.preferences import Channels, NoticeKind, NotificationPreferences
+
+PREFERENCES = Wired[NotificationPreferences]("notification_preferences")
+Preferences = Annotated[NotificationPreferences, Depends(PREFERENCES)]
+
+ERRORS = ErrorTable({})
+"""The notifier's own refusals (none yet: a malformed body is the shared 422)."""
+
+
+class ChannelChoice(RequestBody):
+    """One kind of notice: by mail, by push (true or false, nothing else)."""
+
+    mail: StrictBool
+    push: StrictBool
+
+
+class KindChoices(RequestBody):
+    """Every kind, each given: a setting left out is refused rather than guessed."""
+
+    status_changed: ChannelChoice
+    action_requested: ChannelChoice
+    message_received: ChannelChoice
+
+
+class NotificationSettingsBody(RequestBody):
+    """`{kinds: {status_changed|action_requested|message_received: {mail, push}}}`. Security
+    notices (password changed, lock-out, new sign-in) are always sent and are not settings."""
+
+    kinds: KindChoices
+
+
+customer_router = APIRouter(
+    prefix="/api/v1", tags=["notifications"], dependencies=[Depends(outside_maintenance)]
+)
+
+
+def _body(chosen: dict[NoticeKind, Channels]) -> NotificationSettingsBody:
+    def choice(kind: NoticeKind) -> ChannelChoice:
+        return ChannelChoice(mail=chosen[kind].mail, push=chosen[kind].push)
+
+    return NotificationSettingsBody(
+        kinds=KindChoices(
+            status_changed=choice("status_changed"),
+            action_requested=choice("action_requested"),
+            message_received=choice("message_received"),
+        )
+    )
+
+
+@customer_router.get(
+    "/me/notification-settings",
+    response_model=NotificationSettingsBody,
+    responses=ERRORS.responses_for(*NOT_SIGNED_IN),
+)
+async def notification_settings(
+    customer: CurrentCustomer, preferences: Preferences
+) -> NotificationSettingsBody:
+    """The customer's settings; a kind never chosen shows the defaults (mail on, push off)."""
+    assert customer.customer_id is not None  # current_customer guarantees it
+    return _body(await preferences.all_channels(customer.customer_id))
+
+
+@customer_router.put(
+    "/me/notification-settings",
+    response_model=NotificationSettingsBody,
+    responses=ERRORS.responses_for(*NOT_SIGNED_IN),
+)
+async def choose_notification_settings(
+    body: NotificationSettingsBody, customer: CurrentCustomer, preferences: Preferences
+) -> NotificationSettingsBody:
+    """Replaces the customer's settings with the body's and answers them as stored."""
+    assert customer.customer_id is not None
+    kinds = body.kinds
+    chosen: dict[NoticeKind, Channels] = {
+        "status_changed": Channels(kinds.status_changed.mail, kinds.status_changed.push),
+        "action_requested": Channels(kinds.action_requested.mail, kinds.action_requested.push),
+        "message_received": Channels(kinds.message_received.mail, kinds.message_received.push),
+    }
+    await preferences.choose(customer.customer_id, chosen)
+    return _body(await preferences.all_channels(customer.customer_id))
