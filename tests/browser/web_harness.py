@@ -280,7 +280,14 @@ def product(infrastructure: Any, document_servers: dict[str, str]) -> Iterator[P
         notifier = stack.enter_context(
             serve_http(
                 build_notifier(
-                    notifier_settings(infrastructure, notifier_db, kafka_topic_prefix=prefix),
+                    notifier_settings(
+                        infrastructure,
+                        notifier_db,
+                        kafka_topic_prefix=prefix,
+                        identity_jwks_url=f"{identity}/.well-known/jwks.json",
+                        # the browser tests' stand-in push endpoints are on 127.0.0.1
+                        push_allow_loopback_for_tests=True,
+                    ),
                     clock=clock,
                 )
             )
