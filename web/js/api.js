@@ -1,7 +1,14 @@
 // Talking to the API through the gateway. The access token lives only in this module's memory
 // (it lasts minutes); the refresh token is an HttpOnly cookie the page can never read, so a
 // reload asks identity for a fresh access token and a log-out ends both.
+//
+// The app (display-mode standalone, or started under /app/) takes its rotating refresh token in
+// the body instead: kept on the device (localStorage) only when 「ログインしたままにする」 is
+// ticked, otherwise in memory; each refresh rotates it (one tab at a time: Web Locks), and a
+// log-out revokes it on the server. Offline, the service worker answers the accidents with what
+// this account last saw; such an answer is marked with the time it was seen (offline.js).
 import { language } from "./i18n.js";
+import { forgetOffline, markSeen } from "./offline.js";
 
 export class ApiFailure extends Error {
   constructor(status, body) {
@@ -34,8 +41,50 @@ const HINT = "session"; // "there may be a session cookie": saves a refresh call
 const session = { token: null, mustChange: false, email: null };
 let refreshing = null;
 
+const APP_STARTED = "app"; // sessionStorage: this tab was started under /app/
+const KEPT = "app-session"; // localStorage: the app's refresh token, with 「ログインしたままにする」
+let memoryRefresh = null; // the app's refresh token without it
+let offline = false; // the session could not be refreshed for want of a network
+let offlineSeen = null; // when the last answer given from the device was seen
+
+/** Running as the installed app, or started under /app/ in this tab. */
+export function appMode() {
+  if (/^\/app(\/|$)/.test(location.pathname)) sessionStorage.setItem(APP_STARTED, "1");
+  return sessionStorage.getItem(APP_STARTED) === "1" || Boolean(window.matchMedia?.("(display-mode: standalone)").matches);
+}
+
+appMode(); // noted at once: a start under /app/ makes this tab the app, whatever it opens next
+
+function storedRefresh() {
+  return localStorage.getItem(KEPT) ?? memoryRefresh;
+}
+
+function keepRefresh(token, remember = localStorage.getItem(KEPT) !== null) {
+  memoryRefresh = null;
+  localStorage.removeItem(KEPT);
+  if (!token) return;
+  if (remember) localStorage.setItem(KEPT, token);
+  else memoryRefresh = token;
+}
+
 export function signedIn() {
   return session.token !== null;
+}
+
+/** Signed in on this device, though the session cannot be refreshed offline: pages show what the
+ * device kept, and the log-out button stays. */
+export function offlineSession() {
+  return !signedIn() && offline;
+}
+
+/** The time the latest answer given from the device was seen (null: none since `since`). */
+export function offlineSeenSince(since) {
+  return offlineSeen && offlineSeen.count > since ? offlineSeen.at : null;
+}
+
+let answers = 0;
+export function answerCount() {
+  return answers;
 }
 
 export function mustChangePassword() {
@@ -65,6 +114,12 @@ async function send(method, path, { body, token, headers = {} } = {}) {
   }
   if (response.status === 204) return null;
   const data = await response.json().catch(() => null);
+  answers += 1;
+  const seen = response.headers.get("X-Offline-Seen");
+  if (seen && data !== null) {
+    markSeen(data, seen);
+    offlineSeen = { at: seen, count: answers };
+  }
   if (response.status === 503 && data?.code === "maintenance") {
     throw new Maintenance(Number(response.headers.get("Retry-After")) || null);
   }
@@ -88,7 +143,17 @@ export function publicCall(method, path, body, headers) {
 
 /** A call as the logged-in customer: one silent refresh when the access token has run out. */
 export async function customerCall(method, path, body) {
-  if (!session.token && !(await restoreSession())) throw new SessionEnded();
+  if (!session.token) {
+    let restored;
+    try {
+      restored = await restoreSession();
+    } catch (error) {
+      // Offline: what the device kept for this account, if anything (else the same failure).
+      if (error instanceof NetworkFailure && method === "GET") return send(method, path);
+      throw error;
+    }
+    if (!restored) throw new SessionEnded();
+  }
   try {
     return await send(method, path, { body, token: session.token });
   } catch (error) {
@@ -102,29 +167,56 @@ function keep(answer, email) {
   session.token = answer.access_token;
   session.mustChange = answer.password_change_required;
   if (email) session.email = email;
-  if (!answer.password_change_required) localStorage.setItem(HINT, "1");
+  offline = false;
+  if (!answer.password_change_required && !appMode()) localStorage.setItem(HINT, "1");
 }
 
-export async function logIn(email, password) {
+/** `remember`: the app keeps its refresh token on the device (「ログインしたままにする」). */
+export async function logIn(email, password, { remember = false } = {}) {
+  const app = appMode();
   const answer = await send("POST", "/api/v1/sessions", {
     body: { email, password },
-    headers: WEB_SESSION,
+    headers: app ? {} : WEB_SESSION,
   });
   keep(answer, email);
+  if (app) keepRefresh(answer.refresh_token, remember);
+  if (!answer.password_change_required) {
+    // The service worker learns whose device this now is (another account's kept answers go).
+    await send("GET", "/api/v1/me", { token: session.token }).catch(() => null);
+  }
   return answer;
+}
+
+/** The app's refresh: the token it holds, rotated (the new one replaces it where it was kept). */
+function refreshApp() {
+  const rotate = async () => {
+    const token = storedRefresh();
+    if (!token) throw new ApiFailure(401, { code: "invalid_refresh_token" });
+    const answer = await send("POST", "/api/v1/sessions/refresh", { body: { refresh_token: token } });
+    keepRefresh(answer.refresh_token);
+    return answer;
+  };
+  return navigator.locks ? navigator.locks.request("claims-app-refresh", rotate) : rotate();
 }
 
 /** After a reload: trade the session cookie for an access token. False when there is none. */
 export function restoreSession() {
-  if (!localStorage.getItem(HINT)) return Promise.resolve(false);
-  refreshing ??= send("POST", "/api/v1/sessions/refresh", { headers: WEB_SESSION })
+  const app = appMode();
+  if (app ? !storedRefresh() : !localStorage.getItem(HINT)) {
+    forgetOffline().catch(() => {}); // no session on this device: nothing of an account's is kept either
+    return Promise.resolve(false);
+  }
+  refreshing ??= (app ? refreshApp() : send("POST", "/api/v1/sessions/refresh", { headers: WEB_SESSION }))
     .then((answer) => {
       keep(answer);
       return true;
     })
     .catch((error) => {
       // Only identity refusing the session ends it; a failure to reach identity does not.
-      if (!refused(error)) throw error;
+      if (!refused(error)) {
+        offline = error instanceof NetworkFailure;
+        throw error;
+      }
       forget();
       return false;
     })
@@ -140,27 +232,34 @@ function refused(error) {
 
 export async function logOut() {
   try {
+    // The app's kept refresh token is revoked on the server too, even after a reload.
+    if (!session.token && appMode() && storedRefresh()) await restoreSession().catch(() => false);
     if (session.token) await send("DELETE", "/api/v1/sessions", { token: session.token });
   } finally {
     forget();
+    await forgetOffline();
   }
 }
 
 /** Changing the password ends every session; log straight back in with the new one. */
 export async function changePassword(currentPassword, newPassword) {
   const email = session.email ?? (await customerCall("GET", "/api/v1/me")).email;
+  const remember = localStorage.getItem(KEPT) !== null;
   await send("PUT", "/api/v1/me/password", {
     body: { current_password: currentPassword, new_password: newPassword },
     token: session.token,
   });
   forget();
-  await logIn(email, newPassword);
+  await logIn(email, newPassword, { remember });
 }
 
 export function forget() {
   session.token = null;
   session.mustChange = false;
+  offline = false;
   localStorage.removeItem(HINT);
+  keepRefresh(null);
+  forgetOffline().catch(() => {});
 }
 
 /**

@@ -6,6 +6,8 @@ import { h, link } from "./dom.js";
 import { failureText, retryButton } from "./failures.js";
 import { language, setLanguage, t } from "./i18n.js";
 import { accidentDetail, accidentList } from "./accidents.js";
+import { appHome, appRegister, bottomNavigation } from "./apphome.js";
+import { offlineNoticeAt, registerServiceWorker } from "./offline.js";
 import * as pages from "./pages.js";
 import { notificationSettings, notificationSettingsLabel } from "./notifications.js";
 import { turnOff as turnPushOff } from "./push.js";
@@ -23,6 +25,8 @@ const ROUTES = [
   [/^\/accidents\/([^/]+)$/, accidentDetail, "customer"],
   [/^\/settings\/notifications$/, notificationSettings, "customer"],
   [/^\/maintenance$/, maintenancePage, "public"],
+  [/^\/app\/?$/, appHome, "public"],
+  [/^\/app\/register$/, appRegister, "public"],
 ];
 
 let flash = null; // one message carried to the next page ("registered", "logged out", ...)
@@ -40,13 +44,19 @@ function takeFlash() {
   return message ? h("p", { class: "flash", role: "status" }, message) : null;
 }
 
+/** 「◯月◯日 ◯時◯分時点の情報（オフライン）」 when what this page shows came from the device. */
+function offlineSince(since) {
+  return offlineNoticeAt(api.offlineSeenSince(since));
+}
+
 /** Shows a page, unless the customer has moved on to another address since it was asked for. */
 function pageFor(rendered) {
+  const since = api.answerCount();
   return (title, ...content) => {
     if (rendered !== rendering) return;
     document.title = `${title} | ${t("service")}`;
     const main = document.getElementById("main");
-    const parts = [takeFlash(), h("h1", {}, title), ...content];
+    const parts = [takeFlash(), h("h1", {}, title), offlineSince(since), ...content];
     main.replaceChildren(...parts.filter((part) => part !== null && part !== undefined));
     main.removeAttribute("aria-busy");
     main.focus();
@@ -64,7 +74,10 @@ function loading() {
 function chrome() {
   document.documentElement.lang = language();
   document.querySelector(".skip").textContent = t("skip");
-  document.querySelector("header .brand").textContent = t("service");
+  const app = api.appMode();
+  const brand = document.querySelector("header .brand");
+  brand.textContent = app ? t("appName") : t("service");
+  brand.setAttribute("href", app ? "/app/" : "/");
   document.getElementById("site-footer").replaceChildren(h("p", {}, t("footer")));
   if (api.signedIn() && !api.mustChangePassword()) {
     // In the footer: the header's buttons already fill a 360 px line.
@@ -78,7 +91,7 @@ function chrome() {
   if (api.signedIn() && !api.mustChangePassword()) {
     items.push(link("/accidents", t("accidents")), link("/password/change", t("changePassword")));
   }
-  if (api.signedIn()) {
+  if (api.signedIn() || api.offlineSession()) {
     items.push(h("button", { type: "button", id: "log-out", onclick: logOut }, t("logOut")));
   }
   const other = language() === "en" ? "ja" : "en";
@@ -93,13 +106,16 @@ function chrome() {
     ),
   );
   nav.replaceChildren(...items);
+  document.getElementById("bottom-nav")?.remove();
+  document.body.classList.toggle("app", app);
+  if (app) document.getElementById("site-footer").before(bottomNavigation(location.pathname));
 }
 
 async function logOut() {
   // Pushes are for the account signed in: this device's subscription goes before the session.
   await turnPushOff().catch(() => {});
   await api.logOut().catch(() => {});
-  navigate("/", t("loggedOut"));
+  navigate(api.appMode() ? "/app/" : "/", t("loggedOut"));
 }
 
 function maintenancePage({ page, retryAfterSeconds = null }) {
@@ -172,7 +188,9 @@ export async function render() {
     try {
       restored = await api.restoreSession();
     } catch (error) {
-      return showFailure(page, error);
+      // Offline: the page shows what the device kept of this account, or says it cannot.
+      if (!(error instanceof api.NetworkFailure)) return showFailure(page, error);
+      restored = true;
     }
     if (!restored) return navigate("/login");
     chrome();
@@ -184,6 +202,7 @@ export async function render() {
 }
 
 async function boot() {
+  registerServiceWorker({ install: api.appMode() });
   document.addEventListener("click", (event) => {
     const anchor = event.target.closest?.("a[data-link]");
     if (!anchor || event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;

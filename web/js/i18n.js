@@ -158,6 +158,27 @@ const TEXT = {
     loggedOut: "ログアウトしました。",
     loading: "読み込み中…",
     restart: "最初からやり直す",
+    appName: "お客さま事故サポート",
+    appNav: "アプリのメニュー",
+    navHome: "ホーム",
+    navAccidents: "事故の状況",
+    navContract: "契約・登録",
+    appHomeLead: "ご契約のお車の事故の対応状況の確認や、お客さまWebサービスへの利用登録ができます。",
+    accidentSupport: "事故サポート",
+    accidentSupportLead: "事故のご連絡後の対応状況、担当者、お客さまにお願いしたいことを確認できます。",
+    checkAccidentStatus: "自動車事故の対応状況を確認する",
+    contractMenu: "契約確認・変更",
+    contractLead: "ご利用には「お客さまWebサービス」への利用登録が必要です。登録がお済みでない方は、こちらから登録できます。",
+    registerNow: "今すぐ登録する",
+    appRegisterTitle: "今すぐ登録する",
+    withCode: "手続コード／初回パスワードをお持ちの方",
+    withCodeLead: "保険証券または当社からのハガキに「初回ユーザーID／証券番号」と「初回パスワード／手続コード」が記載されている方。",
+    withoutCode: "手続コード／初回パスワードをお持ちでない方",
+    withoutCodeLead: "保険証券やハガキがお手元にない方。仮パスワードをメールでお送りします。",
+    keepSignedIn: "ログインしたままにする",
+    keepSignedInHint: "この端末にログインの状態を保存します。共用の端末ではチェックしないでください。",
+    offlineAsOf: "{time}時点の情報（オフライン）",
+    newVersion: "新しいバージョンがあります",
     fieldInvalid: {
       email: "メールアドレスの形式をご確認ください（例：taro@example.jp）。",
       full_name: "お名前をご確認ください。",
@@ -325,6 +346,27 @@ const TEXT = {
     loggedOut: "You have logged out.",
     loading: "Loading…",
     restart: "Start again",
+    appName: "Car Accident Support",
+    appNav: "App menu",
+    navHome: "Home",
+    navAccidents: "Accidents",
+    navContract: "Register",
+    appHomeLead: "Check how your car accident is being handled, or register for the customer web service.",
+    accidentSupport: "Accident support",
+    accidentSupportLead: "See the handling status of your accident, your claims handler and what we need from you.",
+    checkAccidentStatus: "Check the handling status of your car accident",
+    contractMenu: "Your policy",
+    contractLead: "You need to register for the customer web service first. Not registered yet? Register here.",
+    registerNow: "Register now",
+    appRegisterTitle: "Register now",
+    withCode: "I have a procedure code / initial password",
+    withCodeLead: "Your policy document or our postcard shows an \"initial user ID / policy number\" and an \"initial password / procedure code\".",
+    withoutCode: "I do not have a procedure code / initial password",
+    withoutCodeLead: "You do not have your policy document or postcard at hand. We send a temporary password by email.",
+    keepSignedIn: "Keep me logged in",
+    keepSignedInHint: "Keeps you logged in on this device. Do not tick this on a shared device.",
+    offlineAsOf: "Information as of {time} (offline)",
+    newVersion: "A new version is available",
     fieldInvalid: {
       email: "Please check the email address (e.g. taro@example.jp).",
       full_name: "Please check the name.",
@@ -374,4 +416,20 @@ export function formatDateTime(iso) {
 
 export function formatYen(amount) {
   return new Intl.NumberFormat("ja-JP", { style: "currency", currency: "JPY" }).format(amount);
+}
+
+/** When an answer kept on the device was seen: 「11月30日 15時3分」, or "30 November 15:03". */
+export function formatOfflineTime(iso) {
+  const date = new Date(iso);
+  if (language() === "en") {
+    return new Intl.DateTimeFormat("en-GB", {
+      timeZone: TOKYO, month: "long", day: "numeric", hour: "2-digit", minute: "2-digit",
+    }).format(date);
+  }
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("ja-JP", {
+      timeZone: TOKYO, month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", hourCycle: "h23",
+    }).formatToParts(date).map(({ type, value }) => [type, value]),
+  );
+  return `${parts.month}月${parts.day}日 ${Number(parts.hour)}時${Number(parts.minute)}分`;
 }

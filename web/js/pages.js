@@ -50,13 +50,14 @@ export function start({ page, navigate }) {
     ],
     async submit(values, view) {
       try {
-        const session = await api.logIn(values.email, values.password);
+        const session = await api.logIn(values.email, values.password, { remember: Boolean(keep?.checked) });
         navigate(session.password_change_required ? "/password/change" : "/accidents");
       } catch (error) {
         showFailure(error, view, { invalid_credentials: "password" });
       }
     },
   });
+  const keep = api.appMode() ? keepSignedIn(logInForm.element) : null;
   page(
     t("startTitle"),
     h("p", { class: "lead" }, t("startLead")),
@@ -70,6 +71,17 @@ export function start({ page, navigate }) {
       link("/register", t("register"), { class: "button" }),
       h("p", { class: "note" }, t("individualOnly"))),
   );
+}
+
+/** The app's 「ログインしたままにする」, above the log-in button (unticked unless chosen). */
+function keepSignedIn(formElement) {
+  const box = h("input", { type: "checkbox", id: "keep-signed-in", name: "keep", "aria-describedby": "keep-signed-in-hint" });
+  formElement.querySelector("button[type=submit]").before(
+    h("div", { class: "field keep" },
+      h("label", { class: "toggle", for: "keep-signed-in" }, box, t("keepSignedIn")),
+      h("span", { class: "hint", id: "keep-signed-in-hint" }, t("keepSignedInHint"))),
+  );
+  return box;
 }
 
 export function chooseRegistration({ page }) {
