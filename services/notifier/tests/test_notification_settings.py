@@ -142,6 +142,38 @@ async def test_with_every_kind_off_only_the_security_notice_is_mailed(
     assert await service.pending_notices() == []
 
 
+async def test_mail_turned_off_while_a_notice_waits_sends_it_without_a_mail(
+    infrastructure: Any, database_url: str
+) -> None:
+    """The sweeper reads the setting when the notice is due: a change of mind within the window
+    counts, and a notice kept for its push (mail off, push on) is sent without a mail."""
+    settings = notifier_settings(infrastructure, database_url, status_mail_window_seconds=3.0)
+    app = build(settings, fetch_keys=key_set)
+    service = NotifierService(
+        app, settings, infrastructure.kafka_bootstrap_servers, infrastructure.mail_web_url
+    )
+    async with in_process(app) as api:
+        email = unique_email()
+        customer_id = await known_customer(service, email)
+        await service.publish(changed("CL-MIND", customer_id, 1, "stage_changed"), customer_id)
+
+        async def waiting() -> bool:
+            return await service.pending_notices() == ["CL-MIND"]
+
+        await eventually(waiting)
+        push_only = choice()
+        push_only["kinds"]["status_changed"] = {"mail": False, "push": True}
+        put = await api.put(SETTINGS, json=push_only, headers=bearer(customer_id))
+        assert put.status_code == 200
+
+        async def sent() -> bool:
+            return await service.pending_notices() == []
+
+        await eventually(sent)
+        await asyncio.sleep(1.0)
+    assert claim_mails(await service.mails_to(email)) == []
+
+
 async def test_the_settings_are_kept_in_the_database_and_a_bad_body_changes_nothing(
     infrastructure: Any, database_url: str
 ) -> None:

@@ -23,7 +23,8 @@ from claims_shared.passwords import open_sealed
 from notifier.mails import Mail, compose, one_mailbox
 from notifier.preferences import NotificationPreferences, kind_of_change
 
-# Changes worth a mail, by the notice they schedule (notifier.notices). The rest (coverage
+# Changes worth a mail, by the notice they schedule (notifier.notices); a request for action
+# is a notice of its own (pushed in its own words, mailed as a status update). The rest (coverage
 # details, the handler's 既読 mark on the customer's messages) wait for the next visit. A
 # document's review is mailed as a status change: a "resubmit" asks the customer to act, and the
 # change carries no result to tell it from "accepted".
@@ -31,7 +32,7 @@ MAILED_CHANGES = {
     "claim_opened": "claim_status_changed",
     "handler_assigned": "claim_status_changed",
     "stage_changed": "claim_status_changed",
-    "customer_action_requested": "claim_status_changed",
+    "customer_action_requested": "action_requested",
     "document_reviewed": "claim_status_changed",
     "payment_scheduled": "claim_status_changed",
     "payment_made": "claim_status_changed",
@@ -195,16 +196,16 @@ class NotificationService:
         """Schedules the claim's notice (notifier.notices), recorded with the event id: the
         sweeper mails it, one per claim and kind per burst. No claim details in the mail, nor
         the handler's message: it links to the accident's page (or its thread), to be seen after
-        logging in. A change of a kind the customer chose no mail for (notifier.preferences)
-        schedules nothing: it neither mails nor joins a notice, so a burst mails for the
-        changes whose kind is mailed."""
+        logging in. A change of a kind the customer chose neither mail nor push for
+        (notifier.preferences) schedules nothing; the sweeper mails a notice only if its kind's
+        mail is on when it is sent."""
         kind = MAILED_CHANGES.get(changed.change)
         if kind is None:
             return
         chosen = await self.preferences.channels(
             changed.customer_id, kind_of_change(changed.change)
         )
-        if not chosen.mail:
+        if not (chosen.mail or chosen.push):
             return
         email = await self.customers.email_of(changed.customer_id)
         if email is None:

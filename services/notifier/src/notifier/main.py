@@ -99,6 +99,7 @@ def build(
                 web_url=settings.customer_web_url,
                 window_seconds=settings.status_mail_window_seconds,
                 retry_seconds=settings.send_retry_seconds,
+                preferences=preferences,
             )
             async with supervised([consumer, sweeper]):
                 yield

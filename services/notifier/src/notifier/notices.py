@@ -36,6 +36,7 @@ from claims_shared.idempotency import apply_once
 from claims_shared.kafka import UnprocessableMessage
 from claims_shared.logging import get_logger
 from notifier.mails import Mail, accident_link, compose, thread_link
+from notifier.preferences import NoticeKind, NotificationPreferences
 from notifier.push_notices import NoticePushes
 from notifier.sending import MailSender
 
@@ -55,7 +56,19 @@ FOR UPDATE OF n SKIP LOCKED
 
 
 # Each kind of notice is a mail template and the page its link opens.
-NOTICE_LINKS = {"claim_status_changed": accident_link, "new_message": thread_link}
+NOTICE_LINKS = {
+    "claim_status_changed": accident_link,
+    "action_requested": accident_link,
+    "new_message": thread_link,
+}
+# A request for action is a notice of its own (its push says so), mailed as a status update.
+MAIL_TEMPLATES = {"action_requested": "claim_status_changed"}
+# The customer's setting (notifier.preferences) that decides each kind of notice's mail.
+NOTICE_SETTINGS: dict[str, NoticeKind] = {
+    "claim_status_changed": "status_changed",
+    "action_requested": "action_requested",
+    "new_message": "message_received",
+}
 
 
 async def schedule_notice(
@@ -107,6 +120,7 @@ class StatusNoticeSweeper:
     web_url: str
     window_seconds: float
     retry_seconds: float
+    preferences: NotificationPreferences | None = None  # none: every notice is mailed
     pushes: NoticePushes | None = None  # the notice's push, after its mail (notifier.push_notices)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
@@ -135,16 +149,20 @@ class StatusNoticeSweeper:
             if notice is None:
                 return False
             notice_id = notice["notice_id"]
+            mail: Mail | None
             try:
                 mail = self._mail(notice)
             except UnprocessableMessage as error:
                 log.error("status notice dropped", notice_id=str(notice_id), reason=str(error))
                 await conn.execute("DELETE FROM status_notices WHERE notice_id = $1", notice_id)
                 return True
+            if not await self._mailed(notice):
+                mail = None  # the customer turned this kind's mail off: its push only, if on
             try:
                 async with conn.transaction():  # a savepoint: a refused mail keeps its row
                     await conn.execute("DELETE FROM status_notices WHERE notice_id = $1", notice_id)
-                    await self.sender.send_within(conn, str(notice_id), mail)
+                    if mail is not None:
+                        await self.sender.send_within(conn, str(notice_id), mail)
             except Exception as error:  # with the database away too, _postpone raises: restarted
                 await self._postpone(conn, notice, error)
                 return True
@@ -153,6 +171,7 @@ class StatusNoticeSweeper:
             notice_id=str(notice_id),
             kind=notice["kind"],
             changes=notice["changes"],
+            mailed=mail is not None,
         )
         if self.pushes is not None:
             await _push(self.pushes, notice)
@@ -165,11 +184,19 @@ class StatusNoticeSweeper:
         if link is None:
             raise UnprocessableMessage(f"no mail for notices of kind {notice['kind']!r}")
         return compose(
-            notice["kind"],
+            MAIL_TEMPLATES.get(notice["kind"], notice["kind"]),
             notice["language"],
             notice["email"],
             accident_url=link(self.web_url, notice["claim_id"]),
         )
+
+    async def _mailed(self, notice: asyncpg.Record) -> bool:
+        """The customer's mail setting for this kind of notice, read when it is sent: a change
+        of mind within the window counts."""
+        if self.preferences is None:
+            return True
+        setting = NOTICE_SETTINGS[notice["kind"]]  # _mail refused kinds without a link
+        return (await self.preferences.channels(notice["customer_id"], setting)).mail
 
     async def _postpone(
         self, conn: asyncpg.Connection, notice: asyncpg.Record, error: Exception

@@ -188,10 +188,9 @@ async def notifier() -> Notifier:
     return notifier
 
 
-async def choose(notifier: Notifier, **mail: bool) -> None:
-    """The customer's mail on or off per kind as given (push on for every kind: it never
-    decides a mail)."""
-    chosen = {kind: Channels(mail=mail[kind], push=True) for kind in NOTICE_KINDS if kind in mail}
+async def choose(notifier: Notifier, push: bool = False, **mail: bool) -> None:
+    """The customer's mail on or off per kind as given, push as `push`."""
+    chosen = {kind: Channels(mail=mail[kind], push=push) for kind in NOTICE_KINDS if kind in mail}
     await notifier.preferences.choose(CUSTOMER, chosen)
 
 
@@ -204,7 +203,7 @@ async def test_by_default_every_kind_is_mailed(notifier: Notifier) -> None:
 
     assert notifier.waiting() == [
         ("CL-1", "claim_status_changed", 1),
-        ("CL-2", "claim_status_changed", 1),
+        ("CL-2", "action_requested", 1),
         ("CL-3", "new_message", 1),
     ]
 
@@ -213,13 +212,13 @@ async def test_by_default_every_kind_is_mailed(notifier: Notifier) -> None:
 # mail off: that kind's change schedules nothing, the others as before.
 CHANGE_OF = {
     "status_changed": ("CL-S", "stage_changed", "claim_status_changed"),
-    "action_requested": ("CL-A", "customer_action_requested", "claim_status_changed"),
+    "action_requested": ("CL-A", "customer_action_requested", "action_requested"),
     "message_received": ("CL-M", "message_to_customer", "new_message"),
 }
 
 
 @pytest.mark.parametrize("off", NOTICE_KINDS)
-async def test_a_kind_with_mail_off_schedules_no_mail_and_the_others_still_do(
+async def test_a_kind_with_mail_and_push_off_schedules_nothing_and_the_others_still_do(
     notifier: Notifier, off: NoticeKind
 ) -> None:
     await choose(notifier, **{off: False})
@@ -246,11 +245,11 @@ async def test_status_mail_off_covers_every_change_of_status(
     assert notifier.waiting() == []
 
 
-async def test_with_only_requests_mailed_a_burst_mails_for_the_request_alone(
+async def test_with_only_requests_mailed_a_burst_schedules_the_request_alone(
     notifier: Notifier,
 ) -> None:
-    """A request for action joins the claim's status notice, but the stage changes around it
-    with status mail off do not: one mail, for one change."""
+    """A request for action is a notice of its own; the stage changes around it, with status
+    mail off, schedule nothing."""
     await choose(notifier, status_changed=False, action_requested=True, message_received=False)
 
     await notifier.change("stage_changed")
@@ -258,7 +257,21 @@ async def test_with_only_requests_mailed_a_burst_mails_for_the_request_alone(
     await notifier.change("handler_assigned")
     await notifier.change("message_to_customer")
 
-    assert notifier.waiting() == [("CL-1", "claim_status_changed", 1)]
+    assert notifier.waiting() == [("CL-1", "action_requested", 1)]
+
+
+@pytest.mark.parametrize("off", NOTICE_KINDS)
+async def test_a_kind_with_mail_off_and_push_on_is_still_scheduled_for_its_push(
+    notifier: Notifier, off: NoticeKind
+) -> None:
+    """The sweeper sends it without a mail (it reads the kind's mail setting when the notice
+    is due; test_notification_settings.py) and pushes it."""
+    await choose(notifier, push=True, **{off: False})
+    claim, change, template = CHANGE_OF[off]
+
+    await notifier.change(change, claim=claim)
+
+    assert notifier.waiting() == [(claim, template, 1)]
 
 
 async def test_with_every_kind_off_nothing_is_mailed_for_claims(notifier: Notifier) -> None:

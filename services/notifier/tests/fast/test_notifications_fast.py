@@ -264,7 +264,7 @@ async def test_a_document_review_joins_the_status_notice(notifier: Notifier) -> 
     event = registered()
     await notifier.hear(event)
 
-    await notifier.hear(status_changed(event.customer_id, change="customer_action_requested"))
+    await notifier.hear(status_changed(event.customer_id, change="stage_changed"))
     await notifier.hear(status_changed(event.customer_id, change="document_reviewed", sequence=3))
 
     [notice] = notifier.notices.waiting.values()
