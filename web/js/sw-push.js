@@ -37,7 +37,6 @@
     const title = typeof payload.title === "string" && payload.title ? payload.title : FALLBACK_TITLE;
     return self.registration.showNotification(title, {
       body: typeof payload.body === "string" ? payload.body : "",
-      lang: "ja",
       // One notification per address: a newer push about the same accident replaces the older.
       tag: path,
       renotify: true,
