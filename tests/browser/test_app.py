@@ -239,3 +239,20 @@ def test_another_account_never_sees_the_first_accounts_last_known_list(
     finally:
         context.set_offline(False)
         context.close()
+
+
+def test_a_new_version_is_announced_and_taken_on_reload(product: Product, phone: Page) -> None:
+    phone.goto(product.url + "/app/")
+    worker_ready(phone)
+    # A release: the browser finds a changed worker script for the scope and installs it beside
+    # the running one (here a new address for it, as the gateway serves web/ as it is).
+    phone.evaluate("navigator.serviceWorker.register('/sw.js?release=next', {scope: '/'})")
+    banner = phone.get_by_role("status").filter(has_text="新しいバージョンがあります")
+    expect(banner).to_be_visible()
+    accessible(phone)
+    screenshot(phone, "new-version")
+    with phone.expect_event("load"):
+        banner.get_by_role("button", name="再読み込み").click()
+    expect(phone.get_by_role("heading", name="お客さま事故サポート", level=1)).to_be_visible()
+    controller = phone.evaluate("navigator.serviceWorker.controller.scriptURL")
+    assert controller.endswith("/sw.js?release=next"), controller
