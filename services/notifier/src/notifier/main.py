@@ -25,6 +25,11 @@ from notifier.handlers import (
 )
 from notifier.notices import StatusNoticeSweeper, StatusNoticeTable
 from notifier.preferences import NotificationPreferences, PreferenceTable
+from notifier.push_api import PUSH_REGISTRY, PushRegistry
+from notifier.push_api import customer_router as push_router
+from notifier.push_notices import NoticePushes
+from notifier.push_sending import PyWebPushSender, vapid_public_key
+from notifier.push_subscriptions import PushSubscriptionTable
 from notifier.schema import SCHEMA
 from notifier.sending import MailSender
 from notifier.settings import NotifierSettings
@@ -76,6 +81,8 @@ def build(
                 preferences,
             )
             PREFERENCES.put(app, preferences)
+            subscriptions = PushSubscriptionTable(resources.pool)
+            PUSH_REGISTRY.put(app, push_registry(settings, subscriptions))
             TOKEN_VERIFIER.put(
                 app,
                 TokenVerifier(
@@ -100,16 +107,35 @@ def build(
                 window_seconds=settings.status_mail_window_seconds,
                 retry_seconds=settings.send_retry_seconds,
                 preferences=preferences,
+                pushes=NoticePushes(subscriptions, preferences, push_sender(settings)),
             )
             async with supervised([consumer, sweeper]):
                 yield
 
     return create_service_app(
         settings=settings,
-        routers=[customer_router],
+        routers=[customer_router, push_router],
         lifespan=lifespan,
         clock=clock,
         errors=ERRORS,
+    )
+
+
+def push_registry(settings: NotifierSettings, subscriptions: PushSubscriptionTable) -> PushRegistry:
+    return PushRegistry(
+        subscriptions,
+        vapid_public_key(settings.vapid_private_key),
+        allow_test_loopback=settings.push_allow_loopback_for_tests,
+    )
+
+
+def push_sender(settings: NotifierSettings) -> PyWebPushSender:
+    return PyWebPushSender(
+        vapid_private_key=settings.vapid_private_key,
+        vapid_subject=settings.vapid_subject,
+        ttl_seconds=settings.push_ttl_seconds,
+        timeout_seconds=settings.push_timeout_seconds,
+        allow_test_loopback=settings.push_allow_loopback_for_tests,
     )
 
 
