@@ -1,7 +1,7 @@
 """The one API document for app builders (GET /api/v1/openapi.json at the gateway) is what the
 services' own routers generate, declares the bearer authentication and the one `{code, message}`
 error shape, and matches what the real gateway routes: every documented operation reaches the
-service that serves it."""
+service that serves it, and every location the gateway passes on to a service is documented."""
 
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ from fastapi import FastAPI, Request
 
 from devinfra.gateway import LocalGateway
 from devinfra.openapi import published, rendered, service_documents
-from devinfra.paths import local_dir
+from devinfra.paths import local_dir, repo_root
 from devinfra.testing import serve_http
 
 ERROR_BODY = "#/components/schemas/ErrorBody"
 VALIDATION_FAILED = "#/components/schemas/ValidationFailed"
+TEMPLATE = repo_root() / "deploy" / "gateway" / "nginx.conf.template"
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +100,28 @@ def test_every_documented_operation_reaches_its_service_through_the_gateway(
             response.json().get("service") if response.status_code == 200 else response.text
         )
     assert reached == served_by
+
+
+def test_everything_the_gateway_passes_on_is_documented(document: dict[str, Any]) -> None:
+    """Each location with a proxy_pass matches at least one documented path: nothing is routed
+    to a service that app builders cannot read about."""
+    addresses = [an_address(path) for path in document["paths"]]
+    routed = re.findall(r"location\s+(=|~|)\s*(\S+)\s*\{[^}]*proxy_pass", TEMPLATE.read_text())
+    assert routed
+    undocumented = [
+        (kind, pattern)
+        for kind, pattern in routed
+        if not any(_matches(kind, pattern, address) for address in addresses)
+    ]
+    assert undocumented == []
+
+
+def _matches(kind: str, pattern: str, address: str) -> bool:
+    if kind == "=":
+        return address == pattern
+    if kind == "~":
+        return re.search(pattern, address) is not None
+    return address.startswith(pattern)
 
 
 def test_only_public_routes_are_documented(
