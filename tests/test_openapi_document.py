@@ -106,8 +106,9 @@ def test_everything_the_gateway_passes_on_is_documented(document: dict[str, Any]
     """Each location with a proxy_pass matches at least one documented path: nothing is routed
     to a service that app builders cannot read about."""
     addresses = [an_address(path) for path in document["paths"]]
-    routed = re.findall(r"location\s+(=|~|)\s*(\S+)\s*\{[^}]*proxy_pass", TEMPLATE.read_text())
-    assert routed
+    template = re.sub(r"\$\{[A-Z_]+\}", "placeholder", TEMPLATE.read_text())
+    routed = re.findall(r"location\s+(=|~|)\s*(\S+)\s*\{[^}]*proxy_pass", template)
+    assert ("=", "/api/v1/sessions") in routed
     undocumented = [
         (kind, pattern)
         for kind, pattern in routed
