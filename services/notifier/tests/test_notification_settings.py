@@ -69,14 +69,14 @@ def claim_mails(mails: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """(subject, the link) of each status and new-message mail, in the order received."""
     found = []
     for mail in mails:
-        if "対応状況" in mail["subject"] or "新着メッセージ" in mail["subject"]:
+        if any(words in mail["subject"] for words in ("対応状況", "新着メッセージ", "お願い")):
             [link] = [word for word in mail["text"].split() if "/accidents/" in word]
             found.append((mail["subject"], link))
     return found
 
 
-STATUS = "【お客さまWebサービス】事故の対応状況が更新されました"
 MESSAGE = "【お客さまWebサービス】新着メッセージがあります"
+REQUEST = "【お客さまWebサービス】ご対応のお願いがあります"
 
 
 async def test_status_mail_off_leaves_the_requests_and_messages_mailed(
@@ -106,7 +106,7 @@ async def test_status_mail_off_leaves_the_requests_and_messages_mailed(
     await asyncio.sleep(WINDOW * 2 + 1)
     assert await service.pending_notices() == []
     assert sorted(claim_mails(await service.mails_to(email))) == [
-        (STATUS, f"{WEB_URL}/accidents/CL-ASKED"),  # the request, not the assignment before it
+        (REQUEST, f"{WEB_URL}/accidents/CL-ASKED"),  # the request, not the assignment before it
         (MESSAGE, f"{WEB_URL}/accidents/CL-QUIET#messages"),
     ]
 

@@ -26,6 +26,7 @@ KINDS = (
     "claim_status_changed",
     "registration_complete",
     "new_message",
+    "action_requested",
 )
 
 

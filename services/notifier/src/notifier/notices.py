@@ -61,8 +61,6 @@ NOTICE_LINKS = {
     "action_requested": accident_link,
     "new_message": thread_link,
 }
-# A request for action is a notice of its own (its push says so), mailed as a status update.
-MAIL_TEMPLATES = {"action_requested": "claim_status_changed"}
 # The customer's setting (notifier.preferences) that decides each kind of notice's mail.
 NOTICE_SETTINGS: dict[str, NoticeKind] = {
     "claim_status_changed": "status_changed",
@@ -184,7 +182,7 @@ class StatusNoticeSweeper:
         if link is None:
             raise UnprocessableMessage(f"no mail for notices of kind {notice['kind']!r}")
         return compose(
-            MAIL_TEMPLATES.get(notice["kind"], notice["kind"]),
+            notice["kind"],
             notice["language"],
             notice["email"],
             accident_url=link(self.web_url, notice["claim_id"]),
