@@ -236,8 +236,7 @@ export async function logOut() {
     if (!session.token && appMode() && storedRefresh()) await restoreSession().catch(() => false);
     if (session.token) await send("DELETE", "/api/v1/sessions", { token: session.token });
   } finally {
-    forget();
-    await forgetOffline();
+    await forget();
   }
 }
 
@@ -253,13 +252,15 @@ export async function changePassword(currentPassword, newPassword) {
   await logIn(email, newPassword, { remember });
 }
 
+/** Ends the session on this device; the answer settles once the kept offline answers are gone
+ * (log-out waits for it, other callers need not). */
 export function forget() {
   session.token = null;
   session.mustChange = false;
   offline = false;
   localStorage.removeItem(HINT);
   keepRefresh(null);
-  forgetOffline().catch(() => {});
+  return forgetOffline().catch(() => {});
 }
 
 /**

@@ -23,6 +23,7 @@ from fastapi import Depends, Request
 
 from claims_shared.clock import Clock, system_clock
 from claims_shared.errors import Message, Refusal
+from claims_shared.settings import ServiceSettings
 from claims_shared.web import Wired
 
 ALGORITHM = "EdDSA"
@@ -205,3 +206,16 @@ CustomerId = Annotated[str, Depends(_current_customer_id)]
 PasswordChanger = Annotated[Principal, Depends(password_changer)]
 NOT_SIGNED_IN = (NO_TOKEN, INVALID_TOKEN)
 """What any of these dependencies may answer before looking at scopes, for `responses_for`."""
+
+
+def identity_token_verifier(
+    settings: ServiceSettings, clock: Clock, fetch_keys: KeyFetcher | None = None
+) -> TokenVerifier:
+    """How a service other than identity checks customers' and staff's tokens: against identity's
+    JWKS (or `fetch_keys`, for tests), with the platform's issuer and audience."""
+    return TokenVerifier(
+        fetch_keys or jwks_fetcher(settings.identity_jwks_url),
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        clock=clock,
+    )

@@ -128,12 +128,15 @@ READ_ONLY = Refusal(
 )
 
 
-async def writable(queries: Queries) -> None:
+READ_ONLY_INSTANCE = Wired[bool]("read_only")
+"""CLAIM_STATUS_READ_ONLY, set once by the composition root."""
+
+
+async def writable(read_only: Annotated[bool, Depends(READ_ONLY_INSTANCE)]) -> None:
     """A customer's write (an upload, a message) on an instance whose database takes none (a
-    read replica, CLAIM_STATUS_READ_ONLY: a hot standby is read-only) is refused 503
-    `read_only` before anything is scanned or stored, instead of failing at the save."""
-    read_only = await queries.pool.fetchval("SELECT current_setting('transaction_read_only')")
-    if read_only == "on":
+    read replica, CLAIM_STATUS_READ_ONLY) is refused 503 `read_only` before anything is scanned
+    or stored, instead of failing at the save; known from the settings, so no query a write."""
+    if read_only:
         raise READ_ONLY.error()
 
 

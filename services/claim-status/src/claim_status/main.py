@@ -22,7 +22,7 @@ from claim_status.correspondence import Correspondence, CorrespondenceReadModel
 from claim_status.correspondence import translate as translate_correspondence
 from claim_status.document_ports import ClamdScanner, S3ObjectStore
 from claim_status.documents import DocumentRows
-from claim_status.documents_api import DOCUMENT_ERRORS, DOCUMENTS
+from claim_status.documents_api import DOCUMENT_ERRORS, DOCUMENTS, READ_ONLY_INSTANCE
 from claim_status.documents_api import adjuster_router as documents_adjuster_router
 from claim_status.documents_api import customer_router as documents_router
 from claim_status.held_updates import HeldUpdateTable
@@ -37,7 +37,7 @@ from claim_status.read_model import ClaimReadModel
 from claim_status.schema import SCHEMA
 from claim_status.settings import ClaimStatusSettings
 from claim_status.uploads import DocumentService, UploadLimits
-from claims_shared.auth import TOKEN_VERIFIER, KeyFetcher, TokenVerifier, jwks_fetcher
+from claims_shared.auth import TOKEN_VERIFIER, KeyFetcher, identity_token_verifier
 from claims_shared.clock import Clock, system_clock
 from claims_shared.database import start_application
 from claims_shared.errors import Message
@@ -120,6 +120,7 @@ def build(
             CORRESPONDENCE.put(app, correspondence)
             queries = ClaimQueries(resources.pool, read_model)
             QUERIES.put(app, queries)
+            READ_ONLY_INSTANCE.put(app, settings.read_only)
             DOCUMENTS.put(
                 app,
                 DocumentService(
@@ -147,15 +148,7 @@ def build(
                     records_reads=not settings.read_only,
                 ),
             )
-            TOKEN_VERIFIER.put(
-                app,
-                TokenVerifier(
-                    fetch_keys or jwks_fetcher(settings.identity_jwks_url),
-                    issuer=settings.token_issuer,
-                    audience=settings.token_audience,
-                    clock=clock,
-                ),
-            )
+            TOKEN_VERIFIER.put(app, identity_token_verifier(settings, clock, fetch_keys))
             # Each application's projection and relay run in the worker of that name: they are
             # single followers of their event store, so they move together.
             available: dict[str, list[Worker]] = {

@@ -29,12 +29,12 @@ from claim_status.correspondence import Correspondence, Document
 from claim_status.document_ports import ObjectStore, VirusScanner
 from claim_status.domain import ClaimDocument
 from claims_shared.clock import Clock
+from claims_shared.throttle import RefusedUntil
 
 pillow_heif.register_heif_opener()
 MAX_PIXELS = 60_000_000
 """More than any phone's photo (a 50-megapixel one is 8,160 × 6,120): a 10 MB file claiming
 more is a decompression bomb (each million pixels costs 3 MB of memory to redraw)."""
-Image.MAX_IMAGE_PIXELS = None  # without_metadata checks MAX_PIXELS itself, before decoding
 
 DOCUMENT_TYPES = frozenset(
     {"image/jpeg", "image/png", "image/heic", "image/heif", "application/pdf"}
@@ -90,15 +90,10 @@ class InfectedFile(UploadRefused):
         self.signature = signature
 
 
-class UploadsThrottled(UploadRefused):
+class UploadsThrottled(UploadRefused, RefusedUntil):
     """The customer's hourly allowance is used up until `until` (429 with Retry-After)."""
 
-    def __init__(self, until: datetime) -> None:
-        super().__init__("too many uploads")
-        self.until = until
-
-    def retry_after(self, now: datetime) -> int:
-        return max(1, int((self.until - now).total_seconds()) + 1)
+    reason = "too many uploads"
 
 
 class UploadRecords(Protocol):

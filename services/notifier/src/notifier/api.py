@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import StrictBool
 
-from claims_shared.auth import NOT_SIGNED_IN, CurrentCustomer
+from claims_shared.auth import NOT_SIGNED_IN, CustomerId
 from claims_shared.errors import ErrorTable
 from claims_shared.inputs import RequestBody
 from claims_shared.web import Wired, outside_maintenance
@@ -68,11 +68,10 @@ def _body(chosen: dict[NoticeKind, Channels]) -> NotificationSettingsBody:
     responses=ERRORS.responses_for(*NOT_SIGNED_IN),
 )
 async def notification_settings(
-    customer: CurrentCustomer, preferences: Preferences
+    customer_id: CustomerId, preferences: Preferences
 ) -> NotificationSettingsBody:
     """The customer's settings; a kind never chosen shows the defaults (mail on, push off)."""
-    assert customer.customer_id is not None  # current_customer guarantees it
-    return _body(await preferences.all_channels(customer.customer_id))
+    return _body(await preferences.all_channels(customer_id))
 
 
 @customer_router.put(
@@ -81,15 +80,14 @@ async def notification_settings(
     responses=ERRORS.responses_for(*NOT_SIGNED_IN),
 )
 async def choose_notification_settings(
-    body: NotificationSettingsBody, customer: CurrentCustomer, preferences: Preferences
+    body: NotificationSettingsBody, customer_id: CustomerId, preferences: Preferences
 ) -> NotificationSettingsBody:
     """Replaces the customer's settings with the body's and answers them as stored."""
-    assert customer.customer_id is not None
     kinds = body.kinds
     chosen: dict[NoticeKind, Channels] = {
         "status_changed": Channels(kinds.status_changed.mail, kinds.status_changed.push),
         "action_requested": Channels(kinds.action_requested.mail, kinds.action_requested.push),
         "message_received": Channels(kinds.message_received.mail, kinds.message_received.push),
     }
-    await preferences.choose(customer.customer_id, chosen)
-    return _body(await preferences.all_channels(customer.customer_id))
+    await preferences.choose(customer_id, chosen)
+    return _body(await preferences.all_channels(customer_id))

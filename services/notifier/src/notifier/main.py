@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import aiosmtplib
 from fastapi import FastAPI
 
-from claims_shared.auth import TOKEN_VERIFIER, KeyFetcher, TokenVerifier, jwks_fetcher
+from claims_shared.auth import TOKEN_VERIFIER, KeyFetcher, identity_token_verifier
 from claims_shared.clock import Clock, system_clock
 from claims_shared.events import topics
 from claims_shared.migrations import migrate
@@ -83,15 +83,7 @@ def build(
             PREFERENCES.put(app, preferences)
             subscriptions = PushSubscriptionTable(resources.pool)
             PUSH_REGISTRY.put(app, push_registry(settings, subscriptions))
-            TOKEN_VERIFIER.put(
-                app,
-                TokenVerifier(
-                    fetch_keys or jwks_fetcher(settings.identity_jwks_url),
-                    issuer=settings.token_issuer,
-                    audience=settings.token_audience,
-                    clock=clock,
-                ),
-            )
+            TOKEN_VERIFIER.put(app, identity_token_verifier(settings, clock, fetch_keys))
             notifications = wire(settings, ports)
             consumer = resources.consumer(
                 SUBSCRIBED,

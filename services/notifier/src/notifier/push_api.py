@@ -21,9 +21,10 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from claims_shared.auth import NOT_SIGNED_IN, CustomerId
-from claims_shared.errors import ErrorTable, Message, Refusal
+from claims_shared.errors import Message, Refusal
 from claims_shared.inputs import RequestBody
 from claims_shared.web import Wired, outside_maintenance
+from notifier.api import ERRORS
 from notifier.push_endpoints import MAX_ENDPOINT_LENGTH, EndpointRefused, check_endpoint
 from notifier.push_sending import PushTarget
 from notifier.push_subscriptions import PushSubscriptions
@@ -49,8 +50,6 @@ SUBSCRIPTION_NOT_FOUND = Refusal(
     "push_subscription_not_found",
     Message("この通知の登録は見つかりません。", "This push subscription was not found."),
 )
-DOCUMENTED = ErrorTable({})
-"""Only to document the refusals above, which the routes raise themselves."""
 
 BASE64URL = r"^[A-Za-z0-9_-]+={0,2}$"
 
@@ -114,7 +113,7 @@ customer_router = APIRouter(
     "/me/push-subscriptions",
     status_code=201,
     response_model=SubscriptionCreated,
-    responses=DOCUMENTED.responses_for(*NOT_SIGNED_IN, ENDPOINT_REFUSED, KEYS_REFUSED),
+    responses=ERRORS.responses_for(*NOT_SIGNED_IN, ENDPOINT_REFUSED, KEYS_REFUSED),
 )
 async def register_push_subscription(
     body: PushSubscriptionBody, customer_id: CustomerId, registry: Registry
@@ -135,7 +134,7 @@ async def register_push_subscription(
 @customer_router.delete(
     "/me/push-subscriptions/{subscription_id}",
     status_code=204,
-    responses=DOCUMENTED.responses_for(*NOT_SIGNED_IN, SUBSCRIPTION_NOT_FOUND),
+    responses=ERRORS.responses_for(*NOT_SIGNED_IN, SUBSCRIPTION_NOT_FOUND),
 )
 async def remove_push_subscription(
     subscription_id: uuid.UUID, customer_id: CustomerId, registry: Registry
