@@ -59,6 +59,18 @@ async def test_a_valid_token_gives_the_customer(key: Ed25519PrivateKey) -> None:
     assert principal.scopes == {"customer"}
 
 
+async def test_the_session_and_its_sign_in_time_come_with_the_customer(
+    key: Ed25519PrivateKey,
+) -> None:
+    """identity's tokens carry `sid` and `auth_time` (a recent sign-in is judged by it); tokens
+    issued before auth_time existed still verify, with no sign-in time."""
+    verifier = TokenVerifier(KeySet((key, "k1")), issuer=ISSUER, audience=AUDIENCE)
+    signed_in_at = int(time.time()) - 1200
+    principal = await verifier.verify(_token(key, "k1", sid="s-1", auth_time=signed_in_at))
+    assert (principal.session_id, principal.signed_in_at) == ("s-1", signed_in_at)
+    assert (await verifier.verify(_token(key, "k1"))).signed_in_at is None
+
+
 def _alg_none(token: str) -> str:
     header = base64.urlsafe_b64encode(b'{"alg":"none","kid":"k1"}').rstrip(b"=").decode()
     return f"{header}.{token.split('.')[1]}."
@@ -85,6 +97,7 @@ def _alg_none(token: str) -> str:
             id="hs256",
         ),
         pytest.param(lambda k: "not-a-jwt", id="garbage"),
+        pytest.param(lambda k: _token(k, "k1", auth_time="1764500000"), id="auth-time-text"),
     ],
 )
 async def test_bad_tokens_are_refused(key: Ed25519PrivateKey, make_bad: Any) -> None:

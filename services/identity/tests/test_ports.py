@@ -11,12 +11,14 @@ import pytest
 from claims_shared.testing import InMemoryFailureLog
 from claims_shared.throttle import FailureRecord, FailureRecords, LockoutPolicy
 from devinfra.testing import ManualClock
+from identity.devices import Device
 from identity.sessions import RefreshTokenInvalid
 from identity.sign_in import RefreshTokenStore
 from identity_fakes import InMemoryRefreshTokens
 from identity_harness import Identity
 
 POLICY = LockoutPolicy(throttle_after=2, lock_after=3)
+PHONE = Device("Chrome", "Android")
 
 
 async def failure_records_count_per_subject(failures: FailureRecords, clock: ManualClock) -> None:
@@ -39,16 +41,19 @@ async def refresh_tokens_rotate_and_catch_reuse(
     tokens: RefreshTokenStore, clock: ManualClock
 ) -> None:
     user, family = uuid.uuid4(), uuid.uuid4()
-    first = await tokens.issue(user, family, clock())
+    signed_in_at = clock()
+    first = await tokens.start(user, family, PHONE, clock())
+    clock.advance(minutes=20)
     rotated = await tokens.rotate(first, clock())
     assert (rotated.user_id, rotated.family_id) == (user, family)
+    assert rotated.signed_in_at == signed_in_at  # auth_time is the log-in's, not the refresh's
 
     with pytest.raises(RefreshTokenInvalid):
         await tokens.rotate(first, clock())  # reused: the family is revoked
     with pytest.raises(RefreshTokenInvalid):
         await tokens.rotate(rotated.refresh_token, clock())
 
-    other = await tokens.issue(user, uuid.uuid4(), clock())
+    other = await tokens.start(user, uuid.uuid4(), PHONE, clock())
     clock.advance(days=31)
     with pytest.raises(RefreshTokenInvalid):
         await tokens.rotate(other, clock())  # expired

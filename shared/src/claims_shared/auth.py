@@ -53,6 +53,9 @@ class Principal:
     scopes: frozenset[str]
     roles: frozenset[str]
     session_id: str | None = None
+    signed_in_at: int | None = None
+    """The token's `auth_time` (seconds since the epoch): when the session's password or passkey
+    was checked, kept through refreshes; a route that needs a recent sign-in compares it."""
 
 
 KeyFetcher = Callable[[], Awaitable[dict[str, Any]]]
@@ -110,6 +113,7 @@ class TokenVerifier:
                 },
             )
             self._check_lifetime(claims)
+            signed_in_at = _whole_seconds(claims.get("auth_time"))
         except (jwt.PyJWTError, KeyError, ValueError, TypeError) as error:
             raise INVALID_TOKEN.error(
                 {"WWW-Authenticate": 'Bearer error="invalid_token"'}
@@ -120,6 +124,7 @@ class TokenVerifier:
             scopes=frozenset(str(claims.get("scope", "")).split()),
             roles=frozenset(claims.get("roles", [])),
             session_id=claims.get("sid"),
+            signed_in_at=signed_in_at,
         )
 
     def _check_lifetime(self, claims: dict[str, Any]) -> None:
@@ -145,6 +150,15 @@ class TokenVerifier:
                         if k.get("kid")
                     }
         return self._keys[kid]
+
+
+def _whole_seconds(value: Any) -> int | None:
+    """auth_time as issued (an int); a token without one (issued before it existed) has none."""
+    if value is None:
+        return None
+    if type(value) is not int:
+        raise TypeError("auth_time is not whole seconds")
+    return value
 
 
 TOKEN_VERIFIER = Wired[TokenVerifier]("token_verifier")

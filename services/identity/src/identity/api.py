@@ -26,6 +26,7 @@ from identity.application import (
     InvalidCredentials,
     TemporaryPasswordExpired,
 )
+from identity.devices import device_from_user_agent
 from identity.sessions import RefreshTokenInvalid
 from identity.sign_in import Session, SignInService
 
@@ -216,7 +217,12 @@ async def log_in(
     now: Now,
 ) -> SessionOut:
     try:
-        session = await sign_in.log_in(credentials.email, credentials.password, now)
+        session = await sign_in.log_in(
+            credentials.email,
+            credentials.password,
+            device_from_user_agent(request.headers.get("user-agent", "")),
+            now,
+        )
     except (InvalidCredentials, TemporaryPasswordExpired, TooManyAttempts) as refused:
         LOG_INS.labels(_REFUSED_LOG_INS[type(refused)]).inc()
         raise

@@ -44,6 +44,27 @@ account_emails = Table(  # the log-in lookup, a read model of the Account events
     Column("account_id", Uuid, nullable=False, unique=True),
 )
 
+sessions = Table(  # one row per refresh-token family: the token's sid
+    "sessions",
+    metadata,
+    Column("session_id", Uuid, primary_key=True),
+    Column("user_id", Uuid, nullable=False),
+    Column("browser", Text, nullable=False),  # "" when the User-Agent named none we know
+    Column("platform", Text, nullable=False),
+    Column("signed_in_at", DateTime(timezone=True), nullable=False),  # the token's auth_time
+    Column("last_used_at", DateTime(timezone=True), nullable=False),
+    Index("sessions_user", "user_id"),
+)
+
+known_devices = Table(  # the devices an account has logged in from, by SHA-256 of their id
+    "known_devices",
+    metadata,
+    Column("user_id", Uuid, primary_key=True),
+    Column("device_hash", Text, primary_key=True),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+)
+
 failure_records = shared.failure_records(metadata)
 projection_positions = shared.projection_positions(metadata)
 relay_positions = shared.relay_positions(metadata)

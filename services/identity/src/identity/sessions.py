@@ -1,6 +1,8 @@
 """Refresh tokens: opaque, random, stored only as SHA-256 hashes, rotated on every use. Each
 log-in starts a family; presenting a refresh token that was already used means it was copied,
-so the whole family is revoked (OWASP ASVS V7, refresh token rotation with reuse detection)."""
+so the whole family is revoked (OWASP ASVS V7, refresh token rotation with reuse detection).
+A family is the customer's session (`sessions`, the access token's `sid`): the device it began
+on, its log-in time (`auth_time`, which refreshes keep) and its last use."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+from identity.devices import Device
+
 
 class RefreshTokenInvalid(Exception):
     """Unknown, expired, revoked, or reused (in which case its family is now revoked)."""
@@ -22,6 +26,7 @@ class Rotated:
     user_id: uuid.UUID
     family_id: uuid.UUID
     refresh_token: str
+    signed_in_at: datetime
 
 
 def _digest(token: str) -> str:
@@ -33,15 +38,31 @@ class RefreshTokens:
         self.pool = pool
         self.lifetime = lifetime
 
-    async def issue(
+    async def start(
+        self, user_id: uuid.UUID, family_id: uuid.UUID, device: Device, now: datetime
+    ) -> str:
+        """A log-in: the session's row and its first refresh token, together."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO sessions (session_id, user_id, browser, platform, signed_in_at, "
+                "last_used_at) VALUES ($1, $2, $3, $4, $5, $5)",
+                family_id,
+                user_id,
+                device.browser,
+                device.platform,
+                now,
+            )
+            return await self._issue(user_id, family_id, now, conn)
+
+    async def _issue(
         self,
         user_id: uuid.UUID,
         family_id: uuid.UUID,
         now: datetime,
-        conn: asyncpg.Connection | None = None,
+        conn: asyncpg.Connection,
     ) -> str:
         token = secrets.token_urlsafe(32)
-        await (conn or self.pool).execute(
+        await conn.execute(
             "INSERT INTO refresh_tokens (token_hash, family_id, user_id, issued_at, expires_at) "
             "VALUES ($1, $2, $3, $4, $5)",
             _digest(token),
@@ -73,11 +94,17 @@ class RefreshTokens:
                     row["token_hash"],
                     now,
                 )
-                fresh = await self.issue(row["user_id"], row["family_id"], now, conn)
+                fresh = await self._issue(row["user_id"], row["family_id"], now, conn)
+                signed_in_at = await conn.fetchval(
+                    "UPDATE sessions SET last_used_at = $2 WHERE session_id = $1 "
+                    "RETURNING signed_in_at",
+                    row["family_id"],
+                    now,
+                )
                 reused = False
-        if reused:
+        if reused or signed_in_at is None:
             raise RefreshTokenInvalid
-        return Rotated(row["user_id"], row["family_id"], fresh)
+        return Rotated(row["user_id"], row["family_id"], fresh, signed_in_at)
 
     async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> None:
         await self.pool.execute(

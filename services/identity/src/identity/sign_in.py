@@ -21,6 +21,7 @@ from identity.application import (
     prepare_temporary_password,
     spend_failed_log_in_time,
 )
+from identity.devices import Device
 from identity.domain import Account
 from identity.sessions import Rotated
 from identity.tokens import SigningKey, TokenSettings, access_token
@@ -48,7 +49,9 @@ class RefreshTokenStore(Protocol):
     @property
     def lifetime(self) -> timedelta: ...
 
-    async def issue(self, user_id: uuid.UUID, family_id: uuid.UUID, now: datetime) -> str: ...
+    async def start(
+        self, user_id: uuid.UUID, family_id: uuid.UUID, device: Device, now: datetime
+    ) -> str: ...
 
     async def rotate(self, token: str, now: datetime) -> Rotated: ...
 
@@ -79,7 +82,7 @@ class SignInService:
     notifier_public_key: str
     reset_answer_time: timedelta
 
-    async def log_in(self, email: str, password: str, now: datetime) -> Session:
+    async def log_in(self, email: str, password: str, device: Device, now: datetime) -> Session:
         """`email` as claims_shared.emails normalised it. Unknown emails cost the same hashing
         and are throttled the same way, so neither the answer, nor its timing, nor a 429 tells
         whether an account exists."""
@@ -91,7 +94,7 @@ class SignInService:
         )
         if isinstance(outcome, Blocked):
             raise TooManyAttempts(outcome.until)
-        return await self._session_for(outcome, now)
+        return await self._session_for(outcome, device, now)
 
     async def _fail_unknown(self, email: str, password: str, now: datetime) -> NoReturn:
         subject = f"log-in:{email}"
@@ -103,20 +106,22 @@ class SignInService:
         await self.failures.save(subject, record.after_failure(now, self.policy))
         raise InvalidCredentials
 
-    async def _session_for(self, outcome: LoggedIn, now: datetime) -> Session:
+    async def _session_for(self, outcome: LoggedIn, device: Device, now: datetime) -> Session:
         account = outcome.account
         family = uuid.uuid4()
         if account.must_change_password:
-            token = await self._token(account, SCOPE_PASSWORD_CHANGE, family, now)
+            token = await self._token(account, SCOPE_PASSWORD_CHANGE, family, now, now)
             return Session(token, self._lifetime, None, True)
-        refresh = await self.refresh_tokens.issue(account.user_id, family, now)
-        token = await self._token(account, _scope(account), family, now)
+        refresh = await self.refresh_tokens.start(account.user_id, family, device, now)
+        token = await self._token(account, _scope(account), family, now, now)
         return Session(token, self._lifetime, refresh, False)
 
     async def refresh(self, refresh_token: str, now: datetime) -> Session:
         rotated = await self.refresh_tokens.rotate(refresh_token, now)
         account = await asyncio.to_thread(self.accounts.account, rotated.user_id)
-        token = await self._token(account, _scope(account), rotated.family_id, now)
+        token = await self._token(
+            account, _scope(account), rotated.family_id, rotated.signed_in_at, now
+        )
         return Session(token, self._lifetime, rotated.refresh_token, False)
 
     async def reset_password(self, email: str, now: datetime) -> None:
@@ -160,7 +165,14 @@ class SignInService:
     def _lifetime(self) -> int:
         return int(self.tokens.lifetime.total_seconds())
 
-    async def _token(self, account: Account, scope: str, family: uuid.UUID, now: datetime) -> str:
+    async def _token(
+        self,
+        account: Account,
+        scope: str,
+        family: uuid.UUID,
+        signed_in_at: datetime,
+        now: datetime,
+    ) -> str:
         return access_token(
             await self.keys.current(now),
             self.tokens,
@@ -169,6 +181,7 @@ class SignInService:
             scope=scope,
             roles=account.roles,
             session_id=family,
+            signed_in_at=signed_in_at,
             now=now,
         )
 

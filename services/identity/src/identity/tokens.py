@@ -121,14 +121,19 @@ def access_token(
     scope: str,
     roles: list[str],
     session_id: uuid.UUID,
+    signed_in_at: datetime,
     now: datetime,
 ) -> str:
+    """`sid` names the session (the refresh-token family) and `auth_time` (OpenID Connect's
+    name) the moment its password was checked, which refreshes keep: a route that needs a
+    recent sign-in compares it with now."""
     claims = {
         "iss": settings.issuer,
         "aud": settings.audience,
         "sub": str(user_id),
         "scope": scope,
         "sid": str(session_id),
+        "auth_time": int(signed_in_at.timestamp()),
         "jti": uuid.uuid4().hex,
         "iat": int(now.timestamp()),
         "nbf": int(now.timestamp()),

@@ -23,6 +23,7 @@ from claims_shared.clock import Clock
 from claims_shared.service import Worker
 from claims_shared.testing import POPO, InMemoryFailureLog
 from identity.application import Accounts
+from identity.devices import Device
 from identity.domain import Account
 from identity.main import IdentityPorts
 from identity.sessions import RefreshTokenInvalid, Rotated
@@ -63,8 +64,15 @@ class InMemoryRefreshTokens:
     def __init__(self, lifetime: timedelta) -> None:
         self.lifetime = lifetime
         self.tokens: dict[str, _Token] = {}
+        self.signed_in_at: dict[uuid.UUID, datetime] = {}
 
-    async def issue(self, user_id: uuid.UUID, family_id: uuid.UUID, now: datetime) -> str:
+    async def start(
+        self, user_id: uuid.UUID, family_id: uuid.UUID, device: Device, now: datetime
+    ) -> str:
+        self.signed_in_at[family_id] = now
+        return await self._issue(user_id, family_id, now)
+
+    async def _issue(self, user_id: uuid.UUID, family_id: uuid.UUID, now: datetime) -> str:
         token = secrets.token_urlsafe(32)
         self.tokens[_digest(token)] = _Token(family_id, user_id, now + self.lifetime)
         return token
@@ -77,8 +85,9 @@ class InMemoryRefreshTokens:
             await self.revoke_family(found.family_id, now)
             raise RefreshTokenInvalid
         self.tokens[_digest(token)] = replace(found, used_at=now)
-        fresh = await self.issue(found.user_id, found.family_id, now)
-        return Rotated(found.user_id, found.family_id, fresh)
+        fresh = await self._issue(found.user_id, found.family_id, now)
+        signed_in_at = self.signed_in_at[found.family_id]
+        return Rotated(found.user_id, found.family_id, fresh, signed_in_at)
 
     async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> None:
         self._revoke(lambda token: token.family_id == family_id, now)
