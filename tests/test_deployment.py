@@ -331,3 +331,188 @@ def test_claim_status_scans_with_the_clamav_service_and_keeps_documents_in_s3(
     assert [entry["port"] for entry in service["spec"]["ports"]] == [int(port)]
     assert urlsplit(config["CLAIM_STATUS_OBJECT_STORE_URL"]).scheme == "https"
     assert config["CLAIM_STATUS_OBJECT_STORE_BUCKET"]
+
+
+# --- hardening: non-root pods, read-only root file systems, network policies ------------------
+
+GATEWAY_USER = 101  # nginx's unprivileged image
+
+
+def pods(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every Deployment's pod template, by Deployment."""
+    return {name: d["spec"]["template"] for name, d in of_kind(objects, "Deployment").items()}
+
+
+def test_every_container_runs_non_root_read_only_without_privileges(
+    overlay: tuple[str, list[dict[str, Any]]],
+) -> None:
+    """A process that breaks out of its program finds no root, no capability, no set-uid way up
+    and nothing on its root file system to change; what it must write is an emptyDir."""
+    _, objects = overlay
+    for name, template in pods(objects).items():
+        pod = template["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        assert pod["securityContext"]["runAsUser"] > 0, name
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, name
+        assert pod["automountServiceAccountToken"] is False, name
+        volumes = {v["name"]: v for v in pod.get("volumes", [])}
+        for container in [*pod.get("initContainers", []), *pod["containers"]]:
+            context = container["securityContext"]
+            assert context.get("runAsUser", 1) > 0 and context.get("runAsNonRoot", True), name
+            assert context["allowPrivilegeEscalation"] is False, name
+            assert context["readOnlyRootFilesystem"] is True, name
+            assert context["capabilities"] == {"drop": ["ALL"]}, name
+            assert not context.get("privileged"), name
+            mounts = {m["mountPath"]: volumes[m["name"]] for m in container["volumeMounts"]}
+            assert "emptyDir" in mounts["/tmp"], name
+            assert all("emptyDir" in volume for volume in mounts.values()), name
+
+
+def test_the_gateway_is_unprivileged_nginx_on_8080(
+    compose: dict[str, Any], overlay: tuple[str, list[dict[str, Any]]]
+) -> None:
+    """No port below 1024 and no capability: nginx's unprivileged image, as its own user."""
+    dockerfile = (DEPLOY / "docker" / "gateway.Dockerfile").read_text()
+    assert re.search(r"^FROM nginxinc/nginx-unprivileged:\S+$", dockerfile, re.M)
+    assert re.search(rf"^USER {GATEWAY_USER}$", dockerfile, re.M)
+    assert "NET_BIND_SERVICE" not in dockerfile
+    template = (DEPLOY / "gateway" / "nginx.conf.template").read_text()
+    assert not re.search(r"^\s*user\s", template, re.M), "a `user` directive needs root"
+    _, objects = overlay
+    pod = pods(objects)["gateway"]["spec"]
+    assert pod["securityContext"]["runAsUser"] == GATEWAY_USER
+    assert pod["containers"][0]["ports"] == [{"name": "http", "containerPort": 8080}]
+    gateway = compose["gateway"]
+    assert gateway["user"] == str(GATEWAY_USER) and gateway["ports"] == ["8080:8080"]
+
+
+def test_compose_runs_every_service_and_the_gateway_non_root_and_read_only(
+    compose: dict[str, Any],
+) -> None:
+    dockerfile = (DEPLOY / "docker" / "service.Dockerfile").read_text()
+    user = re.findall(r"^USER (\d+)$", dockerfile, re.M)
+    assert user and int(user[-1]) > 0
+    for name in [*SETTINGS, FOLLOWERS, "gateway"]:
+        spec = compose[name]
+        assert int(spec["user"]) > 0, name
+        assert spec["read_only"] is True and spec["tmpfs"] == ["/tmp"], name
+        assert spec["cap_drop"] == ["ALL"] and "cap_add" not in spec, name
+        assert "no-new-privileges:true" in spec["security_opt"], name
+    assert compose["identity"]["user"] == user[-1]
+
+
+# Where each workload may connect, as its policies allow: peers named by what they are.
+PUBLIC_HTTPS = ("internet", 443)
+EGRESS: dict[str, set[tuple[str, int | str]]] = {
+    "gateway": {("identity", 8101), ("registration", 8102), ("claim-status", 8103)}
+    | {("notifier", 8104)},
+    "identity": set(),
+    "registration": set(),
+    "claim-status": {("identity", 8101), ("clamav", 3310), PUBLIC_HTTPS},
+    FOLLOWERS: {("identity", 8101), ("clamav", 3310), PUBLIC_HTTPS},
+    "notifier": {("identity", 8101), ("smtp", 587), PUBLIC_HTTPS},
+    CLAMAV: {PUBLIC_HTTPS},  # freshclam
+}
+SERVICES_BACKENDS = {("kafka", 9092), ("kafka", 9093), ("database", 5432)}
+DNS = {("dns", 53)}
+PRIVATE = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16")
+
+
+def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """Kubernetes' label selector (matchLabels and matchExpressions with In)."""
+    wanted = selector.get("matchLabels", {})
+    if any(labels.get(key) != value for key, value in wanted.items()):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        assert expression["operator"] == "In", expression
+        if labels.get(expression["key"]) not in expression["values"]:
+            return False
+    return True
+
+
+def peer_name(peer: dict[str, Any]) -> str:
+    """What a policy's peer is, in the words of EGRESS."""
+    if "ipBlock" in peer:
+        block = peer["ipBlock"]
+        if block["cidr"] == "0.0.0.0/0":
+            assert set(PRIVATE) <= set(block["except"]), "public addresses only"
+            return "internet"
+        assert block["cidr"].startswith("10."), block
+        return "database"
+    namespace = peer.get("namespaceSelector", {}).get("matchLabels", {})
+    space = namespace.get("kubernetes.io/metadata.name")
+    if space is not None:
+        return {"kube-system": "dns", "mail": "smtp", "monitoring": "prometheus"}.get(space, space)
+    labels = peer["podSelector"].get("matchLabels", {})
+    if labels.get("strimzi.io/cluster"):
+        return "kafka"
+    if "app.kubernetes.io/name" in labels:
+        return str(labels["app.kubernetes.io/name"])
+    values = peer["podSelector"]["matchExpressions"][0]["values"]
+    return "+".join(values)
+
+
+def traffic(
+    objects: list[dict[str, Any]], workload: str, direction: str
+) -> set[tuple[str, int | str]]:
+    """The (peer, port) pairs the policies selecting the workload's pods allow in a direction."""
+    labels = pods(objects)[workload]["metadata"]["labels"]
+    allowed = set()
+    for policy in of_kind(objects, "NetworkPolicy").values():
+        if not selects(policy["spec"]["podSelector"], labels):
+            continue
+        for rule in policy["spec"].get(direction, []):
+            peers = rule["to" if direction == "egress" else "from"]
+            allowed |= {(peer_name(p), port["port"]) for p in peers for port in rule["ports"]}
+    return allowed
+
+
+def test_network_policies_deny_everything_by_default(
+    overlay: tuple[str, list[dict[str, Any]]],
+) -> None:
+    _, objects = overlay
+    deny = [
+        p["spec"]
+        for p in of_kind(objects, "NetworkPolicy").values()
+        if p["spec"]["podSelector"] == {} and not p["spec"].get("ingress")
+    ]
+    assert {"policyTypes": ["Ingress", "Egress"], "podSelector": {}} in deny
+    for workload in pods(objects):  # nothing goes out or in without a named peer and port
+        for direction in ("ingress", "egress"):
+            assert all(port != "" for _, port in traffic(objects, workload, direction))
+
+
+def test_each_workload_reaches_only_what_it_needs(
+    overlay: tuple[str, list[dict[str, Any]]],
+) -> None:
+    _, objects = overlay
+    assert set(pods(objects)) == set(EGRESS)
+    for workload, needs in EGRESS.items():
+        backends = SERVICES_BACKENDS if workload in {*SETTINGS, FOLLOWERS} else set()
+        assert traffic(objects, workload, "egress") == needs | backends | DNS, workload
+    config = of_kind(objects, "ConfigMap")["claims-config"]["data"]
+    kafka_port = int(config["KAFKA_BOOTSTRAP_SERVERS"].rsplit(":", 1)[1])
+    assert ("kafka", kafka_port) in SERVICES_BACKENDS
+    assert ("smtp", int(config["SMTP_PORT"])) in EGRESS["notifier"]
+    assert ("clamav", int(config["CLAIM_STATUS_CLAMD_ADDRESS"].split(":")[1])) in EGRESS[FOLLOWERS]
+    jwks = urlsplit(config["IDENTITY_JWKS_URL"])
+    assert (jwks.hostname, jwks.port) == ("identity", default(IdentitySettings, "http_port"))
+
+
+def test_only_the_gateway_is_reached_from_outside_and_prometheus_scrapes_the_services(
+    overlay: tuple[str, list[dict[str, Any]]],
+) -> None:
+    _, objects = overlay
+    assert traffic(objects, "gateway", "ingress") == {("ingress-nginx", 8080)}
+    scrape = ("prometheus", "http")
+    verifiers = "claim-status+claim-status-followers+notifier"
+    expected = {
+        "identity": {("gateway", 8101), (verifiers, 8101), scrape},
+        "registration": {("gateway", 8102), scrape},
+        "claim-status": {("gateway", 8103), scrape},
+        FOLLOWERS: {("gateway", 8103), scrape},  # its pods are not behind the Service
+        "notifier": {("gateway", 8104), scrape},
+        CLAMAV: {("claim-status+claim-status-followers", 3310)},
+    }
+    for workload, peers in expected.items():
+        assert traffic(objects, workload, "ingress") == peers, workload
