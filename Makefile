@@ -31,7 +31,8 @@ up: setup
 	$(PY) -m devinfra up
 
 demo-feed: setup
-	@set -a; . .local/env; set +a; $(PY) -m claim_status.demo_feed
+	@set -a; . .local/env; set +a; KAFKA_USERNAME="$$KAFKA_ADJUSTERS_USERNAME" \
+	  KAFKA_PASSWORD="$$KAFKA_ADJUSTERS_PASSWORD" $(PY) -m claim_status.demo_feed
 
 infra: setup
 	@$(PY) -m devinfra infra

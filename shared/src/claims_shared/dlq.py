@@ -94,7 +94,7 @@ class DeadLetterQueue:
         """Publish to the source topic: the given positions, or all not yet replayed."""
         consumer = await self._open(group=None if only else REPLAY_GROUP)
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.settings.bootstrap_servers, enable_idempotence=True, acks="all"
+            **self.settings.client_options(), enable_idempotence=True, acks="all"
         )
         await producer.start()
         replayed = []
@@ -123,14 +123,14 @@ class DeadLetterQueue:
     async def _open(self, group: str | None) -> AIOKafkaConsumer:
         """Assigned every partition of the DLQ, at `group`'s committed position or the start."""
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.bootstrap_servers,
+            **self.settings.client_options(),
             group_id=group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
         )
         await consumer.start()
-        partitions = await partitions_of(self.settings.bootstrap_servers, self.name)
+        partitions = await partitions_of(self.settings, self.name)
         if not partitions:
             return consumer  # no DLQ yet: nothing was ever dead-lettered
         consumer.assign(partitions)

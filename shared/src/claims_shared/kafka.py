@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar, cast
 
@@ -165,11 +165,20 @@ class OutgoingMessage:
 
 class EventPublisher:
     """`topic_prefix` (KAFKA_TOPIC_PREFIX) puts every topic of one environment, or one test,
-    under its own names: 'staging.' + 'registration.events'."""
+    under its own names: 'staging.' + 'registration.events'. `access` is the principal it
+    writes as (`KafkaAccess.kafka_options()`; none: PLAINTEXT, for a bare local broker)."""
 
-    def __init__(self, bootstrap_servers: str, client_id: str, topic_prefix: str = "") -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        client_id: str,
+        topic_prefix: str = "",
+        access: Mapping[str, Any] | None = None,
+    ) -> None:
         self.topic_prefix = topic_prefix
+        self.access: Mapping[str, Any] = access or {}
         self.producer = AIOKafkaProducer(
+            **self.access,
             bootstrap_servers=bootstrap_servers,
             client_id=client_id,
             enable_idempotence=True,
@@ -478,6 +487,7 @@ class ConsumerRunner:
         self._failures: dict[Position, int] = {}
         self._committed: dict[TopicPartition, int] = {}
         self._consumer_options: dict[str, Any] = {
+            **publisher.access,  # one process, one principal: the consumer reads as it writes
             "bootstrap_servers": bootstrap_servers,
             "group_id": group_id,
             "client_id": group_id,

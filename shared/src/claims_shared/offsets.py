@@ -30,11 +30,11 @@ async def assigned(
 ) -> AsyncIterator[tuple[AIOKafkaConsumer, list[TopicPartition]]]:
     """A consumer of `group` assigned every partition of `topic` (no group membership)."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, group_id=group, enable_auto_commit=False
+        **settings.client_options(), group_id=group, enable_auto_commit=False
     )
     await consumer.start()
     try:
-        partitions = await partitions_of(settings.bootstrap_servers, topic)
+        partitions = await partitions_of(settings, topic)
         consumer.assign(partitions)
         yield consumer, partitions
     finally:

@@ -63,7 +63,10 @@ async def open_resources(
     """Open the pool and the publisher, register them with /readyz, close them in reverse."""
     pool = await create_pool(settings.database_url, settings.database_pool_size)
     publisher = EventPublisher(
-        settings.kafka_bootstrap_servers, settings.service_name, settings.kafka_topic_prefix
+        settings.kafka_bootstrap_servers,
+        settings.service_name,
+        settings.kafka_topic_prefix,
+        settings.kafka_options(),
     )
     try:
         await publisher.start()

@@ -8,7 +8,9 @@ from typing import Annotated, Literal
 from urllib.parse import unquote, urlsplit
 
 from pydantic import BeforeValidator, Field, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from claims_shared.kafka_access import KafkaAccess
 
 # Development-only keys, refused when APP_ENV=production. The notifier holds the private half.
 DEVELOPMENT_SEALING_PUBLIC_KEY = "7Ni6Vg50DC3a5ESVISFbgCUHI1jxejigF132VkKacUg="
@@ -26,7 +28,9 @@ CommaSeparated = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_split_com
 here once, so composition roots get a tuple (and not JSON, pydantic-settings' default)."""
 
 
-class ServiceSettings(BaseSettings):
+class ServiceSettings(KafkaAccess):
+    """What every service reads; the Kafka credentials (`KafkaAccess`) are its own principal's."""
+
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     service_name: str = "service"
@@ -71,6 +75,7 @@ class ServiceSettings(BaseSettings):
         if self.environment == "production":
             if "claims-local-only" in self.database_url:
                 raise ValueError("the local development database password is refused in production")
+            self.refuse_insecure_kafka()
         self.refuse_development_secret(
             self.notifier_sealing_public_key, DEVELOPMENT_SEALING_PUBLIC_KEY, "sealing key"
         )

@@ -1,22 +1,43 @@
 """A single-node KRaft Kafka broker run from the jars Maven fetched (deploy/kafka/pom.xml).
 
 Static controller quorum, so formatting needs no --standalone; every listener on 127.0.0.1.
+
+`secured` (what `make infra` runs; KAFKA_AUTH=off for a bare broker): clients connect over
+SASL_SSL with SCRAM-SHA-512 (a private CA and certificate made into the state folder, the SCRAM
+users of `kafka_users.PRINCIPALS` added when the storage is formatted), and KRaft's
+StandardAuthorizer allows only what `kafka_acls` grants, applied at every start. The
+controller listener takes SASL/PLAIN from the broker's own super user only (SCRAM cannot
+authenticate controllers: its credentials live in the metadata the controller serves).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import shutil
 import subprocess
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
+from aiokafka.admin import AIOKafkaAdminClient
+
+from claims_shared.kafka_access import LOCAL_PASSWORD_MARK, KafkaAccess
+from devinfra import kafka_acls
+from devinfra.kafka_tls import make_certificates
+from devinfra.kafka_users import BROKER_USER, PRINCIPALS, env_lines, principal
 from devinfra.maven import copy_jars
 from devinfra.paths import free_port, local_dir, port_answers, repo_root
 from devinfra.processes import LocalProcess, require_java
 
 STARTED_MESSAGE = "Kafka Server started"
+BROKER_PASSWORD = f"{LOCAL_PASSWORD_MARK}-kafka-broker"
+SCRAM: Final = "SCRAM-SHA-512"
+USERS_MARK = "scram-users"  # in the state folder: the storage was formatted with the SCRAM users
 
 LOG4J2 = """\
 status = warn
@@ -59,6 +80,7 @@ class LocalKafka(LocalProcess):
     port: int = 0
     controller_port: int = 0
     heap: str = "512m"
+    secured: bool = False
 
     pid_name = "broker.pid"
     log_name = "broker.log"
@@ -79,12 +101,7 @@ class LocalKafka(LocalProcess):
                     "process.roles=broker,controller",
                     "node.id=1",
                     f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
-                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
-                    f"CONTROLLER://127.0.0.1:{self.controller_port}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
-                    "inter.broker.listener.name=PLAINTEXT",
-                    "controller.listener.names=CONTROLLER",
-                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                    *(self._security() if self.secured else self._plaintext()),
                     f"log.dirs={self.state_dir / 'data'}",
                     "num.partitions=3",
                     "offsets.topic.replication.factor=1",
@@ -101,6 +118,81 @@ class LocalKafka(LocalProcess):
             )
         )
         return config
+
+    def _plaintext(self) -> list[str]:
+        return [
+            f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
+            f"CONTROLLER://127.0.0.1:{self.controller_port}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+            "inter.broker.listener.name=PLAINTEXT",
+            "controller.listener.names=CONTROLLER",
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        ]
+
+    def _security(self) -> list[str]:
+        """SASL_SSL with SCRAM for every client, ACLs, the broker as the only super user."""
+        ca_file, broker_file = make_certificates(self.state_dir / "tls")
+        user = f'username="{BROKER_USER}" password="{BROKER_PASSWORD}"'
+        return [
+            f"listeners=SASL_SSL://127.0.0.1:{self.port},"
+            f"CONTROLLER://127.0.0.1:{self.controller_port}",
+            f"advertised.listeners=SASL_SSL://127.0.0.1:{self.port}",
+            "inter.broker.listener.name=SASL_SSL",
+            "controller.listener.names=CONTROLLER",
+            "listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+            f"sasl.mechanism.inter.broker.protocol={SCRAM}",
+            "sasl.mechanism.controller.protocol=PLAIN",
+            f"listener.name.sasl_ssl.sasl.enabled.mechanisms={SCRAM}",
+            "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config="
+            f"org.apache.kafka.common.security.scram.ScramLoginModule required {user};",
+            "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
+            "listener.name.controller.plain.sasl.jaas.config="
+            "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            f'{user} user_{BROKER_USER}="{BROKER_PASSWORD}";',
+            "ssl.keystore.type=PEM",
+            f"ssl.keystore.location={broker_file}",
+            "ssl.truststore.type=PEM",
+            f"ssl.truststore.location={ca_file}",
+            "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            f"super.users=User:{BROKER_USER}",
+            "allow.everyone.if.no.acl.found=false",
+        ]
+
+    def _scram_users(self) -> list[str]:
+        """kafka-storage format's --add-scram for the broker and every principal."""
+        users = [(BROKER_USER, BROKER_PASSWORD)] + [(p.name, p.password) for p in PRINCIPALS]
+        return [
+            arg
+            for name, password in users
+            for arg in ("--add-scram", f"{SCRAM}=[name={name},password={password}]")
+        ]
+
+    @property
+    def ca_file(self) -> Path:
+        return self.state_dir / "tls" / "ca.pem"
+
+    def access(self, name: str) -> KafkaAccess:
+        """The credentials of principal `name` on this broker (PLAINTEXT when not secured)."""
+        if not self.secured:
+            return KafkaAccess()
+        return KafkaAccess(
+            kafka_security_protocol="SASL_SSL",
+            kafka_sasl_mechanism=SCRAM,
+            kafka_username=name,
+            kafka_password=principal(name).password,
+            kafka_ssl_cafile=str(self.ca_file),
+        )
+
+    def client_env(self) -> dict[str, str]:
+        """What .local/env says of how to connect, with every principal's credentials."""
+        if not self.secured:
+            return {"KAFKA_SECURITY_PROTOCOL": "PLAINTEXT"}
+        return {
+            "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "KAFKA_SASL_MECHANISM": SCRAM,
+            "KAFKA_SSL_CAFILE": str(self.ca_file),
+            **env_lines(),
+        }
 
     def _java(self, *args: str, min_heap: str, max_heap: str) -> list[str]:
         return [
@@ -122,8 +214,13 @@ class LocalKafka(LocalProcess):
         ]
 
     def _format(self, config: Path) -> None:
+        """Once per state folder; a folder formatted without the SCRAM users (a broker that ran
+        without `secured`) is formatted again, losing its messages."""
+        mark = self.state_dir / USERS_MARK
         if (self.state_dir / "data" / "meta.properties").exists():
-            return
+            if not self.secured or mark.exists():
+                return
+            shutil.rmtree(self.state_dir / "data")
         subprocess.run(
             self._java(
                 "kafka.tools.StorageTool",
@@ -133,12 +230,15 @@ class LocalKafka(LocalProcess):
                 "-c",
                 str(config),
                 "-g",
+                *(self._scram_users() if self.secured else []),
                 min_heap="64m",
                 max_heap="256m",
             ),
             check=True,
             stdout=subprocess.DEVNULL,
         )
+        if self.secured:
+            mark.write_text("formatted with the SCRAM users of devinfra.kafka_users\n")
 
     def is_running(self) -> bool:
         return self._answers(lambda: port_answers(self.port))
@@ -159,7 +259,31 @@ class LocalKafka(LocalProcess):
         )
         self.pid_file.write_text(str(process.pid))
         self._wait_started(offset, timeout)
+        if self.secured:
+            asyncio.run(self._authorise())
         return self
+
+    async def _authorise(self) -> None:
+        """The ACLs (as the broker's super user), then the topics (as the operator)."""
+        broker = self.access("operator").model_copy(
+            update={"kafka_username": BROKER_USER, "kafka_password": BROKER_PASSWORD}
+        )
+        async with self.admin(broker) as admin:
+            await kafka_acls.grant(admin)
+        async with self.admin(self.access("operator")) as admin:
+            await kafka_acls.create_topics(admin)
+
+    @asynccontextmanager
+    async def admin(self, access: KafkaAccess) -> AsyncIterator[AIOKafkaAdminClient]:
+        """An admin client of this broker acting as `access`'s principal."""
+        client = AIOKafkaAdminClient(
+            bootstrap_servers=self.bootstrap_servers, **access.kafka_options()
+        )
+        await client.start()
+        try:
+            yield client
+        finally:
+            await client.close()
 
     def _wait_started(self, offset: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout

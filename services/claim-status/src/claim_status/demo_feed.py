@@ -97,7 +97,10 @@ async def play(settings: ClaimStatusSettings, seconds_between: float) -> None:
         for n, accident in enumerate(ACCIDENTS, start=1)
     ]
     publisher = EventPublisher(
-        settings.kafka_bootstrap_servers, "demo-feed", settings.kafka_topic_prefix
+        settings.kafka_bootstrap_servers,
+        "demo-feed",
+        settings.kafka_topic_prefix,
+        settings.kafka_options(),
     )
     await publisher.start()
     try:

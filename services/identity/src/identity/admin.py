@@ -3,6 +3,9 @@
 python -m identity.admin create-staff --email EMAIL --role adjuster [--role operator]
     (the password is read from standard input, never from the command line)
 python -m identity.admin rotate-signing-key
+python -m identity.admin rotate-kek
+    (IDENTITY_KEY_ENCRYPTION_KEY the new key-encryption key, IDENTITY_PREVIOUS_KEY_ENCRYPTION_KEY
+    the one before: every signing key is sealed again under the new one)
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import argparse
 import asyncio
 import sys
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import asyncpg
@@ -69,15 +74,41 @@ async def create_staff(
         await pool.close()
 
 
-async def rotate_signing_key(settings: IdentitySettings) -> int:
+@asynccontextmanager
+async def stored_signing_keys(settings: IdentitySettings) -> AsyncIterator[SigningKeys]:
+    """The signing keys in identity's database, opened with the key-encryption key(s)."""
     await migrate(SCHEMA, settings.database_url)
     pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
     try:
-        keys = SigningKeys(pool, settings.key_encryption_key)
-        key = await keys.rotate(datetime.now(UTC))
+        yield SigningKeys(pool, settings.key_encryption_key, settings.previous_key_encryption_key)
     finally:
         await pool.close()
+
+
+async def rotate_signing_key(settings: IdentitySettings) -> int:
+    async with stored_signing_keys(settings) as keys:
+        key = await keys.rotate(datetime.now(UTC))
     print(f"new signing key {key.kid}; older keys stay published until their tokens expire")
+    return 0
+
+
+async def rotate_kek(settings: IdentitySettings) -> int:
+    """Re-seal the signing keys under the new key-encryption key. Safe to run again, and to
+    cut short: each key is sealed again in a transaction of its own, keys already done are
+    skipped, and running instances given both keys open every key meanwhile."""
+    if not settings.previous_key_encryption_key:
+        print(
+            "set IDENTITY_PREVIOUS_KEY_ENCRYPTION_KEY to the key-encryption key being replaced "
+            "(and IDENTITY_KEY_ENCRYPTION_KEY to the new one)",
+            file=sys.stderr,
+        )
+        return 2
+    async with stored_signing_keys(settings) as keys:
+        resealed = await keys.reseal()
+    print(
+        f"{resealed} signing key(s) sealed again under the new key-encryption key; every key "
+        "now opens with it alone: remove IDENTITY_PREVIOUS_KEY_ENCRYPTION_KEY"
+    )
     return 0
 
 
@@ -88,11 +119,14 @@ def main(argv: list[str] | None = None) -> int:
     staff.add_argument("--email", required=True)
     staff.add_argument("--role", action="append", required=True, choices=sorted(STAFF_ROLES))
     commands.add_parser("rotate-signing-key", help="sign new tokens with a fresh key")
+    commands.add_parser("rotate-kek", help="seal the signing keys under a new key-encryption key")
     args = parser.parse_args(argv)
     settings = IdentitySettings()
     if args.command == "create-staff":
         password = sys.stdin.readline().rstrip("\n")
         return asyncio.run(create_staff(settings, args.email, args.role, password))
+    if args.command == "rotate-kek":
+        return asyncio.run(rotate_kek(settings))
     return asyncio.run(rotate_signing_key(settings))
 
 

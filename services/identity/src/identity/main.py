@@ -95,7 +95,9 @@ async def open_ports(
         accounts = await start_application(
             resources.pool, lambda: Accounts(env=eventsourcing_env(settings.database_url))
         )
-        keys = SigningKeys(resources.pool, settings.key_encryption_key)
+        keys = SigningKeys(
+            resources.pool, settings.key_encryption_key, settings.previous_key_encryption_key
+        )
         await keys.ensure_active(clock())
         refresh_tokens = RefreshTokens(resources.pool, timedelta(days=settings.refresh_token_days))
         failures = FailureLog(resources.pool)

@@ -18,6 +18,9 @@ class IdentitySettings(ServiceSettings):
     service_name: str = "identity"
     http_port: int = 8101
     key_encryption_key: str = DEVELOPMENT_KEY_ENCRYPTION_KEY
+    # While the key-encryption key is rotated (python -m identity.admin rotate-kek): the one
+    # before, so keys not yet re-sealed still open. Unset again once the rotation is done.
+    previous_key_encryption_key: str | None = None
     access_token_seconds: int = 900
     refresh_token_days: int = 30
     temporary_password_hours: int = 24

@@ -4,6 +4,10 @@ Access tokens are short-lived EdDSA (Ed25519) JWTs with the key id in the header
 identity database, their private halves encrypted with the key-encryption key from settings
 (libsodium secretbox), so a database dump alone signs nothing. Rotation adds a new key and signs
 with it at once; older keys stay in the JWKS until every token they signed has expired.
+
+The key-encryption key itself is rotated in place: with the new one as the key and the old one as
+the previous, every key opens (whichever sealed it) and `reseal` seals each again under the new
+one, a row per transaction, skipping rows already done, so a run cut short is simply run again.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from cryptography.hazmat.primitives.serialization import (
     NoEncryption,
     PrivateFormat,
 )
+from nacl.exceptions import CryptoError
 from nacl.secret import SecretBox
 
 from claims_shared.auth import ALGORITHM
@@ -36,9 +41,19 @@ class SigningKey:
 
 
 class SigningKeys:
-    def __init__(self, pool: asyncpg.Pool, key_encryption_key_b64: str) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        key_encryption_key_b64: str,
+        previous_key_encryption_key_b64: str | None = None,
+    ) -> None:
         self.pool = pool
         self.box = SecretBox(base64.b64decode(key_encryption_key_b64))
+        self.previous = (
+            SecretBox(base64.b64decode(previous_key_encryption_key_b64))
+            if previous_key_encryption_key_b64
+            else None
+        )
         self._active: SigningKey | None = None
         self._checked_at: datetime | None = None
 
@@ -98,8 +113,48 @@ class SigningKeys:
         )
         return {"keys": [json.loads(row["public_jwk"]) for row in rows]}
 
+    async def reseal(self) -> int:
+        """Seal every stored key under the key-encryption key; how many needed it."""
+        kids = await self.pool.fetch("SELECT kid FROM signing_keys ORDER BY created_at")
+        return sum([await self._reseal(row["kid"]) for row in kids])
+
+    async def _reseal(self, kid: str) -> bool:
+        async with self.pool.acquire() as conn, conn.transaction():
+            sealed = bytes(
+                await conn.fetchval(
+                    "SELECT private_key FROM signing_keys WHERE kid = $1 FOR UPDATE", kid
+                )
+            )
+            if self._opens(self.box, sealed):
+                return False
+            raw = self._open(sealed)
+            await conn.execute(
+                "UPDATE signing_keys SET private_key = $2 WHERE kid = $1",
+                kid,
+                self.box.encrypt(raw),
+            )
+        return True
+
+    def _open(self, sealed: bytes) -> bytes:
+        """The raw private key, sealed under the key-encryption key or (mid-rotation) the one
+        before; CryptoError when neither opens it."""
+        try:
+            return bytes(self.box.decrypt(sealed))
+        except CryptoError:
+            if self.previous is None:
+                raise
+            return bytes(self.previous.decrypt(sealed))
+
+    @staticmethod
+    def _opens(box: SecretBox, sealed: bytes) -> bool:
+        try:
+            box.decrypt(sealed)
+        except CryptoError:
+            return False
+        return True
+
     def _load(self, row: asyncpg.Record) -> SigningKey:
-        raw = self.box.decrypt(bytes(row["private_key"]))
+        raw = self._open(bytes(row["private_key"]))
         return SigningKey(
             row["kid"], Ed25519PrivateKey.from_private_bytes(raw), json.loads(row["public_jwk"])
         )

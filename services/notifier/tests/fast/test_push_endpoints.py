@@ -83,6 +83,9 @@ def test_production_refuses_the_development_vapid_key_and_the_test_loopback(
         "sealing_private_key": private,
         "notifier_sealing_public_key": public,
         "database_url": "postgresql://notifier:a-real-password@db/notifier",
+        "kafka_security_protocol": "SASL_SSL",
+        "kafka_username": "notifier",
+        "kafka_password": "a-real-kafka-password",
     }
     with pytest.raises(ValidationError, match="development VAPID key"):
         NotifierSettings(**real)

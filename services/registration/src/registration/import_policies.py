@@ -96,7 +96,10 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
 
 async def import_file(path: Path, settings: RegistrationSettings) -> tuple[int, int]:
     publisher = EventPublisher(
-        settings.kafka_bootstrap_servers, "policy-import", settings.kafka_topic_prefix
+        settings.kafka_bootstrap_servers,
+        "policy-import",
+        settings.kafka_topic_prefix,
+        settings.kafka_options(),
     )
     await publisher.start()
     imported = refused = 0
