@@ -5,7 +5,7 @@ from __future__ import annotations
 import binascii
 import json
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from claim_status.correspondence import Correspondence
 from claim_status.domain import InvalidUpdate
+from claim_status.history import as_utc, parse_as_of
 from claim_status.intake import ClaimUpdateService
 from claim_status.queries import ClaimQueries, decode_cursor
 from claims_shared.auth import (
@@ -25,7 +26,7 @@ from claims_shared.auth import (
 )
 from claims_shared.errors import ErrorTable, Message, Refusal, RefusalFrom
 from claims_shared.events.claims import AnyAdjusterUpdate
-from claims_shared.web import Language, Wired, outside_maintenance
+from claims_shared.web import Language, Now, Wired, outside_maintenance
 
 NOT_FOUND = Message("該当する事故が見つかりません。", "No such accident.")
 BAD_CURSOR = Message("ページの指定が正しくありません。", "The page cursor is not valid.")
@@ -38,6 +39,15 @@ ACCIDENT_NOT_FOUND = Refusal(404, "not_found", NOT_FOUND)
 """Not a claim of this customer's, for every route under /accidents/{claim_id}."""
 INVALID_CURSOR = Refusal(400, "invalid_cursor", BAD_CURSOR)
 CLAIM_ID_MISMATCH = Refusal(422, "claim_id_mismatch", WRONG_CLAIM)
+INVALID_AS_OF = Refusal(
+    422,
+    "invalid_as_of",
+    Message(
+        "日付（例：2026-11-02）または日時（例：2026-11-02T15:30）を指定してください。",
+        "Give a date (e.g. 2026-11-02) or a date and time (e.g. 2026-11-02T15:30).",
+    ),
+)
+"""`?as_of=` that names no moment."""
 
 
 def claim_closed(what_ja: str, what_en: str) -> Refusal:
@@ -133,6 +143,7 @@ class AccidentListItem(AccidentSummary):
 class AccidentList(BaseModel):
     items: list[AccidentListItem]
     next_cursor: str | None
+    as_of: str = Field(description="the moment the list reflects: the time of the read")
 
 
 class StageStep(BaseModel):
@@ -143,6 +154,16 @@ class StageStep(BaseModel):
     state: Literal["done", "current", "skipped", "upcoming"] = Field(
         description="done: reached; skipped: the claim went past it without it; "
         "current; upcoming (also a stage reached before the claim was reopened)"
+    )
+    reached_at: str | None = Field(
+        description="when the claim reached it (done and current stages; the latest reaching "
+        "after a reopening)"
+    )
+    skipped: bool = Field(description="a stage before the current one never reached")
+    typical_days: int | None = Field(
+        description="the current stage only: the median days in it over recently closed "
+        "claims, a typical figure (通常◯日程度), never a promise; null when too few claims "
+        "back it"
     )
 
 
@@ -211,6 +232,9 @@ class AccidentDetail(AccidentSummary):
     )
     documents: list[SentDocument] = Field(description="every document sent, oldest first")
     closed: bool = Field(description="a resolved claim is read-only: no documents or messages")
+    as_of: str = Field(
+        description="the moment the view reflects: the time of the read, or the as_of asked for"
+    )
 
 
 class Received(BaseModel):
@@ -242,24 +266,46 @@ async def list_accidents(
     queries: Queries,
     language: Language,
     position: Annotated[tuple[date, str] | None, Depends(_page_start)],
+    now: Now,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> Mapping[str, object]:
     items, next_cursor = await queries.list_for(customer_id, limit, position, language)
-    return {"items": items, "next_cursor": next_cursor}
+    return {"items": items, "next_cursor": next_cursor, "as_of": as_utc(now)}
+
+
+async def _as_of(
+    as_of: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="the claim as it was then: a date (the end of that day in Japan time) "
+            "or an ISO time (Japan time without an offset); full-width digits are accepted. A "
+            "moment before the claim was opened is 404, one still to come the live view",
+        ),
+    ] = None,
+) -> datetime | None:
+    if as_of is None:
+        return None
+    try:
+        return parse_as_of(as_of)
+    except ValueError as error:
+        raise INVALID_AS_OF.error() from error
 
 
 @customer_router.get(
     "/accidents/{claim_id}",
     response_model=AccidentDetail,
-    responses=ERRORS.responses_for(*SIGNED_IN_CUSTOMER, ACCIDENT_NOT_FOUND),
+    responses=ERRORS.responses_for(*SIGNED_IN_CUSTOMER, ACCIDENT_NOT_FOUND, INVALID_AS_OF),
 )
 async def accident_detail(
     claim_id: ClaimId,
     customer_id: CustomerId,
     queries: Queries,
     language: Language,
+    now: Now,
+    as_of: Annotated[datetime | None, Depends(_as_of)],
 ) -> Mapping[str, object]:
-    found = await queries.detail_for(customer_id, claim_id, language)
+    found = await queries.detail_for(customer_id, claim_id, language, now, as_of)
     if found is None:
         raise ACCIDENT_NOT_FOUND.error()
     return found

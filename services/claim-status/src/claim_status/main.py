@@ -26,6 +26,7 @@ from claim_status.documents_api import DOCUMENT_ERRORS, DOCUMENTS, READ_ONLY_INS
 from claim_status.documents_api import adjuster_router as documents_adjuster_router
 from claim_status.documents_api import customer_router as documents_router
 from claim_status.held_updates import HeldUpdateTable
+from claim_status.history import ClaimHistory
 from claim_status.intake import ClaimUpdateService, DeadLetters, HeldUpdates
 from claim_status.integration import translate
 from claim_status.messages import MessageService, ThreadRows
@@ -36,6 +37,7 @@ from claim_status.queries import ClaimQueries
 from claim_status.read_model import ClaimReadModel
 from claim_status.schema import SCHEMA
 from claim_status.settings import ClaimStatusSettings
+from claim_status.typical_durations import TypicalDurations
 from claim_status.uploads import DocumentService, UploadLimits
 from claims_shared.auth import TOKEN_VERIFIER, KeyFetcher, identity_token_verifier
 from claims_shared.clock import Clock, system_clock
@@ -118,7 +120,14 @@ def build(
             intake = wire(settings, clock, ports)
             INTAKE.put(app, intake)
             CORRESPONDENCE.put(app, correspondence)
-            queries = ClaimQueries(resources.pool, read_model)
+            typical = TypicalDurations(
+                resources.pool,
+                window_days=settings.typical_window_days,
+                min_claims=settings.typical_min_claims,
+            )
+            queries = ClaimQueries(
+                resources.pool, read_model, typical, ClaimHistory(resources.pool, claims)
+            )
             QUERIES.put(app, queries)
             READ_ONLY_INSTANCE.put(app, settings.read_only)
             DOCUMENTS.put(

@@ -20,6 +20,7 @@ from claim_status.domain import (
     TimelineEntry,
     stages_reached,
 )
+from claim_status.stage_times import reached_at
 from claims_shared.errors import Message
 from claims_shared.events.claims import (
     CoverageCode,
@@ -122,6 +123,9 @@ class StageStepView(TypedDict):
     code: StageCode
     label: str
     state: StageState
+    reached_at: str | None  # when the claim reached it (null: not reached, or upcoming)
+    skipped: bool  # a stage before the current one the claim went past without
+    typical_days: int | None  # the current stage's typical duration, when enough claims back it
 
 
 class TimelineItemView(TypedDict):
@@ -201,6 +205,7 @@ class AccidentDetailView(AccidentSummaryView):
     requests: list[RequestView]
     documents: list[DocumentView]
     closed: bool
+    as_of: str  # the moment the view reflects (the time of the read, or the one asked for)
 
 
 class AccidentPage(TypedDict):
@@ -241,13 +246,18 @@ def detail(
     claim: ClaimDocument,
     language: str,
     documents: Sequence[StoredDocument] = (),
+    *,
+    as_of: str | None = None,
+    typical: Mapping[StageCode, int] | None = None,
 ) -> AccidentDetailView:
+    """`as_of`: the moment the view reflects (None: the claim's last update); `typical`: each
+    stage's typical days (typical_durations.TypicalDurations), shown on the current stage."""
     return {
         **summary(claim_id, claim, language, documents),
         "location": claim["location"],
         "policy_number": claim["policy_number"],
-        "stages": stages(claim, language),
         "timeline": [_timeline_item(entry, language) for entry in reversed(claim["timeline"])],
+        "stages": stages(claim, language, typical or {}),
         "coverages": [
             {
                 "code": code,
@@ -282,6 +292,7 @@ def detail(
         "requests": requests(claim, documents, language),
         "documents": [document_view(claim, document, language) for document in documents],
         "closed": claim["closed"],
+        "as_of": as_of or claim["updated_at"],
     }
 
 
@@ -352,12 +363,17 @@ def open_requests(claim: ClaimDocument, documents: Sequence[StoredDocument]) -> 
     return waiting
 
 
-def stages(claim: ClaimDocument, language: str) -> list[StageStepView]:
+def stages(
+    claim: ClaimDocument, language: str, typical: Mapping[StageCode, int]
+) -> list[StageStepView]:
     """Every stage with what happened to it, so the customer is not told a stage the claim went
     past without (示談交渉中 when it went straight to payment) was done: a stage before the
     current one is done if the timeline shows it was reached, skipped if not; after it,
-    upcoming (even one reached before the claim was closed and reopened)."""
+    upcoming (even one reached before the claim was closed and reopened). The date each was
+    reached, and for the current stage of an open claim its typical duration (a figure, never
+    a promise)."""
     reached = stages_reached(claim["timeline"])
+    dates = reached_at(claim["timeline"])
     current = STAGES.index(claim["stage"]) if claim["stage"] in STAGES else -1
     steps: list[StageStepView] = []
     for index, code in enumerate(STAGES):
@@ -368,7 +384,16 @@ def stages(claim: ClaimDocument, language: str) -> list[StageStepView]:
             state = "upcoming"
         else:
             state = "done" if code in reached else "skipped"
-        steps.append({"code": code, "label": _label(STAGE_LABELS, code, language), "state": state})
+        steps.append(
+            {
+                "code": code,
+                "label": _label(STAGE_LABELS, code, language),
+                "state": state,
+                "reached_at": dates.get(code) if state in ("done", "current") else None,
+                "skipped": state == "skipped",
+                "typical_days": typical.get(code) if state == "current" else None,
+            }
+        )
     return steps
 
 

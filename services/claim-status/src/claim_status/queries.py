@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date
+from datetime import date, datetime
 
 import asyncpg
 from pydantic import TypeAdapter
 
 from claim_status.documents import DocumentQueries, StoredDocument
 from claim_status.domain import ClaimDocument
+from claim_status.history import ClaimHistory, as_utc
 from claim_status.messages import unread_messages
 from claim_status.presentation import (
     AccidentDetailView,
@@ -20,6 +21,7 @@ from claim_status.presentation import (
     summary,
 )
 from claim_status.read_model import ClaimReadModel, load_document
+from claim_status.typical_durations import TypicalDurations
 from claims_shared.events.fields import ClaimId
 
 
@@ -39,10 +41,18 @@ def decode_cursor(cursor: str) -> tuple[date, str]:
 
 
 class ClaimQueries:
-    def __init__(self, pool: asyncpg.Pool, read_model: ClaimReadModel) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        read_model: ClaimReadModel,
+        typical: TypicalDurations,
+        history: ClaimHistory,
+    ) -> None:
         self.pool = pool
         self.read_model = read_model
         self.documents = DocumentQueries(pool)
+        self.typical = typical
+        self.history = history
 
     async def list_for(
         self, customer_id: str, limit: int, cursor: tuple[date, str] | None, language: str
@@ -78,13 +88,27 @@ class ClaimQueries:
         return items, next_cursor
 
     async def detail_for(
-        self, customer_id: str, claim_id: str, language: str
+        self,
+        customer_id: str,
+        claim_id: str,
+        language: str,
+        now: datetime,
+        as_of: datetime | None = None,
     ) -> AccidentDetailView | None:
+        """The claim now, or as it was at `as_of` (a moment still to come: now). None: not
+        this customer's claim, or not opened yet at `as_of`."""
         claim = await self.claim_of(customer_id, claim_id)
         if claim is None:
             return None
         documents = await self.documents.of_claim(claim_id, customer_id)
-        return detail(claim_id, claim, language, documents)
+        if as_of is not None and as_of < now:
+            claim = await self.history.claim_at(claim_id, as_of)
+            if claim is None or claim["customer_id"] != customer_id:
+                return None
+            documents = [d for d in documents if datetime.fromisoformat(d["submitted_at"]) <= as_of]
+        moment = as_utc(now if as_of is None or as_of >= now else as_of)
+        typical = await self.typical.days(now)
+        return detail(claim_id, claim, language, documents, as_of=moment, typical=typical)
 
     async def claim_of(self, customer_id: str, claim_id: str) -> ClaimDocument | None:
         """The claim's document if it is this customer's."""

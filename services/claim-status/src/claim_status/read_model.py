@@ -1,6 +1,7 @@
 """The customers' accident list and details: one row per claim, holding the claim document folded
 by the same `evolve` the Claim uses. Kept by claims_shared.projection (rows and position in one
-transaction). `version` names the tables, so a rebuild can fill new ones while these serve.
+transaction), with each closed claim's time in each stage (typical_durations) in the same
+transaction. `version` names the tables, so a rebuild can fill new ones while these serve.
 
 The one table the service creates itself rather than through its migrations: its name is chosen
 at run time (CLAIM_STATUS_READ_MODEL_VERSION, `rebuild --version N`), and its shape changes by a
@@ -18,7 +19,11 @@ from eventsourcing.application import LRUCache
 from eventsourcing.domain import DomainEventProtocol
 
 from claim_status.domain import Claim, ClaimDocument, data_of, evolve
+from claim_status.typical_durations import record_stage_durations
 from claims_shared.database import create_schema
+
+DURATIONS_CHANGE = frozenset({"claim_closed", "claim_reopened"})
+"""The updates that write (or take back) a claim's time in each stage."""
 
 
 def load_document(stored: str | bytes) -> ClaimDocument:
@@ -106,6 +111,10 @@ class ClaimReadModel:
         )
         for claim_id in touched:
             self._documents.put(claim_id, (claims[claim_id]["sequence"], encoded[claim_id]))
+        closed_or_reopened = {e.claim_id for e in applied if e.kind in DURATIONS_CHANGE}
+        await record_stage_durations(
+            conn, {claim_id: claims[claim_id] for claim_id in closed_or_reopened}
+        )
 
     async def _current(
         self, conn: asyncpg.Connection, claim_ids: set[str]

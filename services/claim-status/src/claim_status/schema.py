@@ -9,7 +9,17 @@ projection creates the table of the version it is given, as eventsourcing create
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Double,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from claim_status.application import Claims
@@ -66,6 +76,16 @@ claim_threads = Table(  # how far the customer has read the handler's messages (
     Column("customer_id", Text, nullable=False),
     Column("read_up_to", Text),
     Column("read_at", DateTime(timezone=True)),
+)
+
+claim_stage_durations = Table(  # each closed claim's time in each stage (typical_durations)
+    "claim_stage_durations",
+    metadata,
+    Column("claim_id", Text, primary_key=True),
+    Column("stage", Text, primary_key=True),
+    Column("seconds", Double, nullable=False),
+    Column("closed_at", DateTime(timezone=True), nullable=False),
+    Index("claim_stage_durations_closed", "closed_at", "stage"),
 )
 
 projection_positions = shared.projection_positions(metadata)

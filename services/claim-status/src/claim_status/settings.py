@@ -28,6 +28,10 @@ class ClaimStatusSettings(ServiceSettings):
     handler_office_hours: str = "平日 9:00〜17:00"
     handler_office_hours_en: str = "Weekdays 9:00-17:00"
     messages_per_hour: int = Field(20, ge=1)  # a customer's messages, all claims together
+    # 「通常◯日程度」: the median time in a stage over the claims closed in the last window, shown
+    # only when at least typical_min_claims back it.
+    typical_window_days: int = Field(180, ge=1)
+    typical_min_claims: int = Field(20, ge=1)
 
     # Customers' documents: bytes in an S3 API bucket under documents/{claim_id}/{document_id},
     # infected ones under quarantine/...; each upload scanned by clamd (host:port or a socket).
