@@ -12,6 +12,8 @@ Routes take the caller as a typed dependency (`CurrentCustomer`, `PasswordChange
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,6 +29,8 @@ from claims_shared.settings import ServiceSettings
 from claims_shared.web import Wired
 
 ALGORITHM = "EdDSA"
+VERIFIED_TOKENS_KEPT = 10_000
+"""Tokens `TokenVerifier.verified` remembers (a few MB)."""
 
 SCOPE_CUSTOMER = "customer"
 SCOPE_PASSWORD_CHANGE = "password:change"  # noqa: S105 - a scope name, not a secret
@@ -92,6 +96,27 @@ class TokenVerifier:
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = float("-inf")
         self._lock = asyncio.Lock()
+        self._verified: dict[str, _Verified] = {}
+
+    async def verified(self, token: str) -> Principal:
+        """`verify`, remembered: a customer's pages send the same token with every request, and
+        its signature check and PyJWT's parsing were a third of the accident list's time. Only
+        the whole token (signature included) finds an entry, its lifetime is checked again on
+        every use, and a refreshed key set (rotation) sends every token through `verify` again."""
+        known = self._verified.get(token)
+        if known is None or known.keys is not self._keys:
+            principal = await self.verify(token)
+            if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+                self._verified.clear()  # bounded; the busy tokens come back at their next use
+            known = self._verified[token] = _Verified(principal, _lifetime(token), self._keys)
+        try:
+            self._check_lifetime(known.lifetime)
+        except jwt.PyJWTError as error:
+            del self._verified[token]
+            raise INVALID_TOKEN.error(
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+            ) from error
+        return known.principal
 
     async def verify(self, token: str) -> Principal:
         try:
@@ -161,10 +186,24 @@ def _whole_seconds(value: Any) -> int | None:
     return value
 
 
+@dataclass(frozen=True)
+class _Verified:
+    principal: Principal
+    lifetime: dict[str, Any]
+    keys: dict[str, jwt.PyJWK]
+
+
+def _lifetime(token: str) -> dict[str, Any]:
+    """exp, iat and nbf of a token `verify` accepted (so its payload is identity's)."""
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return {name: claims[name] for name in ("exp", "iat", "nbf") if name in claims}
+
+
 TOKEN_VERIFIER = Wired[TokenVerifier]("token_verifier")
 
 
-def _bearer(request: Request) -> str:
+async def _bearer(request: Request) -> str:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NO_TOKEN.error({"WWW-Authenticate": "Bearer"})
@@ -175,7 +214,7 @@ async def _principal(
     token: Annotated[str, Depends(_bearer)],
     verifier: Annotated[TokenVerifier, Depends(TOKEN_VERIFIER)],
 ) -> Principal:
-    return await verifier.verify(token)
+    return await verifier.verified(token)
 
 
 Caller = Annotated[Principal, Depends(_principal)]

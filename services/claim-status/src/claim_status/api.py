@@ -241,7 +241,7 @@ class Received(BaseModel):
     outcome: str = Field(description="applied, duplicate, or held (waiting for an earlier update)")
 
 
-def _page_start(
+async def _page_start(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> tuple[date, str] | None:
     """Where the page starts: after the last accident of the page that handed out `cursor`."""
