@@ -8,7 +8,7 @@ PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 KAFKA_LIBS := .local/kafka/libs/.complete
 S3PROXY_JAR := .local/s3proxy/.complete
 
-.PHONY: setup system-packages up infra down test test-fast faults audit lint bench clean demo-feed
+.PHONY: setup system-packages up infra down test test-fast faults audit sbom lint bench clean demo-feed
 
 setup: system-packages $(STAMP) $(KAFKA_LIBS) $(S3PROXY_JAR)
 
@@ -52,6 +52,15 @@ faults: setup
 # JSON API or OSV); this development machine reaches neither (docs/reliability.md).
 audit: setup
 	$(VENV)/bin/pip-audit -r constraints.txt --strict --progress-spinner off
+
+# A software bill of materials: every pinned Python package (constraints.txt) as CycloneDX JSON,
+# made without the network, so the dependency audit can run wherever the vulnerability services
+# answer (OSV-Scanner, Dependency-Track, Trivy read it). SBOM=<path> writes it elsewhere.
+SBOM ?= .local/sbom.cdx.json
+
+sbom: $(STAMP)
+	@mkdir -p $(dir $(SBOM))
+	$(VENV)/bin/cyclonedx-py requirements constraints.txt --output-reproducible --of JSON -o $(SBOM)
 
 # The fast tier: application logic with its ports in memory (services/*/tests/fast), no server
 # needed. `make test` runs it too, with the integration tier against real servers.
