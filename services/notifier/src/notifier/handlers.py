@@ -14,6 +14,8 @@ from claims_shared.events import (
     AccountLocked,
     ClaimStatusChanged,
     Envelope,
+    PasskeyAdded,
+    PasskeyRemoved,
     PasswordChanged,
     TemporaryPasswordIssued,
     UserRegistered,
@@ -107,6 +109,8 @@ class NotificationService:
             .on(TemporaryPasswordIssued, self.send_temporary_password)
             .on(PasswordChanged, self.confirm_password_change)
             .on(AccountLocked, self.warn_of_lock_out)
+            .on(PasskeyAdded, self.tell_of_passkey_change)
+            .on(PasskeyRemoved, self.tell_of_passkey_change)
             .on(ClaimStatusChanged, self.schedule_status_notice)
         )
 
@@ -172,6 +176,18 @@ class NotificationService:
     ) -> None:
         mail = self._compose(
             "account_locked", locked.language, locked.email, locked_until=locked.locked_until
+        )
+        await self.sender.send_once(str(envelope.event_id), mail)
+
+    async def tell_of_passkey_change(
+        self, changed: PasskeyAdded | PasskeyRemoved, envelope: Envelope[Any]
+    ) -> None:
+        """Always mailed, like the other security notices: a passkey someone else added is a
+        way into the account that survives a password change. No link: the mail names the
+        passkey and whom to call."""
+        kind = "passkey_added" if isinstance(changed, PasskeyAdded) else "passkey_removed"
+        mail = self._compose(
+            kind, changed.language, changed.email, name=changed.name, at=changed.at
         )
         await self.sender.send_once(str(envelope.event_id), mail)
 

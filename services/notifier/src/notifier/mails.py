@@ -23,6 +23,8 @@ KINDS = (
     "password_reset",
     "password_changed",
     "account_locked",
+    "passkey_added",
+    "passkey_removed",
     "claim_status_changed",
     "registration_complete",
     "new_message",

@@ -15,7 +15,13 @@ from claims_shared.events.catalogue import (
 )
 from claims_shared.events.claims import AdjusterUpdate, ClaimStatusChanged
 from claims_shared.events.envelope import Envelope, EventData
-from claims_shared.events.identity import AccountLocked, PasswordChanged, TemporaryPasswordIssued
+from claims_shared.events.identity import (
+    AccountLocked,
+    PasskeyAdded,
+    PasskeyRemoved,
+    PasswordChanged,
+    TemporaryPasswordIssued,
+)
 from claims_shared.events.policy import PolicyRecorded
 from claims_shared.events.registration import RegistrationRejected, UserRegistered
 from claims_shared.events.submissions import CustomerMessagePosted, DocumentSubmitted
@@ -29,6 +35,8 @@ __all__ = [
     "DocumentSubmitted",
     "Envelope",
     "EventData",
+    "PasskeyAdded",
+    "PasskeyRemoved",
     "PasswordChanged",
     "PolicyRecorded",
     "RegistrationRejected",

@@ -11,7 +11,13 @@ from pydantic import ValidationError
 
 from claims_shared.events.claims import AdjusterUpdate, AnyAdjusterUpdate, ClaimStatusChanged
 from claims_shared.events.envelope import Envelope, EventData
-from claims_shared.events.identity import AccountLocked, PasswordChanged, TemporaryPasswordIssued
+from claims_shared.events.identity import (
+    AccountLocked,
+    PasskeyAdded,
+    PasskeyRemoved,
+    PasswordChanged,
+    TemporaryPasswordIssued,
+)
 from claims_shared.events.policy import PolicyRecorded
 from claims_shared.events.registration import RegistrationRejected, UserRegistered
 from claims_shared.events.submissions import CustomerMessagePosted, DocumentSubmitted
@@ -25,6 +31,8 @@ EVENT_TYPES: dict[tuple[str, int], type[EventData]] = {
         PasswordChanged,
         TemporaryPasswordIssued,
         AccountLocked,
+        PasskeyAdded,
+        PasskeyRemoved,
         AdjusterUpdate,
         ClaimStatusChanged,
         DocumentSubmitted,

@@ -43,3 +43,20 @@ class AccountLocked(AccountEvent):
     locked_until: AwareDatetime
     failed_attempts: int
     language: Language = "ja"
+
+
+class PasskeyEvent(AccountEvent):
+    """A passkey added to or removed from an account: the security notice names it, so a
+    customer who did not do it recognises which one and calls the insurer."""
+
+    name: str
+    at: AwareDatetime
+    language: Language = "ja"
+
+
+class PasskeyAdded(PasskeyEvent):
+    event_type = "PasskeyAdded"
+
+
+class PasskeyRemoved(PasskeyEvent):
+    event_type = "PasskeyRemoved"
