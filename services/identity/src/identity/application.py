@@ -120,6 +120,55 @@ class Accounts(Application[uuid.UUID]):
 
         return _retrying_conflicts(attempt)
 
+    def attempt_passkey_log_in(
+        self, account_id: uuid.UUID, now: datetime, policy: LockoutPolicy
+    ) -> LoggedIn | Blocked:
+        """A verified passkey stands for the password, and the password's rules still hold: a
+        locked or throttled account stays out, an expired temporary password is refused, and a
+        pending forced change still yields only the password-change scope."""
+
+        def attempt() -> LoggedIn | Blocked:
+            account = self.account(account_id)
+            blocked_until = account.blocked_until(now, policy)
+            if blocked_until is not None:
+                return Blocked(blocked_until)
+            if account.temporary_password_expired(now):
+                raise TemporaryPasswordExpired
+            account.record_successful_log_in()
+            self.save(account)
+            return LoggedIn(account)
+
+        return _retrying_conflicts(attempt)
+
+    def record_passkey_change(
+        self, account_id: uuid.UUID, name: str, at: datetime, *, added: bool
+    ) -> None:
+        """The event the security notice leaves from (identity.integration)."""
+
+        def record() -> None:
+            account = self.account(account_id)
+            if added:
+                account.record_passkey_added(name=name, at=at)
+            else:
+                account.record_passkey_removed(name=name, at=at)
+            self.save(account)
+
+        _retrying_conflicts(record)
+
+    def record_sign_in_from_new_device(
+        self, account_id: uuid.UUID, device: Device, at: datetime
+    ) -> None:
+        """The event the new-device notice leaves from (identity.integration)."""
+
+        def record() -> None:
+            account = self.account(account_id)
+            account.record_sign_in_from_new_device(
+                browser=device.browser, platform=device.platform, at=at
+            )
+            self.save(account)
+
+        _retrying_conflicts(record)
+
     def _record_failure(self, account: Account, now: datetime, policy: LockoutPolicy) -> None:
         locked_before = account.failures.locked_until
         account.record_failed_log_in(now, policy)

@@ -53,6 +53,14 @@ class Account(Aggregate):
         until: datetime
         failures: int
 
+    class PasskeyAdded(Aggregate.Event):
+        name: str
+        at: datetime
+
+    class PasskeyRemoved(Aggregate.Event):
+        name: str
+        at: datetime
+
     @event(Registered)
     def __init__(
         self,
@@ -175,6 +183,15 @@ class Account(Aggregate):
     def _drop_reset(self) -> None:
         self.reset_password_hash = None
         self.reset_expires_at = None
+
+    @event(PasskeyAdded)
+    def record_passkey_added(self, name: str, at: datetime) -> None:
+        """Only the fact, for the security notice: the credential itself lives in the passkeys
+        table (identity.passkey_store), whose sign count changes at every sign-in."""
+
+    @event(PasskeyRemoved)
+    def record_passkey_removed(self, name: str, at: datetime) -> None:
+        """Only the fact, for the security notice (see record_passkey_added)."""
 
 
 class NoPendingReset(ValueError):

@@ -11,6 +11,8 @@ from claims_shared.events import (
     AccountLocked,
     Envelope,
     EventData,
+    PasskeyAdded,
+    PasskeyRemoved,
     PasswordChanged,
     TemporaryPasswordIssued,
     UserRegistered,
@@ -52,13 +54,23 @@ def registration_routes(accounts: Accounts) -> EventRoutes:
     return EventRoutes().on(UserRegistered, create_account_for)
 
 
+_PASSKEY_EVENTS: dict[type[Any], type[PasskeyAdded | PasskeyRemoved]] = {
+    Account.PasskeyAdded: PasskeyAdded,
+    Account.PasskeyRemoved: PasskeyRemoved,
+}
+_LEAVING: tuple[type[Any], ...] = (
+    Account.PasswordChanged,
+    Account.TemporaryPasswordIssued,
+    Account.Locked,
+    *_PASSKEY_EVENTS,
+)
+
+
 def translate(accounts: Accounts) -> Any:
     """Domain events that leave as identity.events; staff accounts' stay inside."""
 
     def to_integration(domain_event: DomainEventProtocol[Any]) -> list[tuple[str, EventData]]:
-        if not isinstance(
-            domain_event, (Account.PasswordChanged, Account.TemporaryPasswordIssued, Account.Locked)
-        ):
+        if not isinstance(domain_event, _LEAVING):
             return []
         account: Account = accounts.repository.get(
             domain_event.originator_id, version=domain_event.originator_version
@@ -82,7 +94,11 @@ def translate(accounts: Accounts) -> Any:
                     "expires_at": domain_event.expires_at,
                 }
             )
-        else:
+        elif isinstance(domain_event, (Account.PasskeyAdded, Account.PasskeyRemoved)):
+            data = _PASSKEY_EVENTS[type(domain_event)].model_validate(
+                {**common, "name": domain_event.name, "at": domain_event.at}
+            )
+        elif isinstance(domain_event, Account.Locked):
             data = AccountLocked.model_validate(
                 {
                     **common,

@@ -20,7 +20,7 @@ from claims_shared.projection import Projector
 from claims_shared.service import Worker, open_resources, supervised
 from claims_shared.settings import eventsourcing_env
 from claims_shared.throttle import FailureLog, FailureRecords
-from claims_shared.web import create_service_app
+from claims_shared.web import create_service_app, request_time
 from identity.api import (
     ACCOUNTS,
     ERRORS,
@@ -34,6 +34,10 @@ from identity.api import (
 from identity.application import Accounts
 from identity.integration import registration_routes, translate
 from identity.lookup import AccountEmailLookup, AccountEmails
+from identity.passkey_api import PASSKEY_ERRORS, PASSKEYS, passkeys_router
+from identity.passkey_store import Challenges, Passkeys
+from identity.passkeys import ChallengeStore, PasskeyService, PasskeyStore, RelyingParty
+from identity.recent_sign_in import RECENT_SIGN_IN, RecentSignIn
 from identity.schema import SCHEMA
 from identity.sessions import RefreshTokens
 from identity.settings import IdentitySettings
@@ -51,6 +55,8 @@ class IdentityPorts:
     keys: KeyRing
     refresh_tokens: RefreshTokenStore
     failures: FailureRecords
+    passkeys: PasskeyStore
+    challenges: ChallengeStore
 
 
 PortsOpener = Callable[
@@ -74,6 +80,16 @@ def wire(settings: IdentitySettings, ports: IdentityPorts) -> SignInService:
         notifier_public_key=settings.notifier_sealing_public_key,
         reset_answer_time=timedelta(seconds=settings.password_reset_answer_seconds),
     )
+
+
+def passkey_service(settings: IdentitySettings, ports: IdentityPorts) -> PasskeyService:
+    relying_party = RelyingParty(
+        rp_id=settings.webauthn_rp_id,
+        name=settings.webauthn_rp_name,
+        origins=settings.webauthn_origins,
+        challenge_lifetime=timedelta(seconds=settings.webauthn_challenge_seconds),
+    )
+    return PasskeyService(relying_party, ports.passkeys, ports.challenges)
 
 
 def token_settings(settings: IdentitySettings) -> TokenSettings:
@@ -121,6 +137,8 @@ async def open_ports(
             keys=keys,
             refresh_tokens=refresh_tokens,
             failures=failures,
+            passkeys=Passkeys(resources.pool),
+            challenges=Challenges(resources.pool),
         )
         yield ports, workers
         accounts.close()
@@ -154,16 +172,23 @@ def build(
             SIGN_IN.put(app, wire(settings, opened))
             ACCOUNTS.put(app, opened.accounts)
             SESSION_COOKIE.put(app, SessionCookie(opened.refresh_tokens.lifetime))
+            PASSKEYS.put(app, passkey_service(settings, opened))
+            RECENT_SIGN_IN.put(
+                app, RecentSignIn(timedelta(seconds=settings.recent_sign_in_seconds))
+            )
             async with supervised(workers):
                 yield
 
-    return create_service_app(
+    app = create_service_app(
         settings=settings,
-        routers=[customer_router, public_router],
+        routers=[customer_router, passkeys_router, public_router],
         lifespan=lifespan,
         clock=clock,
         errors=ERRORS,
     )
+    PASSKEY_ERRORS.install(app, request_time)
+    return app
+
 
 
 def create_app() -> FastAPI:

@@ -4,8 +4,18 @@ database, and must change together with every revision that changes a table."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, LargeBinary, MetaData, Table, Text, Uuid
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from claims_shared import schema as shared
 from claims_shared.migrations import ServiceSchema, eventsourcing_tables
@@ -68,5 +78,31 @@ known_devices = Table(  # the devices an account has logged in from, by SHA-256 
 failure_records = shared.failure_records(metadata)
 projection_positions = shared.projection_positions(metadata)
 relay_positions = shared.relay_positions(metadata)
+
+passkeys = Table(  # WebAuthn credentials, found by credential id at a usernameless sign-in
+    "passkeys",
+    metadata,
+    Column("passkey_id", Uuid, primary_key=True),
+    Column("user_id", Uuid, nullable=False),
+    Column("credential_id", LargeBinary, nullable=False, unique=True),
+    Column("public_key", LargeBinary, nullable=False),  # COSE, as the authenticator gave it
+    Column("sign_count", BigInteger, nullable=False),
+    Column("transports", ARRAY(Text), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_used_at", DateTime(timezone=True)),
+    Index("passkeys_user", "user_id"),
+)
+
+webauthn_challenges = Table(  # each challenge used once, until it expires
+    "webauthn_challenges",
+    metadata,
+    Column("challenge_id", Uuid, primary_key=True),
+    Column("challenge", LargeBinary, nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("user_id", Uuid),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("webauthn_challenges_expiry", "expires_at"),
+)
 
 SCHEMA = ServiceSchema("identity", metadata, eventsourcing_tables(Accounts.name))

@@ -5,11 +5,16 @@ from datetime import timedelta
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from claims_shared.settings import ServiceSettings
+from claims_shared.settings import CommaSeparated, ServiceSettings
 from claims_shared.throttle import LockoutPolicy
 
 # Development only; refused when APP_ENV=production.
 DEVELOPMENT_KEY_ENCRYPTION_KEY = "iEtRtMXQ6iy/X7tT3fVFGlVKAiLcQNut2b0MIXrzSds="
+# Passkeys on the local gateway: browsers refuse an IP address as a relying-party id, so the
+# development origin is http://localhost:8080 (a secure context without TLS).
+DEVELOPMENT_WEBAUTHN_RP_ID = "localhost"
+DEVELOPMENT_WEBAUTHN_ORIGINS = ("http://localhost:8080",)
+
 
 
 class IdentitySettings(ServiceSettings):
@@ -34,12 +39,25 @@ class IdentitySettings(ServiceSettings):
     throttle_first_delay_seconds: int = 2
     throttle_max_delay_seconds: int = 60
     consumer_group: str = "identity"
+    webauthn_rp_id: str = DEVELOPMENT_WEBAUTHN_RP_ID
+    webauthn_rp_name: str = "お客さまWebサービス"
+    webauthn_origins: CommaSeparated = DEVELOPMENT_WEBAUTHN_ORIGINS
+    webauthn_challenge_seconds: int = Field(default=300, gt=0, le=600)
+    recent_sign_in_seconds: int = Field(default=600, gt=0)
 
     @model_validator(mode="after")
     def _refuse_development_key(self) -> "IdentitySettings":
         self.refuse_development_secret(
             self.key_encryption_key, DEVELOPMENT_KEY_ENCRYPTION_KEY, "key-encryption key"
         )
+        self.refuse_development_secret(
+            self.webauthn_rp_id, DEVELOPMENT_WEBAUTHN_RP_ID, "WebAuthn relying-party id"
+        )
+        origins = self.webauthn_origins
+        if self.environment == "production" and not (
+            origins and all(origin.startswith("https://") for origin in origins)
+        ):
+            raise ValueError("WebAuthn origins must be given, each https://, in production")
         return self
 
     @property

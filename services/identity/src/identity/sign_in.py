@@ -96,6 +96,18 @@ class SignInService:
             raise TooManyAttempts(outcome.until)
         return await self._session_for(outcome, device, now)
 
+    async def log_in_with_passkey(
+        self, account_id: uuid.UUID, device: Device, now: datetime
+    ) -> Session:
+        """After identity.passkeys verified a passkey of this account: the same session as a
+        password's, under the same lock-out and temporary-password rules."""
+        outcome = await asyncio.to_thread(
+            self.accounts.attempt_passkey_log_in, account_id, now, self.policy
+        )
+        if isinstance(outcome, Blocked):
+            raise TooManyAttempts(outcome.until)
+        return await self._session_for(outcome, device, now)
+
     async def _fail_unknown(self, email: str, password: str, now: datetime) -> NoReturn:
         subject = f"log-in:{email}"
         record = await self.failures.load(subject)

@@ -17,6 +17,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
+from passkey_fakes import InMemoryChallenges, InMemoryPasskeys
 
 from claims_shared.auth import ALGORITHM
 from claims_shared.clock import Clock
@@ -134,6 +135,8 @@ def in_memory_ports(settings: IdentitySettings) -> IdentityPorts:
         keys=InMemorySigningKeys(),
         refresh_tokens=InMemoryRefreshTokens(timedelta(days=settings.refresh_token_days)),
         failures=InMemoryFailureLog(),
+        passkeys=InMemoryPasskeys(),
+        challenges=InMemoryChallenges(),
     )
 
 
