@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import re
 import shutil
 import socket
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +23,7 @@ import pytest
 from fastapi import FastAPI, Request
 
 from devinfra.gateway import LocalGateway
-from devinfra.paths import free_port, local_dir
+from devinfra.paths import free_port, local_dir, port_answers
 from devinfra.testing import serve_http
 
 
@@ -454,3 +458,54 @@ def test_a_service_that_is_down_answers_503_in_the_error_format(upstreams: dict[
         503,
         "We cannot process this right now. Please try again in a little while.",
     )
+
+
+def unprivileged(command: list[str]) -> list[str]:
+    """The command as `nobody` when the tests run as root (as CI's container does)."""
+    if os.geteuid() != 0:
+        return command
+    return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *command]
+
+
+def process_tree(pid: int) -> list[int]:
+    """The process and its children (nginx's master and its workers), from /proc."""
+    children = [
+        int(stat.parent.name)
+        for stat in Path("/proc").glob("[0-9]*/stat")
+        if stat.exists() and int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid
+    ]
+    return [pid, *children]
+
+
+def real_uid(pid: int) -> int:
+    status = (Path("/proc") / str(pid) / "status").read_text()
+    return int(re.search(r"^Uid:\s+(\d+)", status, re.M)[1])  # type: ignore[index]
+
+
+def test_the_local_gateway_runs_without_root(upstreams: dict[str, str]) -> None:
+    """`make up`'s gateway needs no root: started as an ordinary user who owns its state folder
+    it serves the web front and passes calls on, every nginx process is that user's, and it says
+    nothing on stderr (no log path of root's opened, no `user` directive ignored)."""
+    state = gateway_dir()
+    (state / "index.html").write_text("<!doctype html><title>お客さまWebサービス</title>")
+    gateway = LocalGateway(state / "nginx", upstreams, web_root=state, port=free_port())
+    command = unprivileged(gateway.command(gateway.write_config()))
+    if os.geteuid() == 0:
+        subprocess.run(["chown", "-R", "nobody:nogroup", str(state)], check=True)
+    nginx = subprocess.Popen(command, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 15
+        while not port_answers(gateway.port) and nginx.poll() is None:
+            assert time.monotonic() < deadline, "nginx did not start"
+            time.sleep(0.1)
+        page = httpx.get(gateway.url + "/")
+        call = httpx.get(gateway.url + "/api/v1/me")
+        uids = {real_uid(pid) for pid in process_tree(nginx.pid)}
+    finally:
+        nginx.terminate()
+        _, stderr = nginx.communicate(timeout=10)
+        shutil.rmtree(state, ignore_errors=True)
+    assert page.status_code == 200 and "お客さまWebサービス" in page.text
+    assert call.json()["service"] == "identity"
+    assert 0 not in uids and len(uids) == 1, uids
+    assert stderr == b""

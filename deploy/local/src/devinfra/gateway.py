@@ -48,6 +48,20 @@ class LocalGateway(LocalProcess):
 
     def start(self, timeout: float = 15.0) -> LocalGateway:
         self.port = self.port or free_port()
+        self._spawn(
+            self.command(self.write_config()),
+            stdout=subprocess.DEVNULL,
+            stderr=(self.state_dir / "stderr.log").open("ab"),
+        )
+        self._wait_until(
+            lambda: port_answers(self.port),
+            timeout,
+            f"nginx did not start; see {self.state_dir}/stderr.log",
+        )
+        return self
+
+    def write_config(self) -> Path:
+        """nginx.conf in the state folder, from the template, for this port and these upstreams."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         config = self.state_dir / "nginx.conf"
         config.write_text(
@@ -66,14 +80,13 @@ class LocalGateway(LocalProcess):
                 }
             )
         )
-        self._spawn(
-            [nginx_binary(), "-c", str(config), "-p", str(self.state_dir), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL,
-            stderr=(self.state_dir / "stderr.log").open("ab"),
-        )
-        self._wait_until(
-            lambda: port_answers(self.port),
-            timeout,
-            f"nginx did not start; see {self.state_dir}/stderr.log",
-        )
-        return self
+        return config
+
+    def command(self, config: Path) -> list[str]:
+        """nginx in the foreground on `config`. Nothing in it needs root: the port is above 1024,
+        there is no `user` directive, and the pid file, logs and temporary bodies are all in the
+        state folder; `-e stderr` keeps builds whose built-in error log is a file of root's
+        (nginx.org's packages) from complaining before they read the configuration. Any user who
+        owns the state folder can run the gateway."""
+        state = str(self.state_dir)
+        return [nginx_binary(), "-c", str(config), "-p", state, "-e", "stderr", "-g", "daemon off;"]
