@@ -155,20 +155,6 @@ class Accounts(Application[uuid.UUID]):
 
         _retrying_conflicts(record)
 
-    def record_sign_in_from_new_device(
-        self, account_id: uuid.UUID, device: Device, at: datetime
-    ) -> None:
-        """The event the new-device notice leaves from (identity.integration)."""
-
-        def record() -> None:
-            account = self.account(account_id)
-            account.record_sign_in_from_new_device(
-                browser=device.browser, platform=device.platform, at=at
-            )
-            self.save(account)
-
-        _retrying_conflicts(record)
-
     def _record_failure(self, account: Account, now: datetime, policy: LockoutPolicy) -> None:
         locked_before = account.failures.locked_until
         account.record_failed_log_in(now, policy)

@@ -190,7 +190,6 @@ def build(
     return app
 
 
-
 def create_app() -> FastAPI:
     """For `uvicorn --factory identity.main:create_app`."""
     return build(IdentitySettings())

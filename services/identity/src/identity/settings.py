@@ -16,7 +16,6 @@ DEVELOPMENT_WEBAUTHN_RP_ID = "localhost"
 DEVELOPMENT_WEBAUTHN_ORIGINS = ("http://localhost:8080",)
 
 
-
 class IdentitySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="IDENTITY_", extra="ignore", frozen=True)
 
