@@ -5,6 +5,7 @@ Nothing here can start containers (no Docker engine on this machine); it checks 
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -376,6 +377,12 @@ def test_the_gateway_is_unprivileged_nginx_on_8080(
     assert re.search(r"^FROM nginxinc/nginx-unprivileged:\S+$", dockerfile, re.M)
     assert re.search(rf"^USER {GATEWAY_USER}$", dockerfile, re.M)
     assert "NET_BIND_SERVICE" not in dockerfile
+    env = dict(re.findall(r"\b([A-Z_]+)=(\S+)", dockerfile))
+    writable = "/tmp"  # the emptyDir / tmpfs: the rest of the file system is read-only
+    assert env["NGINX_ENVSUBST_OUTPUT_DIR"] == env["STATE_DIR"] == writable
+    assert "/etc/nginx/templates/nginx.conf.template" in dockerfile  # rendered into /tmp
+    command = json.loads(re.findall(r"^CMD (.+)$", dockerfile, re.M)[-1])
+    assert command[:3] == ["nginx", "-c", f"{writable}/nginx.conf"], command
     template = (DEPLOY / "gateway" / "nginx.conf.template").read_text()
     assert not re.search(r"^\s*user\s", template, re.M), "a `user` directive needs root"
     _, objects = overlay
