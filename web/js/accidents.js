@@ -1,9 +1,13 @@
-// The accident list and an accident's detail: the stage as a progress indicator, what the
-// customer must do next, coverages, payments, the timeline, and the handler to call.
+// The accident list and an accident's detail: the numbers to quote on the phone, the stage as a
+// progress indicator with each stage's date, what the customer must do next, coverages, the
+// payment deadline and payments, the timeline (each entry opens the claim as it was that day),
+// and the handler to call; each view says how fresh it is and reads again on 更新.
 import * as api from "./api.js";
 import { h, link } from "./dom.js";
 import { failureText, retryButton } from "./failures.js";
-import { formatDate, formatDateTime, formatYen, t } from "./i18n.js";
+import { freshness, pastDayAsked, pastViewBanner } from "./freshness.js";
+import { formatDate, formatDateTime, formatDay, japanDay, t } from "./i18n.js";
+import { coverageDeadline, paymentsSection } from "./payments.js";
 import {
   documentsOf, documentsSection, messageBoard, requestsSection, sectionProblem, sentOnThisVisit, threadOf,
   uploadResults,
@@ -28,9 +32,18 @@ function listItem(accident) {
           h("span", { class: "stage-badge" }, accident.stage.label)),
         listBadges(accident),
         h("dl", { class: "facts" },
+          numbers(accident),
           h("dt", {}, t("vehicle")), h("dd", {}, accident.vehicle),
           h("dt", {}, t("handler")), h("dd", {}, accident.handler?.name ?? "—"),
           h("dt", {}, t("updatedAt")), h("dd", {}, formatDateTime(accident.updated_at))))));
+}
+
+/** 事故受付番号 and 証券番号, what the customer quotes on the phone (the claim id when no number yet). */
+function numbers(accident) {
+  return [
+    h("dt", {}, t("claimNumber")), h("dd", { class: "claim-number" }, accident.claim_number ?? accident.claim_id),
+    accident.policy_number ? [h("dt", {}, t("policyNumber")), h("dd", { class: "policy-number" }, accident.policy_number)] : null,
+  ];
 }
 
 export async function accidentList({ page, fail }) {
@@ -38,13 +51,32 @@ export async function accidentList({ page, fail }) {
   const more = h("button", { type: "button", class: "secondary", hidden: true }, t("more"));
   const problem = h("div", { class: "alert", id: "more-failure", role: "alert", hidden: true });
   let cursor = null;
+  let fresh = h("div");
   async function load() {
     const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";
     const answer = await api.customerCall("GET", `/api/v1/me/accidents${query}`);
     list.append(...answer.items.map(listItem));
     cursor = answer.next_cursor;
     more.hidden = !cursor;
+    if (!query) fresh = showFresh(fresh, freshness(answer.as_of, reload));
     return answer.items.length;
+  }
+  /** 更新: the first page read again in place of everything shown. */
+  async function reload() {
+    const before = { items: [...list.children], cursor };
+    cursor = null;
+    problem.hidden = true;
+    try {
+      list.replaceChildren();
+      await load();
+    } catch (error) {
+      if (error instanceof api.Maintenance || error instanceof api.SessionEnded) return fail(error);
+      list.replaceChildren(...before.items);
+      cursor = before.cursor;
+      more.hidden = !cursor;
+      problem.replaceChildren(h("p", {}, failureText(error)), retryButton(reload));
+      problem.hidden = false;
+    }
   }
   async function loadMore() {
     const before = list.children.length;
@@ -65,6 +97,7 @@ export async function accidentList({ page, fail }) {
   const shown = await load();
   page(
     t("listTitle"),
+    fresh,
     shown ? h("p", { class: "lead" }, t("listLead")) : h("p", { class: "card", id: "no-accidents" }, t("noAccidents")),
     list,
     problem,
@@ -72,16 +105,38 @@ export async function accidentList({ page, fail }) {
   );
 }
 
-/** The stages as claim-status tells them: done, current, skipped (gone past without), upcoming. */
+/** The new freshness line in place of the one on the page (kept for the next time). */
+function showFresh(old, fresh) {
+  old.replaceWith(fresh);
+  return fresh;
+}
+
+/**
+ * The stages as claim-status tells them: done, current, skipped (gone past without: never shown as
+ * done), upcoming; the day each was reached, and for the current one how long it usually takes,
+ * worded as a typical figure, never a promise.
+ */
 function progress(stages) {
-  return h("ol", { class: "progress", "aria-label": t("progress") },
-    stages.map(({ label, state }) =>
-      h("li", { class: state, "aria-current": state === "current" ? "step" : null },
-        // The note inside the label's own text, so it wraps with it rather than in a column.
-        h("span", {}, label, state === "skipped" ? h("span", { class: "step-note" }, ` ${t("stepSkipped")}`) : null),
-        state === "done" || state === "current"
-          ? h("span", { class: "visually-hidden" }, ` (${t(state === "done" ? "stepDone" : "stepCurrent")})`)
-          : null)));
+  return h("ol", { class: "progress", "aria-label": t("progress") }, stages.map(progressStep));
+}
+
+function progressStep(step) {
+  const state = step.skipped ? "skipped" : step.state;
+  const typical = state === "current" && Number.isInteger(step.typical_days) ? step.typical_days : null;
+  return h("li", { class: state, "aria-current": state === "current" ? "step" : null },
+    // The notes inside the label's own text, so they wrap with it rather than in a column.
+    h("span", { class: "step-text" },
+      step.label,
+      state === "skipped" ? h("span", { class: "step-note" }, ` ${t("stepSkipped")}`) : null,
+      state !== "skipped" && step.reached_at
+        ? h("time", { class: "step-date", datetime: step.reached_at }, formatDay(step.reached_at))
+        : null,
+      typical !== null
+        ? h("span", { class: "step-typical" }, t("typicalDays", { days: typical }), h("span", { class: "step-note" }, t("typicalNote")))
+        : null),
+    state === "done" || state === "current"
+      ? h("span", { class: "visually-hidden" }, ` (${t(state === "done" ? "stepDone" : "stepCurrent")})`)
+      : null);
 }
 
 function section(id, title, ...content) {
@@ -106,18 +161,6 @@ function handlerCard(handler) {
     h("p", { class: "note" }, t("handlerNote")));
 }
 
-/** One card per payment (a four-column table does not fit a phone's width). */
-function paymentList(payments) {
-  const statuses = t("paymentStatus");
-  return h("ul", { class: "payments" }, payments.map((payment) =>
-    h("li", { class: "payment" },
-      h("dl", { class: "facts" },
-        h("dt", {}, t("coverage")), h("dd", {}, payment.coverage_label),
-        h("dt", {}, t("amount")), h("dd", { class: "amount" }, formatYen(payment.amount)),
-        h("dt", {}, t("status")), h("dd", {}, statuses[payment.status] ?? payment.status),
-        h("dt", {}, t("date")), h("dd", {}, payment.date ? formatDate(payment.date) : "—")))));
-}
-
 /** The documents and the thread, each told apart when it alone could not be loaded. */
 async function correspondenceOf(claimId) {
   const base = `/api/v1/me/accidents/${encodeURIComponent(claimId)}`;
@@ -135,14 +178,70 @@ async function correspondenceOf(claimId) {
   return { documents, messages };
 }
 
+/** The accident as claim-status answers it: live, or as it was at `asked` (a past view). */
+function readAccident(claimId, asked) {
+  const query = asked ? `?as_of=${encodeURIComponent(asked)}` : "";
+  return api.customerCall("GET", `/api/v1/me/accidents/${encodeURIComponent(claimId)}${query}`);
+}
+
+/** A section, or an empty stand-in where it would be (so a refresh can put it back in place). */
+function slot(element) {
+  return element ?? h("div", { hidden: true });
+}
+
+/** An entry of the timeline; its time opens the claim as it was at the end of that day. */
+function timelineItem(claimId, entry) {
+  const href = `/accidents/${encodeURIComponent(claimId)}?as_of=${japanDay(entry.at)}`;
+  return h("li", {},
+    link(href, [h("time", { datetime: entry.at }, formatDateTime(entry.at)), h("span", { class: "visually-hidden" }, t("viewThatDay"))],
+      { class: "as-of-link" }),
+    entry.text);
+}
+
+function coverageRows(coverages) {
+  return coverages.map((c) => [c.label, [h("span", {}, c.status.label), coverageDeadline(c)]]);
+}
+
+/** The parts of the page that come from the claim itself, all redrawn on each read. */
+function claimParts(accident, { claimId, asked, refresh }) {
+  return {
+    fresh: asked ? pastViewBanner(claimId, asked) : freshness(accident.as_of, refresh),
+    head: h("div", { class: "card", id: "accident" },
+      h("p", { class: "accident-head" },
+        h("strong", {}, `${formatDate(accident.accident_date)} ${accident.summary}`),
+        h("span", { class: "stage-badge", id: "stage" }, accident.stage.label)),
+      h("dl", { class: "facts" },
+        numbers(accident),
+        h("dt", {}, t("vehicle")), h("dd", {}, accident.vehicle),
+        h("dt", {}, t("location")), h("dd", {}, accident.location ?? "—"),
+        h("dt", {}, t("updatedAt")), h("dd", {}, formatDateTime(accident.updated_at))),
+      h("p", { class: "note" }, t("quoteNumbers"))),
+    progress: section("progress", t("currentStage"), progress(accident.stages)),
+    handler: handlerCard(accident.handler),
+    coverages: slot(accident.coverages.length
+      ? section("coverages", t("coverages"), table([t("coverage"), t("status")], coverageRows(accident.coverages)))
+      : null),
+    payments: slot(paymentsSection(accident, section)),
+    timeline: section("timeline", t("timeline"),
+      h("ol", { class: "timeline" }, accident.timeline.map((entry) => timelineItem(claimId, entry)))),
+  };
+}
+
+/** Puts each part of `fresh` where the same part of `shown` is; answers what is now shown. */
+function replaceParts(shown, fresh) {
+  for (const [name, part] of Object.entries(fresh)) shown[name].replaceWith(part);
+  return fresh;
+}
+
 export async function accidentDetail({ page, params: [claimId], fail }) {
+  const asked = pastDayAsked();
+  const nothing = { status: "fulfilled", value: null };
+  // A past view shows the claim only: documents and messages are sent from the latest.
+  const readCorrespondence = () => (asked ? { documents: nothing, messages: nothing } : correspondenceOf(claimId));
   let accident;
   let correspondence;
   try {
-    [accident, correspondence] = await Promise.all([
-      api.customerCall("GET", `/api/v1/me/accidents/${encodeURIComponent(claimId)}`),
-      correspondenceOf(claimId),
-    ]);
+    [accident, correspondence] = await Promise.all([readAccident(claimId, asked), readCorrespondence()]);
   } catch (error) {
     if (error instanceof api.ApiFailure && error.status === 404) {
       return page(t("notFoundTitle"), h("p", { class: "alert", id: "not-found" }, t("notFound")), link("/accidents", t("back")));
@@ -155,6 +254,7 @@ export async function accidentDetail({ page, params: [claimId], fail }) {
 
   /** The requests, documents and thread as they now are; the rest of the page stays. */
   function sections() {
+    if (asked) return { actions: slot(null), documents: slot(null), messages: slot(null) };
     const { documents: docs, messages } = correspondence;
     const documents = docs.status === "fulfilled" ? documentsOf(docs.value, pending.documents) : [];
     const thread = messages.status === "fulfilled" ? threadOf(messages.value, pending.messages) : null;
@@ -177,47 +277,39 @@ export async function accidentDetail({ page, params: [claimId], fail }) {
     };
   }
 
+  /**
+   * Reads the claim and its correspondence again (更新, and after the customer's own upload or
+   * message, so what they see already includes it); a claim that cannot be read keeps what is shown.
+   */
   async function refresh({ focus } = {}) {
-    try {
-      [accident, correspondence] = await Promise.all([
-        api.customerCall("GET", `/api/v1/me/accidents/${encodeURIComponent(claimId)}`),
-        correspondenceOf(claimId),
-      ]);
-    } catch (error) {
+    const [claim, letters] = await Promise.allSettled([readAccident(claimId, asked), readCorrespondence()]);
+    for (const answer of [claim, letters]) {
+      const error = answer.reason;
       if (error instanceof api.Maintenance || error instanceof api.SessionEnded) return fail(error);
-      const failed = { status: "rejected", reason: error };
-      correspondence = { documents: failed, messages: failed };
     }
+    const failed = [claim, letters].find((answer) => answer.status === "rejected");
+    if (claim.status === "fulfilled") accident = claim.value;
+    // A failure is told in the sections the customer acts in, each with its retry button.
+    const told = { status: "rejected", reason: failed?.reason };
+    if (!asked) correspondence = failed ? { documents: told, messages: told } : letters.value;
     if (!shown.actions.isConnected) return; // the customer has moved on to another page
-    const fresh = sections();
-    for (const [name, section] of Object.entries(fresh)) shown[name].replaceWith(section);
-    shown = fresh;
+    shown = replaceParts(shown, { ...sections(), ...claimParts(accident, { claimId, asked, refresh }) });
     if (focus) document.querySelector(focus)?.focus();
   }
 
-  let shown = sections();
+  let shown = { ...sections(), ...claimParts(accident, { claimId, asked, refresh }) };
   page(
     t("detailTitle"),
-    h("div", { class: "card" },
-      h("p", { class: "accident-head" },
-        h("strong", {}, `${formatDate(accident.accident_date)} ${accident.summary}`),
-        h("span", { class: "stage-badge", id: "stage" }, accident.stage.label)),
-      h("dl", { class: "facts" },
-        h("dt", {}, t("vehicle")), h("dd", {}, accident.vehicle),
-        h("dt", {}, t("location")), h("dd", {}, accident.location ?? "—"),
-        h("dt", {}, t("updatedAt")), h("dd", {}, formatDateTime(accident.updated_at)))),
+    shown.fresh,
+    shown.head,
     shown.actions,
     shown.documents,
-    section("progress", t("currentStage"), progress(accident.stages)),
-    handlerCard(accident.handler),
+    shown.progress,
+    shown.payments,
+    shown.handler,
     shown.messages,
-    accident.coverages.length
-      ? section("coverages", t("coverages"), table([t("coverage"), t("status")], accident.coverages.map((c) => [c.label, c.status.label])))
-      : null,
-    accident.payments.length ? section("payments", t("payments"), paymentList(accident.payments)) : null,
-    section("timeline", t("timeline"),
-      h("ol", { class: "timeline" }, accident.timeline.map((entry) =>
-        h("li", {}, h("time", { datetime: entry.at }, formatDateTime(entry.at)), entry.text)))),
+    shown.coverages,
+    shown.timeline,
     h("p", {}, link("/accidents", t("back"))),
   );
   // A "new message" mail links to the thread (#messages): shown once the page is there.

@@ -131,6 +131,23 @@ const TEXT = {
     date: "日付",
     paymentStatus: { scheduled: "お支払い予定", made: "お支払い済" },
     timeline: "これまでの経過",
+    viewThatDay: "（この日の状況を見る）",
+    claimNumber: "事故受付番号",
+    quoteNumbers: "お電話でお問い合わせの際は、事故受付番号と証券番号をお伝えください。",
+    asOf: "{time}時点の情報",
+    refresh: "更新",
+    pastView: "{date}時点の状況を表示しています。これは過去の情報です。",
+    pastViewNote: "書類・写真やメッセージは、最新の状況の画面からお送りください。",
+    backToLatest: "最新の状況に戻る",
+    paymentDeadline: "お支払い期限の目安：{date}（{basis}）",
+    deadlineExtended: "{reason}が必要なため、お支払い期限を{date}まで延長しています。",
+    coverageDeadline: "お支払い期限の目安：{date}",
+    typicalDays: "通常{days}日程度",
+    typicalNote: "（これまでの事故の目安で、お約束するものではありません）",
+    payee: "お振込先",
+    breakdown: "内訳",
+    totalPaid: "お支払い済みの合計",
+    totalScheduled: "お支払い予定の合計",
     handlerTitle: "事故担当者",
     handlerNote: "対応状況の詳細については、事故担当者にお問い合わせください。",
     phone: "電話",
@@ -319,6 +336,23 @@ const TEXT = {
     date: "Date",
     paymentStatus: { scheduled: "Scheduled", made: "Paid" },
     timeline: "What has happened",
+    viewThatDay: " (see the status on this day)",
+    claimNumber: "Claim number",
+    quoteNumbers: "When you call us, please tell us the claim number and the policy number.",
+    asOf: "Information as of {time}",
+    refresh: "Refresh",
+    pastView: "You are looking at this claim as it was on {date}: past information.",
+    pastViewNote: "Documents, photos and messages are sent from the latest status.",
+    backToLatest: "Back to the latest status",
+    paymentDeadline: "Payment expected by {date} ({basis})",
+    deadlineExtended: "The payment date is extended to {date} for this reason: {reason}.",
+    coverageDeadline: "Payment expected by {date}",
+    typicalDays: "Usually about {days} days",
+    typicalNote: " (a typical figure from past claims, not a promise)",
+    payee: "Paid to",
+    breakdown: "Breakdown",
+    totalPaid: "Total paid",
+    totalScheduled: "Total scheduled",
     handlerTitle: "Your claims handler",
     handlerNote: "For details of the status, please contact your claims handler.",
     phone: "Phone",
@@ -418,6 +452,44 @@ export function formatYen(amount) {
   return new Intl.NumberFormat("ja-JP", { style: "currency", currency: "JPY" }).format(amount);
 }
 
+/** The day in Japan of a moment (an ISO time) as YYYY-MM-DD: what `?as_of=` takes for "that day". */
+export function japanDay(iso) {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: TOKYO, year: "numeric", month: "2-digit", day: "2-digit" })
+    .format(new Date(iso));
+}
+
+/**
+ * A day as a customer says it on the phone: 「12月1日」 / "1 December", with the year only when it is
+ * not this year's (a deadline extended into next year must not read as this year's).
+ */
+export function formatDay(iso) {
+  if (!iso) return "";
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(iso) ? iso : japanDay(iso);
+  if (day.slice(0, 4) !== japanDay(new Date().toISOString()).slice(0, 4)) return formatDate(day);
+  return new Intl.DateTimeFormat(language() === "en" ? "en-GB" : "ja-JP", {
+    timeZone: TOKYO, month: "long", day: "numeric",
+  }).format(new Date(`${day}T00:00:00+09:00`));
+}
+
+/** The moment a view reflects: 「15時3分」 today, 「11月2日 15時3分」 another day. */
+export function formatAsOf(iso) {
+  if (japanDay(iso) !== japanDay(new Date().toISOString())) return formatOfflineTime(iso);
+  const date = new Date(iso);
+  if (language() === "en") {
+    return new Intl.DateTimeFormat("en-GB", { timeZone: TOKYO, hour: "2-digit", minute: "2-digit" }).format(date);
+  }
+  const parts = japaneseParts(date);
+  return `${Number(parts.hour)}時${Number(parts.minute)}分`;
+}
+
+function japaneseParts(date) {
+  return Object.fromEntries(
+    new Intl.DateTimeFormat("ja-JP", {
+      timeZone: TOKYO, month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", hourCycle: "h23",
+    }).formatToParts(date).map(({ type, value }) => [type, value]),
+  );
+}
+
 /** When an answer kept on the device was seen: 「11月30日 15時3分」, or "30 November 15:03". */
 export function formatOfflineTime(iso) {
   const date = new Date(iso);
@@ -426,10 +498,6 @@ export function formatOfflineTime(iso) {
       timeZone: TOKYO, month: "long", day: "numeric", hour: "2-digit", minute: "2-digit",
     }).format(date);
   }
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("ja-JP", {
-      timeZone: TOKYO, month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", hourCycle: "h23",
-    }).formatToParts(date).map(({ type, value }) => [type, value]),
-  );
+  const parts = japaneseParts(date);
   return `${parts.month}月${parts.day}日 ${Number(parts.hour)}時${Number(parts.minute)}分`;
 }
