@@ -79,6 +79,7 @@ bench: setup
 	$(PY) bench/claims_ingest.py --split  # as deployed: projection and relay in a process apart
 	$(PY) bench/claims_ingest.py
 	$(PY) bench/uploads.py  # clamd and S3Proxy of its own; raw PUT, INSTREAM, redraw alone beside
+	$(PY) bench/claim_history.py  # ?as_of= on a claim of 1,000 updates beside the live detail
 
 clean: down
 	rm -rf .local $(VENV)
