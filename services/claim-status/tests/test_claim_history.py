@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import psycopg
 import pytest
 
 from claim_status_harness import (
@@ -23,6 +27,7 @@ from devinfra.testing import ManualClock
 
 JAPAN = ZoneInfo("Asia/Tokyo")
 CUSTOMER = "C-HISTORY"
+DAY = 86400
 
 
 def long_claim(log: ClaimLog, clock: ManualClock) -> list[AdjusterUpdate]:
@@ -186,3 +191,31 @@ async def test_the_current_stage_shows_its_typical_days_once_enough_claims_close
     assert by_code["investigating"]["reached_at"] == shown["timeline"][0]["at"]
     assert by_code["reported"]["typical_days"] is None  # only the current stage has one
     assert by_code["handler_assigned"]["skipped"] is True
+
+
+async def test_a_rebuild_writes_the_stage_durations_again(
+    two_claims_back_a_figure: ClaimStatusService,
+) -> None:
+    service = two_claims_back_a_figure
+    await close_after(service, 3.0)
+    url = service.settings.database_url
+    durations = (
+        "SELECT claim_id, stage, seconds, closed_at FROM claim_stage_durations ORDER BY 1, 2"
+    )
+    with psycopg.connect(url, autocommit=True) as conn:
+        written = conn.execute(durations).fetchall()
+        conn.execute("DELETE FROM claim_stage_durations")
+    assert [(stage, seconds) for _, stage, seconds, _ in written] == [
+        ("investigating", 3 * DAY + 60),
+        ("reported", 60.0),
+    ]
+    rebuilt = subprocess.run(
+        [sys.executable, "-m", "claim_status.rebuild", "--version", "2"],
+        env={**os.environ, "CLAIM_STATUS_DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute(durations).fetchall() == written
