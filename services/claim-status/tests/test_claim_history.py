@@ -120,6 +120,10 @@ async def test_a_date_is_the_end_of_that_day_in_japan_and_the_future_is_live(
     future = (await as_of(claim_status, log.claim_id, "2099-01-01")).json()
     assert future["stage"]["code"] == "investigating"
     assert future["as_of"] == clock.now.isoformat()
+    listed = await claim_status.client.get(
+        "/api/v1/me/accidents", headers=claim_status.as_customer(CUSTOMER)
+    )
+    assert listed.json()["as_of"] == clock.now.isoformat()  # the list: the time of the read
 
 
 @pytest.mark.parametrize("typed", ["yesterday", "2026-13-01", "10:00", "2026-11-25T25:00", ""])

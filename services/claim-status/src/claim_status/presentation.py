@@ -373,7 +373,7 @@ def stages(
     reached, and for the current stage of an open claim its typical duration (a figure, never
     a promise)."""
     reached = stages_reached(claim["timeline"])
-    dates = reached_at(claim["timeline"])
+    dates = reached_at(claim["timeline"], claim["stage"])
     current = STAGES.index(claim["stage"]) if claim["stage"] in STAGES else -1
     steps: list[StageStepView] = []
     for index, code in enumerate(STAGES):

@@ -15,14 +15,19 @@ from claims_shared.events.claims import StageCode
 SECONDS_A_DAY = 86400
 
 
-def reached_at(timeline: Iterable[TimelineEntry]) -> dict[StageCode, str]:
+def reached_at(
+    timeline: Iterable[TimelineEntry], current: StageCode | None = None
+) -> dict[StageCode, str]:
     """Each stage the timeline shows was reached, with the `at` of the first entry that reached
     it. A claim reopened moves back: what the claim reaches after claim_reopened is dated by
-    the entry after the reopening (not by its first time), and 解決 is no longer reached (the
-    timeline does not keep the stage a claim was reopened at; when it does, that stage is dated
-    by the reopening and the stages after it are forgotten)."""
+    the entry after the reopening (not by its first time), and 解決 is no longer reached. The
+    timeline does not keep the stage a claim was reopened at: the `current` stage, when nothing
+    reached it since the latest reopening, is the one it was reopened at, dated by the
+    reopening (when the timeline does keep it, that stage is dated so and the stages after it
+    are forgotten)."""
     reached: dict[StageCode, str] = {}
-    reopened: set[StageCode] = set()  # reached before the latest reopening
+    reopened: set[StageCode] = set()  # reached before the latest reopening, not since
+    reopened_at: str | None = None
     for entry in timeline:
         kind = UPDATE_KINDS.get(entry["type"])
         stage = None if kind is None else kind.reached_in(entry["data"])
@@ -31,10 +36,13 @@ def reached_at(timeline: Iterable[TimelineEntry]) -> dict[StageCode, str]:
             if stage is not None:
                 for later in STAGES[STAGES.index(stage) :]:
                     reached.pop(later, None)
-            reopened = set(reached)
+            reopened, reopened_at = set(reached), entry["at"]
         if stage is not None and (stage not in reached or stage in reopened):
             reached[stage] = entry["at"]
             reopened.discard(stage)
+    since_reopening = current in reached and current not in reopened
+    if current is not None and reopened_at is not None and not since_reopening:
+        reached[current] = reopened_at
     return reached
 
 

@@ -65,6 +65,18 @@ def test_a_reopened_claim_is_dated_by_what_it_reached_after_the_reopening() -> N
     assert dates["investigating"] == INVESTIGATING["at"]
 
 
+def test_the_stage_a_claim_was_reopened_at_is_dated_by_the_reopening() -> None:
+    reopened = entry("claim_reopened", "11-26T09:00")
+    shown = detail(
+        "CL-1", claim(OPENED, INVESTIGATING, PAYING, CLOSED, reopened, stage="negotiating"), "ja"
+    )["stages"]
+    by_code = {step["code"]: step for step in shown}
+    assert by_code["negotiating"]["state"] == "current"
+    assert by_code["negotiating"]["reached_at"] == reopened["at"]
+    assert by_code["closed"]["reached_at"] is None
+    assert by_code["investigating"]["reached_at"] == INVESTIGATING["at"]
+
+
 def test_the_progress_indicator_dates_reached_stages_and_marks_skipped_ones() -> None:
     shown = detail(
         "CL-1",
