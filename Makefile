@@ -8,7 +8,7 @@ PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 KAFKA_LIBS := .local/kafka/libs/.complete
 S3PROXY_JAR := .local/s3proxy/.complete
 
-.PHONY: setup system-packages up infra down test test-fast faults audit sbom lint bench clean demo-feed
+.PHONY: setup system-packages up infra down test test-fast faults audit sbom lint bench clean demo-feed bench-typhoon
 
 setup: system-packages $(STAMP) $(KAFKA_LIBS) $(S3PROXY_JAR)
 
@@ -80,6 +80,13 @@ bench: setup
 	$(PY) bench/claims_ingest.py
 	$(PY) bench/uploads.py  # clamd and S3Proxy of its own; raw PUT, INSTREAM, redraw alone beside
 	$(PY) bench/claim_history.py  # ?as_of= on a claim of 1,000 updates beside the live detail
+	$(MAKE) --no-print-directory bench-typhoon
+
+# The read side on a typhoon day: 50,000 customers with a claim, open-loop log-in, list and
+# detail at rising rates until p99 passes 300 ms; each knee next to a bare endpoint's and behind
+# the gateway (about 10 minutes, all on 127.0.0.1).
+bench-typhoon: setup
+	timeout 1800 $(PY) bench/typhoon_day.py
 
 clean: down
 	rm -rf .local $(VENV)

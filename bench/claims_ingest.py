@@ -302,6 +302,14 @@ async def service_ready(base: str) -> bool:
             return False
 
 
+def distinct_ports(count: int) -> list[int]:
+    """Free ports, all different: a port picked but not yet bound can come back."""
+    ports: set[int] = set()
+    while len(ports) < count:
+        ports.add(free_port())
+    return sorted(ports)
+
+
 def customer_token(key: Ed25519PrivateKey, customer_id: str) -> str:
     now = int(time.time())
     return jwt.encode(
@@ -359,10 +367,7 @@ async def main(
         insert = await raw_insert_rate(postgres.url(), total)
 
         key = Ed25519PrivateKey.generate()
-        ports: set[int] = set()
-        while len(ports) < 4:  # distinct: a port picked but not yet bound can come back
-            ports.add(free_port())
-        jwks_port, port, bare_port, second_port = sorted(ports)
+        jwks_port, port, bare_port, second_port = distinct_ports(4)
         children.append(serve_jwks(key, jwks_port))
         env = {
             **os.environ,
