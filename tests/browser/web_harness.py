@@ -36,7 +36,7 @@ from claims_shared.events import (
 from claims_shared.passwords import hash_password
 from devinfra.gateway import LocalGateway
 from devinfra.object_store import ObjectStore
-from devinfra.paths import local_dir, repo_root
+from devinfra.paths import free_port, local_dir, repo_root
 from devinfra.testing import ManualClock, publish, serve_http, topic_prefix
 from identity.main import build as build_identity
 from identity_harness import identity_settings
@@ -233,10 +233,18 @@ def document_servers(clamd_address: str, object_store: ObjectStore) -> Iterator[
     object_store.remove_bucket(bucket)
 
 
+def passkey_origin(gateway_port: int) -> str:
+    """Where the web front can use passkeys: browsers refuse an IP address as a relying-party
+    id, so the gateway's pages are opened as http://localhost:<port> (IDENTITY_WEBAUTHN_RP_ID's
+    development default, localhost) for them."""
+    return f"http://localhost:{gateway_port}"
+
+
 @pytest.fixture(scope="module")
 def product(infrastructure: Any, document_servers: dict[str, str]) -> Iterator[Product]:
     prefix = topic_prefix()
     clock = ManualClock()
+    gateway_port = free_port()  # known before identity starts: passkeys' origin names it
     asyncio.run(_create_topics(infrastructure.kafka_bootstrap_servers, prefix))
     with contextlib.ExitStack() as stack:
         identity_db, registration_db, claims_db, notifier_db = stack.enter_context(
@@ -251,6 +259,7 @@ def product(infrastructure: Any, document_servers: dict[str, str]) -> Iterator[P
                         kafka_topic_prefix=prefix,
                         throttle_after_failures=20,
                         lock_after_failures=40,
+                        webauthn_origins=passkey_origin(gateway_port),
                     ),
                     clock=clock,
                 )
@@ -305,6 +314,7 @@ def product(infrastructure: Any, document_servers: dict[str, str]) -> Iterator[P
             web_root=repo_root() / "web",
             sensitive_rate="600r/m",
             sensitive_burst=100,
+            port=gateway_port,
         ).start()
         stack.callback(gateway.stop)
         yield Product(

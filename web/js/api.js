@@ -172,12 +172,14 @@ function keep(answer, email) {
 }
 
 /** `remember`: the app keeps its refresh token on the device (「ログインしたままにする」). */
-export async function logIn(email, password, { remember = false } = {}) {
+export function logIn(email, password, { remember = false } = {}) {
+  return startSession("/api/v1/sessions", { email, password }, { remember, email });
+}
+
+/** A log-in by password or by passkey (passkeys.js): the same session, kept the same way. */
+export async function startSession(path, body, { remember = false, email = null } = {}) {
   const app = appMode();
-  const answer = await send("POST", "/api/v1/sessions", {
-    body: { email, password },
-    headers: app ? {} : WEB_SESSION,
-  });
+  const answer = await send("POST", path, { body, headers: app ? {} : WEB_SESSION });
   keep(answer, email);
   if (app) keepRefresh(answer.refresh_token, remember);
   if (!answer.password_change_required) {

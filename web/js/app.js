@@ -10,6 +10,7 @@ import { appHome, appRegister, bottomNavigation } from "./apphome.js";
 import { offlineNoticeAt, registerServiceWorker } from "./offline.js";
 import * as pages from "./pages.js";
 import { notificationSettings, notificationSettingsLabel } from "./notifications.js";
+import { passkeySettings, passkeysLabel } from "./passkeys.js";
 import { turnOff as turnPushOff } from "./push.js";
 
 const ROUTES = [
@@ -24,6 +25,7 @@ const ROUTES = [
   [/^\/accidents$/, accidentList, "customer"],
   [/^\/accidents\/([^/]+)$/, accidentDetail, "customer"],
   [/^\/settings\/notifications$/, notificationSettings, "customer"],
+  [/^\/settings\/passkeys$/, passkeySettings, "customer"],
   [/^\/maintenance$/, maintenancePage, "public"],
   [/^\/app\/?$/, appHome, "public"],
   [/^\/app\/register$/, appRegister, "public"],
@@ -83,6 +85,7 @@ function chrome() {
     // In the footer: the header's buttons already fill a 360 px line.
     document.getElementById("site-footer").prepend(
       h("p", {}, link("/settings/notifications", notificationSettingsLabel(), { id: "settings-link" })),
+      h("p", {}, link("/settings/passkeys", passkeysLabel(), { id: "passkeys-link" })),
     );
   }
   const nav = document.getElementById("site-nav");

@@ -4,6 +4,7 @@ import * as api from "./api.js";
 import { form, h, link } from "./dom.js";
 import { failureText, retryable, retryButton } from "./failures.js";
 import { t } from "./i18n.js";
+import { passkeyLogIn } from "./passkeys.js";
 
 const PASSWORD_CODES = /^password_/;
 const OWN_REFUSALS = /^(email_|invalid_characters$)/;
@@ -64,6 +65,10 @@ export function start({ page, navigate }) {
     h("section", { class: "card", "aria-labelledby": "log-in-title" },
       h("h2", { id: "log-in-title" }, t("logInTitle")),
       logInForm.element,
+      passkeyLogIn({
+        remember: () => Boolean(keep?.checked),
+        done: (session) => navigate(session.password_change_required ? "/password/change" : "/accidents"),
+      }),
       h("p", {}, link("/password-reset", t("forgot")))),
     h("section", { class: "card", "aria-labelledby": "first-time-title" },
       h("h2", { id: "first-time-title" }, t("firstTime")),
