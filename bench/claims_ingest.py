@@ -32,6 +32,7 @@ from aiokafka import AIOKafkaProducer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from claims_shared.events import AdjusterUpdate, encode, new_envelope
+from devinfra import kafka_clients
 from devinfra.kafka import LocalKafka
 from devinfra.paths import free_port, local_dir, port_answers
 from devinfra.postgres import LocalPostgres
@@ -89,7 +90,10 @@ def in_sequence(
 
 async def produce(bootstrap: str, topic: str, items: list[AdjusterUpdate]) -> None:
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=10
+        **kafka_clients.client(bootstrap, "adjusters"),
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=10,
     )
     await producer.start()
     try:
@@ -165,7 +169,10 @@ async def freshness(
     lingers 5 ms, as the services' own producers do: a request per message cost the broker
     most of a core at 1,000/s on this machine, and the linger is inside the figure."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5
+        **kafka_clients.client(bootstrap, "adjusters"),
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
     )
     await producer.start()
     outstanding: dict[tuple[str, int], float] = {}
@@ -358,7 +365,7 @@ async def main(
 ) -> None:
     state = local_dir() / f"bench-{os.getpid()}"
     postgres = LocalPostgres(state / "postgres").start()
-    kafka = LocalKafka(state / "kafka").start()
+    kafka = LocalKafka(state / "kafka", secured=kafka_clients.auth_on()).start()
     children: list[subprocess.Popen[bytes]] = []
     total = claims * per_claim
     try:
@@ -372,7 +379,7 @@ async def main(
         env = {
             **os.environ,
             "CLAIM_STATUS_DATABASE_URL": postgres.url(),
-            "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+            **kafka_clients.process_env(kafka.bootstrap_servers, "claim-status"),
             "CLAIM_STATUS_HTTP_PORT": str(port),
             "MAINTENANCE_WINDOWS": "",
             "LOG_LEVEL": "WARNING",

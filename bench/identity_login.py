@@ -23,6 +23,7 @@ import httpx
 
 from claims_shared.events import UserRegistered, encode, new_envelope
 from claims_shared.passwords import hash_password
+from devinfra import kafka_clients
 from devinfra.kafka import LocalKafka
 from devinfra.paths import free_port, local_dir, port_answers
 from devinfra.postgres import LocalPostgres
@@ -101,12 +102,12 @@ async def log_ins(
 async def main(total: int, concurrency: int) -> None:
     state = local_dir() / f"bench-{os.getpid()}"
     postgres = LocalPostgres(state / "postgres").start()
-    kafka = LocalKafka(state / "kafka").start()
+    kafka = LocalKafka(state / "kafka", secured=kafka_clients.auth_on()).start()
     port = free_port()
     env = {
         **os.environ,
         "IDENTITY_DATABASE_URL": postgres.url(),
-        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        **kafka_clients.process_env(kafka.bootstrap_servers, "identity"),
         "IDENTITY_HTTP_PORT": str(port),
         "MAINTENANCE_WINDOWS": "",
         "LOG_LEVEL": "WARNING",

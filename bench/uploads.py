@@ -43,6 +43,7 @@ from PIL import Image, ImageFilter
 from claim_status.document_ports import ClamdScanner
 from claim_status.uploads import without_metadata
 from claims_shared.events import AdjusterUpdate
+from devinfra import kafka_clients
 from devinfra.clamd import LocalClamd
 from devinfra.kafka import LocalKafka
 from devinfra.object_store import LocalObjectStore, ObjectStore
@@ -247,7 +248,7 @@ def rate_line(label: str, timed: Timed, count: int, total_bytes: int) -> str:
 async def main(count: int, concurrency: int, pdf_every: int) -> None:
     state = local_dir() / f"bench-{os.getpid()}"
     postgres = LocalPostgres(state / "postgres").start()
-    kafka = LocalKafka(state / "kafka").start()
+    kafka = LocalKafka(state / "kafka", secured=kafka_clients.auth_on()).start()
     clamd = LocalClamd(state / "clamd").start()
     s3proxy = LocalObjectStore(state / "s3proxy").start()
     store = ObjectStore(s3proxy.url, s3proxy.access_key, s3proxy.secret_key)
@@ -263,7 +264,7 @@ async def main(count: int, concurrency: int, pdf_every: int) -> None:
         env = {
             **os.environ,
             "CLAIM_STATUS_DATABASE_URL": postgres.url(),
-            "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+            **kafka_clients.process_env(kafka.bootstrap_servers, "claim-status"),
             "CLAIM_STATUS_HTTP_PORT": str(port),
             "CLAIM_STATUS_OBJECT_STORE_URL": store.url,
             "CLAIM_STATUS_OBJECT_STORE_BUCKET": BUCKET,

@@ -15,7 +15,7 @@ async def test_kafka_answers_an_idempotent_producer_and_a_committing_consumer(
 ) -> None:
     topic = unique_topic("infra.check")
     producer = AIOKafkaProducer(
-        bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+        **infrastructure.kafka_client(),
         enable_idempotence=True,
         acks="all",
     )
@@ -24,7 +24,7 @@ async def test_kafka_answers_an_idempotent_producer_and_a_committing_consumer(
     await producer.stop()
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+        **infrastructure.kafka_client(),
         group_id=f"g-{uuid.uuid4().hex[:6]}",
         enable_auto_commit=False,
         auto_offset_reset="earliest",

@@ -19,6 +19,7 @@ import psycopg
 import pytest
 import yaml
 
+from devinfra.kafka_users import SERVICE_PRINCIPALS
 from devinfra.paths import free_port, repo_root
 from devinfra.testing import topic_prefix
 
@@ -122,7 +123,6 @@ def scraped(infrastructure: Any) -> Iterator[dict[str, str]]:
     ports = {package: free_port() for package in SERVICES}
     env = {
         **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
         "KAFKA_TOPIC_PREFIX": topic_prefix(),
         "SMTP_HOST": infrastructure.smtp_host,
         "SMTP_PORT": str(infrastructure.smtp_port),
@@ -135,7 +135,7 @@ def scraped(infrastructure: Any) -> Iterator[dict[str, str]]:
     processes = {
         package: subprocess.Popen(
             [sys.executable, "-m", package],
-            env=env,
+            env={**env, **infrastructure.kafka_env(SERVICE_PRINCIPALS[package])},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

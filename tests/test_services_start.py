@@ -6,6 +6,8 @@ import importlib
 import pytest
 from fastapi.testclient import TestClient
 
+from devinfra.kafka_users import SERVICE_PRINCIPALS
+
 SERVICES = {
     "identity": "IdentitySettings",
     "registration": "RegistrationSettings",
@@ -19,7 +21,8 @@ def test_service_is_live_ready_and_measured(package: str, infrastructure, databa
     main = importlib.import_module(f"{package}.main")
     settings_type = getattr(importlib.import_module(f"{package}.settings"), SERVICES[package])
     settings = settings_type(
-        database_url=database_url, kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers
+        database_url=database_url,
+        **infrastructure.kafka_settings(SERVICE_PRINCIPALS[package]),
     )
     with TestClient(main.build(settings)) as client:
         assert client.get("/healthz").json() == {"status": "ok"}

@@ -27,6 +27,7 @@ from claims_shared.kafka import ConsumerRunner, Dispatch, EventHandler, EventPub
 from claims_shared.outbox import OutboxRelay
 from claims_shared.schema import processed_events_ddl, relay_positions_ddl
 from claims_shared.settings import eventsourcing_env
+from devinfra import kafka_clients
 
 
 class Ledger(Aggregate):
@@ -120,7 +121,7 @@ async def prepare_consumer_tables(pool: asyncpg.Pool) -> None:
 async def run_relay(database_url: str, bootstrap: str, topic: str) -> None:
     pool = await create_pool(database_url, 2)
     await create_schema(pool, relay_positions_ddl())  # a service's migrations would
-    publisher = EventPublisher(bootstrap, "ledger-relay")
+    publisher = EventPublisher(bootstrap, "ledger-relay", access=kafka_clients.options(bootstrap))
     await publisher.start()
     relay = OutboxRelay(
         application=ledgers(database_url),
@@ -143,8 +144,9 @@ async def run_relay(database_url: str, bootstrap: str, topic: str) -> None:
 async def consuming(
     bootstrap: str, topic: str, group: str, routes: Dispatch, **options: Any
 ) -> AsyncIterator[ConsumerRunner]:
-    """A ConsumerRunner (with its DLQ publisher) running until the block ends."""
-    publisher = EventPublisher(bootstrap, group)
+    """A ConsumerRunner (with its DLQ publisher) running until the block ends. The backbone's
+    tests use topics of their own (`unique_topic`), as the operator."""
+    publisher = EventPublisher(bootstrap, group, access=kafka_clients.options(bootstrap))
     await publisher.start()
     runner = ConsumerRunner(
         bootstrap_servers=bootstrap,

@@ -16,6 +16,7 @@ from typing import Generic, Protocol, Self, TypeVar
 import httpx
 from fastapi import FastAPI
 
+from devinfra import kafka_clients
 from devinfra.testing import ManualClock, in_process
 
 
@@ -65,7 +66,7 @@ class ServiceUnderTest(Generic[SettingsT]):
             [sys.executable, "-m", module, *arguments],
             env={
                 **os.environ,
-                "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+                **kafka_clients.process_env(self.bootstrap, "operator"),
                 "KAFKA_TOPIC_PREFIX": self.settings.kafka_topic_prefix,
             },
             capture_output=True,

@@ -27,6 +27,7 @@ from backbone_fixtures import LedgerEntryRecorded
 from claims_shared.database import create_pool
 from claims_shared.events import Envelope, encode, new_envelope
 from claims_shared.kafka import MESSAGES_DEAD_LETTERED
+from devinfra import kafka_clients
 from devinfra.testing import eventually, read_records
 
 SCRIPT = str(Path(ledger.__file__))
@@ -121,7 +122,9 @@ def _fresh_topic(
 
 
 async def _produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(
+        **kafka_clients.client(bootstrap), enable_idempotence=True, acks="all"
+    )
     await producer.start()
     try:
         for value in values:

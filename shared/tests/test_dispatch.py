@@ -35,6 +35,7 @@ from claims_shared.kafka import (
     Refusals,
     UnprocessableMessage,
 )
+from devinfra import kafka_clients
 from devinfra.testing import eventually
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -94,7 +95,7 @@ def test_a_type_routed_twice_is_refused_when_the_table_is_built() -> None:
 
 async def committed(bootstrap: str, group: str, topic: str) -> int:
     """How many messages of `topic` the group has committed past, over every partition."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka_clients.client(bootstrap))
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)
@@ -116,7 +117,9 @@ async def test_a_table_without_a_type_skips_its_events_and_hands_the_rest_over_t
     changed = decode(golden("PasswordChanged")).data
     locked = decode(golden("AccountLocked")).data
     sent = [new_envelope(data, producer="test") for data in (changed, locked, changed, locked)]
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(
+        **kafka_clients.client(bootstrap), enable_idempotence=True, acks="all"
+    )
     await producer.start()
     try:
         for envelope in sent:

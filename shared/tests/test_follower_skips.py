@@ -22,6 +22,7 @@ from claims_shared.kafka import EventPublisher
 from claims_shared.outbox import OutboxRelay
 from claims_shared.projection import Projector
 from claims_shared.schema import projection_positions_ddl, relay_positions_ddl
+from devinfra import kafka_clients
 from devinfra.testing import read_records
 
 
@@ -36,7 +37,11 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture
 async def publisher(infrastructure: Any) -> AsyncIterator[EventPublisher]:
-    publisher = EventPublisher(infrastructure.kafka_bootstrap_servers, "follower-skips")
+    publisher = EventPublisher(
+        infrastructure.kafka_bootstrap_servers,
+        "follower-skips",
+        access=kafka_clients.options(infrastructure.kafka_bootstrap_servers),
+    )
     await publisher.start()
     yield publisher
     await publisher.stop()

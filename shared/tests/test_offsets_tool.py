@@ -14,6 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from claims_shared.events import topics
 from claims_shared.kafka_tools import KafkaSettings
 from claims_shared.offsets import committed, reset_to
+from devinfra import kafka_clients
 from devinfra.testing import topic_prefix
 
 MOMENTS = [datetime(2026, 11, 25, hour, tzinfo=UTC) for hour in (1, 2, 3)]
@@ -22,15 +23,18 @@ MOMENTS = [datetime(2026, 11, 25, hour, tzinfo=UTC) for hour in (1, 2, 3)]
 async def test_reset_moves_the_group_to_the_first_message_at_or_after_the_moment(
     infrastructure: Any,
 ) -> None:
+    bootstrap = infrastructure.kafka_bootstrap_servers
     settings = KafkaSettings(
-        bootstrap_servers=infrastructure.kafka_bootstrap_servers, topic_prefix=topic_prefix()
+        bootstrap_servers=bootstrap,
+        topic_prefix=topic_prefix(),
+        **kafka_clients.access(bootstrap, "operator").model_dump(),
     )
     topic = settings.topic_prefix + topics.ADJUSTER_UPDATES
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**settings.client_options())
     await admin.start()
     await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
     await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers)
+    producer = AIOKafkaProducer(**settings.client_options())
     await producer.start()
     for moment in MOMENTS:
         await producer.send_and_wait(topic, b"{}", timestamp_ms=int(moment.timestamp() * 1000))
@@ -57,7 +61,7 @@ async def test_reset_moves_the_group_to_the_first_message_at_or_after_the_moment
         ],
         env={
             **os.environ,
-            "KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+            **kafka_clients.process_env(settings.bootstrap_servers, "operator"),
             "KAFKA_TOPIC_PREFIX": settings.topic_prefix,
         },
         capture_output=True,

@@ -34,6 +34,7 @@ from claims_shared.kafka import (
     Received,
     Refusals,
 )
+from devinfra import kafka_clients
 from devinfra.testing import eventually, read_records
 
 PARTITIONS = 3
@@ -64,7 +65,7 @@ class Numbered(EventData):
 
 
 async def create_topic(bootstrap: str, topic: str, partitions: int = PARTITIONS) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka_clients.client(bootstrap))
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, partitions, 1)])
@@ -76,7 +77,9 @@ async def produce(
     bootstrap: str, topic: str, per_partition: int, first: int = 1, partitions: int = PARTITIONS
 ) -> list[Message]:
     """`per_partition` messages on each partition, sequences from `first`; returns them."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(
+        **kafka_clients.client(bootstrap), enable_idempotence=True, acks="all"
+    )
     await producer.start()
     sent = []
     try:

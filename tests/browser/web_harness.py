@@ -34,6 +34,7 @@ from claims_shared.events import (
     topics,
 )
 from claims_shared.passwords import hash_password
+from devinfra import kafka_clients
 from devinfra.gateway import LocalGateway
 from devinfra.object_store import ObjectStore
 from devinfra.paths import free_port, local_dir, repo_root
@@ -207,7 +208,7 @@ def _databases(postgres_url: str, count: int) -> Iterator[list[str]]:
 
 async def _create_topics(bootstrap: str, prefix: str) -> None:
     """As the platform does before services start (Strimzi KafkaTopic in deploy/k8s)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka_clients.client(bootstrap))
     await admin.start()
     try:
         await admin.create_topics(

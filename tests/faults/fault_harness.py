@@ -26,6 +26,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from claims_shared.events import AdjusterUpdate, encode, new_envelope, topics
+from devinfra import kafka_clients
+from devinfra.kafka_users import SERVICE_PRINCIPALS
 from devinfra.paths import free_port, local_dir
 from devinfra.stack import LocalStack, claim_status_env
 from registration_harness import policy_record
@@ -74,10 +76,12 @@ class Product:
         return self.root / "logs" / f"{module}.log"
 
     def start(self, module: str) -> None:
+        """The service as `make up` runs it, as its own Kafka principal."""
         self.log_file(module).parent.mkdir(parents=True, exist_ok=True)
+        bootstrap, principal = self.stack.kafka.bootstrap_servers, SERVICE_PRINCIPALS[module]
         self.processes[module] = subprocess.Popen(
             [sys.executable, "-m", module],
-            env=self.env,
+            env={**self.env, **kafka_clients.process_env(bootstrap, principal)},
             stdout=self.log_file(module).open("ab"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -136,11 +140,12 @@ def running_product() -> Iterator[Product]:
 
 
 async def _create_topics(bootstrap: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka_clients.client(bootstrap))
     await admin.start()
     try:
         names = [*topics.ALL, *(topics.dlq(t) for t in topics.ALL)]
-        await admin.create_topics([NewTopic(n, 3, 1) for n in names])
+        existing = set(await admin.list_topics())  # a secured stack made them as the operator
+        await admin.create_topics([NewTopic(n, 3, 1) for n in names if n not in existing])
     finally:
         await admin.close()
 
@@ -160,7 +165,7 @@ class Load:
 
     async def prepare(self, customers: int = 6, policies: int = 200) -> None:
         """Policies to register with, and customers (with accounts) whose claims are updated."""
-        producer = await self._producer()
+        producer = await self._producer("policy-system")
         try:
             for n in range(policies):
                 number = f"F-{uuid.uuid4().int % 10**8:08d}"
@@ -187,9 +192,10 @@ class Load:
                     number, email = registered
                     self.customers.append((await self._customer_of(number), email, number))
 
-    async def _producer(self) -> AIOKafkaProducer:
+    async def _producer(self, principal: str) -> AIOKafkaProducer:
+        """A producer acting as the system that writes the topic (`principal`)."""
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.product.stack.kafka.bootstrap_servers,
+            **kafka_clients.client(self.product.stack.kafka.bootstrap_servers, principal),
             enable_idempotence=True,
             acks="all",
             request_timeout_ms=60000,
@@ -273,7 +279,7 @@ class Load:
         )
 
     async def _updates(self, deadline: float, per_second: float = 20) -> None:
-        producer = await self._producer()
+        producer = await self._producer("adjusters")
         try:
             while time.monotonic() < deadline:
                 customer = self.customers[len(self.sent) % len(self.customers)][0]

@@ -36,6 +36,7 @@ from fault_harness import (
 from claims_shared.dlq import DeadLetterQueue
 from claims_shared.events import encode, new_envelope, topics
 from claims_shared.kafka_tools import KafkaSettings
+from devinfra import kafka_clients
 from devinfra.paths import local_dir
 
 LOAD_SECONDS = 24
@@ -101,7 +102,8 @@ POISON = 60
 async def poison_the_adjuster_updates(product: Product, readiness: list[int]) -> None:
     """Not JSON, an event nobody knows, and updates that break the rules: all to the DLQ,
     while the good updates around them carry on (no outage: readiness stays as it is)."""
-    producer = AIOKafkaProducer(bootstrap_servers=product.stack.kafka.bootstrap_servers)
+    bootstrap = product.stack.kafka.bootstrap_servers
+    producer = AIOKafkaProducer(**kafka_clients.client(bootstrap, "adjusters"))
     await producer.start()
     try:
         for n in range(POISON):
@@ -118,7 +120,10 @@ async def poison_the_adjuster_updates(product: Product, readiness: list[int]) ->
 
     async def dead_lettered() -> int:
         queue = DeadLetterQueue(
-            KafkaSettings(bootstrap_servers=product.stack.kafka.bootstrap_servers),
+            KafkaSettings(
+                bootstrap_servers=bootstrap,
+                **kafka_clients.access(bootstrap, "operator").model_dump(),
+            ),
             topics.ADJUSTER_UPDATES,
         )
         return sum(1 for letter in await queue.read() if letter.key.startswith("POISON-"))

@@ -167,7 +167,7 @@ def claim_status_settings(
 ) -> ClaimStatusSettings:
     fields: dict[str, Any] = {
         "database_url": database_url,
-        "kafka_bootstrap_servers": infrastructure.kafka_bootstrap_servers,
+        **infrastructure.kafka_settings("claim-status"),
         "kafka_topic_prefix": topic_prefix(),
         "sweep_interval_seconds": 0.5,
     }

@@ -54,7 +54,7 @@ async def test_killed_during_uploads_every_201_is_stored_and_announced_once(
         env = {
             **os.environ,
             "CLAIM_STATUS_DATABASE_URL": database_url,
-            "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
+            **infrastructure.kafka_env("claim-status"),
             "KAFKA_TOPIC_PREFIX": prefix,
             "CLAIM_STATUS_HTTP_PORT": str(port),
             "IDENTITY_JWKS_URL": f"{jwks_url}/jwks",

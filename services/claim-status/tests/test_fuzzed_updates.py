@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaProducer
 
 from claim_status_harness import ClaimLog, ClaimStatusService, opened
 from claims_shared.events import decode, encode, new_envelope, topics
+from devinfra import kafka_clients
 from devinfra.fuzzing import corpus, message_values
 from devinfra.testing import eventually, read_records
 
@@ -46,8 +47,10 @@ async def test_fuzzed_updates_never_stall_the_intake_nor_break_a_page(
         ]
     shuffle = random.Random(13)
 
-    producer = AIOKafkaProducer(
-        bootstrap_servers=claim_status.bootstrap, enable_idempotence=True, acks="all"
+    producer = AIOKafkaProducer(  # as an adjusters' system writes
+        **kafka_clients.client(claim_status.bootstrap, "adjusters"),
+        enable_idempotence=True,
+        acks="all",
     )
     await producer.start()
     sent: dict[tuple[int, int], bytes] = {}

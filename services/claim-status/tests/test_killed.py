@@ -25,7 +25,7 @@ async def test_killed_at_random_moments_loses_and_doubles_nothing(
     env = {
         **os.environ,
         "CLAIM_STATUS_DATABASE_URL": database_url,
-        "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
+        **infrastructure.kafka_env("claim-status"),
         "KAFKA_TOPIC_PREFIX": prefix,
         "CLAIM_STATUS_HTTP_PORT": str(free_port()),
         "LOG_LEVEL": "WARNING",

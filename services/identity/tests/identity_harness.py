@@ -70,7 +70,7 @@ class Identity(ServiceUnderTest[IdentitySettings]):
 def identity_settings(infrastructure: Any, database_url: str, **overrides: Any) -> IdentitySettings:
     fields: dict[str, Any] = {
         "database_url": database_url,
-        "kafka_bootstrap_servers": infrastructure.kafka_bootstrap_servers,
+        **infrastructure.kafka_settings("identity"),
         "kafka_topic_prefix": topic_prefix(),
         "throttle_after_failures": 3,
         "lock_after_failures": 5,

@@ -28,6 +28,7 @@ from claims_shared.events import (
 )
 from claims_shared.passwords import hash_password, seal_for_notifier
 from claims_shared.settings import DEVELOPMENT_SEALING_PUBLIC_KEY
+from devinfra import kafka_clients
 from devinfra.testing import ManualClock, in_process, publish, topic_prefix
 from notifier.main import build
 from notifier.settings import NotifierSettings
@@ -52,7 +53,7 @@ class NotifierService:
     async def publish_all(self, events: list[tuple[EventData, str]]) -> None:
         """Through one producer, so a burst reaches the broker within milliseconds."""
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap, enable_idempotence=True, acks="all"
+            **kafka_clients.client(self.bootstrap), enable_idempotence=True, acks="all"
         )
         await producer.start()
         try:
@@ -95,7 +96,7 @@ class NotifierService:
 def notifier_settings(infrastructure: Any, database_url: str, **overrides: Any) -> NotifierSettings:
     fields: dict[str, Any] = {
         "database_url": database_url,
-        "kafka_bootstrap_servers": infrastructure.kafka_bootstrap_servers,
+        **infrastructure.kafka_settings("notifier"),
         "kafka_topic_prefix": topic_prefix(),
         "smtp_host": infrastructure.smtp_host,
         "smtp_port": infrastructure.smtp_port,

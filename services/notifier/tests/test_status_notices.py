@@ -13,6 +13,7 @@ import asyncpg
 
 from claims_shared.events import ClaimStatusChanged
 from claims_shared.events.claims import UpdateType
+from devinfra import kafka_clients
 from devinfra.paths import free_port
 from devinfra.testing import eventually, in_process
 from notifier.main import build
@@ -126,7 +127,7 @@ async def test_a_scheduled_notice_survives_a_kill_9(
         "NOTIFIER_HTTP_PORT": str(free_port()),
         "NOTIFIER_STATUS_MAIL_WINDOW_SECONDS": "5",
         "NOTIFIER_CUSTOMER_WEB_URL": WEB_URL,
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        **kafka_clients.process_env(settings.kafka_bootstrap_servers, "notifier"),
         "KAFKA_TOPIC_PREFIX": settings.kafka_topic_prefix,
         "SMTP_HOST": settings.smtp_host,
         "SMTP_PORT": str(settings.smtp_port),

@@ -94,8 +94,8 @@ def registration_settings(
 ) -> RegistrationSettings:
     return RegistrationSettings(
         database_url=database_url,
-        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
         kafka_topic_prefix=prefix,
+        **infrastructure.kafka_settings("registration"),
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaProducer
 
 from claims_shared.events import PolicyRecorded, decode, encode, new_envelope, topics
+from devinfra import kafka_clients
 from devinfra.fuzzing import corpus, message_values
 from devinfra.testing import eventually, read_records
 from registration_harness import RegistrationService, policy_record
@@ -34,8 +35,10 @@ async def test_fuzzed_policy_records_never_stall_registration_nor_break_it(
     fuzzed = corpus(message_values(json.loads(CONTRACT.read_text())), FUZZED)
     real = [policy_record(f"F{n:09d}") for n in range(REAL)]
     topic = registration.topic(topics.POLICY_RECORDS)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=registration.bootstrap, enable_idempotence=True, acks="all"
+    producer = AIOKafkaProducer(  # as the policy system writes
+        **kafka_clients.client(registration.bootstrap, "policy-system"),
+        enable_idempotence=True,
+        acks="all",
     )
     await producer.start()
     sent: dict[tuple[int, int], bytes] = {}

@@ -22,7 +22,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from devinfra import kafka_clients
 from devinfra.gateway import LocalGateway
+from devinfra.kafka_users import SERVICE_PRINCIPALS
 from devinfra.paths import local_dir, repo_root
 from devinfra.stack import SERVICE_PORTS, LocalStack, claim_status_env, write_env_file
 
@@ -121,6 +123,12 @@ def _start_prometheus(stack: LocalStack) -> subprocess.Popen[bytes] | None:
     )
 
 
+def _as(env: dict[str, str], principal: str) -> dict[str, str]:
+    """A child process's Kafka credentials: its own principal's (each service its own; the
+    demo import plays the policy system)."""
+    return kafka_clients.process_env(env["KAFKA_BOOTSTRAP_SERVERS"], principal)
+
+
 def _import_demo_policies(env: dict[str, str]) -> None:
     """So that a person can register at once with the codes printed in the README."""
     if importlib.util.find_spec("registration") is None:
@@ -128,7 +136,7 @@ def _import_demo_policies(env: dict[str, str]) -> None:
     demo = repo_root() / "deploy" / "demo" / "policies.csv"
     result = subprocess.run(
         [sys.executable, "-m", "registration.import_policies", str(demo)],
-        env={**os.environ, **env},
+        env={**os.environ, **env, **_as(env, "policy-system")},
         capture_output=True,
         text=True,
         check=False,
@@ -178,7 +186,13 @@ def up() -> None:
         for index, service in enumerate(_installed_services(), start=len(logs)):
             child = subprocess.Popen(
                 [sys.executable, "-m", service],
-                env={**_human_logs(), **os.environ, **env, **claim_status_env(env)},
+                env={
+                    **_human_logs(),
+                    **os.environ,
+                    **env,
+                    **claim_status_env(env),
+                    **_as(env, SERVICE_PRINCIPALS[service]),
+                },
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

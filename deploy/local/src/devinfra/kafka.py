@@ -18,25 +18,18 @@ import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
 
-from aiokafka.admin import AIOKafkaAdminClient
-
-from claims_shared.kafka_access import LOCAL_PASSWORD_MARK, KafkaAccess
-from devinfra import kafka_acls
+from claims_shared.kafka_access import KafkaAccess
+from devinfra import kafka_acls, kafka_clients
 from devinfra.kafka_tls import make_certificates
-from devinfra.kafka_users import BROKER_USER, PRINCIPALS, env_lines, principal
+from devinfra.kafka_users import BROKER_PASSWORD, BROKER_USER, PRINCIPALS, SCRAM, env_lines
 from devinfra.maven import copy_jars
 from devinfra.paths import free_port, local_dir, port_answers, repo_root
 from devinfra.processes import LocalProcess, require_java
 
 STARTED_MESSAGE = "Kafka Server started"
-BROKER_PASSWORD = f"{LOCAL_PASSWORD_MARK}-kafka-broker"
-SCRAM: Final = "SCRAM-SHA-512"
 USERS_MARK = "scram-users"  # in the state folder: the storage was formatted with the SCRAM users
 
 LOG4J2 = """\
@@ -173,15 +166,7 @@ class LocalKafka(LocalProcess):
 
     def access(self, name: str) -> KafkaAccess:
         """The credentials of principal `name` on this broker (PLAINTEXT when not secured)."""
-        if not self.secured:
-            return KafkaAccess()
-        return KafkaAccess(
-            kafka_security_protocol="SASL_SSL",
-            kafka_sasl_mechanism=SCRAM,
-            kafka_username=name,
-            kafka_password=principal(name).password,
-            kafka_ssl_cafile=str(self.ca_file),
-        )
+        return kafka_clients.access(self.bootstrap_servers, name)
 
     def client_env(self) -> dict[str, str]:
         """What .local/env says of how to connect, with every principal's credentials."""
@@ -246,6 +231,8 @@ class LocalKafka(LocalProcess):
     def start(self, timeout: float = 90.0) -> LocalKafka:
         """Start the broker, or keep the one already running from this state folder."""
         if self._keeps_running(self.port):
+            if self.secured:
+                kafka_clients.register(self.bootstrap_servers, str(self.ca_file))
             return self
         require_java()
         config = self._write_config()
@@ -260,30 +247,17 @@ class LocalKafka(LocalProcess):
         self.pid_file.write_text(str(process.pid))
         self._wait_started(offset, timeout)
         if self.secured:
+            kafka_clients.register(self.bootstrap_servers, str(self.ca_file))
             asyncio.run(self._authorise())
         return self
 
     async def _authorise(self) -> None:
         """The ACLs (as the broker's super user), then the topics (as the operator)."""
-        broker = self.access("operator").model_copy(
-            update={"kafka_username": BROKER_USER, "kafka_password": BROKER_PASSWORD}
-        )
-        async with self.admin(broker) as admin:
+        bootstrap = self.bootstrap_servers
+        async with kafka_clients.admin(bootstrap, kafka_clients.super_user(bootstrap)) as admin:
             await kafka_acls.grant(admin)
-        async with self.admin(self.access("operator")) as admin:
+        async with kafka_clients.admin(bootstrap, self.access("operator")) as admin:
             await kafka_acls.create_topics(admin)
-
-    @asynccontextmanager
-    async def admin(self, access: KafkaAccess) -> AsyncIterator[AIOKafkaAdminClient]:
-        """An admin client of this broker acting as `access`'s principal."""
-        client = AIOKafkaAdminClient(
-            bootstrap_servers=self.bootstrap_servers, **access.kafka_options()
-        )
-        await client.start()
-        try:
-            yield client
-        finally:
-            await client.close()
 
     def _wait_started(self, offset: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -14,12 +14,18 @@ them (`create_topics`) and nobody else may."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
-from aiokafka.protocol.admin import CreateAclsRequest, CreateAclsRequest_v1
+from aiokafka.protocol.admin import (
+    CreateAclsRequest,
+    CreateAclsRequest_v1,
+    DescribeAclsRequest,
+)
 
 from claims_shared.events import topics
 from devinfra.kafka_users import PRINCIPALS, Principal
@@ -85,6 +91,22 @@ async def grant(admin: AIOKafkaAdminClient, prefix: str = "") -> None:
     failed = [message for code, message in response.creation_responses if code]
     if failed:
         raise RuntimeError(f"the broker refused ACLs: {failed[:3]}")
+    await _applied(admin, wanted[0])  # a topic binding, named with the prefix
+
+
+async def _applied(admin: AIOKafkaAdminClient, probe: Binding, timeout: float = 10.0) -> None:
+    """Wait until the broker's authorizer holds the request's bindings: the controller commits
+    them at once, the broker applies them a moment later, and a client that asks first is
+    refused (aiokafka then keeps the topic as unauthorised)."""
+    deadline = time.monotonic() + timeout
+    wanted = DescribeAclsRequest(
+        probe.resource_type, probe.name, probe.pattern, probe.principal, "*", probe.operation, ALLOW
+    )
+    while time.monotonic() < deadline:
+        if (await admin._send_request(wanted)).resources:
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"the broker did not apply the ACLs within {timeout}s")
 
 
 def all_topics() -> list[NewTopic]:

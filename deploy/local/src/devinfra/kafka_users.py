@@ -11,12 +11,16 @@ its own principal's through `credentials_env`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from claims_shared.events import topics
 from claims_shared.kafka_access import LOCAL_PASSWORD_MARK
 
 BROKER_USER = "kafka-broker"
-"""The broker's own super user (inter-broker and controller traffic); no client uses it."""
+"""The broker's own super user (inter-broker and controller traffic, applying ACLs); no service
+uses it."""
+BROKER_PASSWORD = f"{LOCAL_PASSWORD_MARK}-kafka-broker"
+SCRAM: Final = "SCRAM-SHA-512"
 
 
 @dataclass(frozen=True)

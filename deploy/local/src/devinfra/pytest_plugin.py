@@ -24,8 +24,10 @@ from typing import Any
 import psycopg
 import pytest
 
+from devinfra import kafka_clients
 from devinfra.clamd import LocalClamd
 from devinfra.kafka import LocalKafka
+from devinfra.kafka_clients import auth_on
 from devinfra.mail import LocalMail
 from devinfra.object_store import LocalObjectStore, ObjectStore
 from devinfra.paths import local_dir
@@ -39,6 +41,18 @@ class Infrastructure:
     smtp_host: str
     smtp_port: int
     mail_web_url: str | None
+
+    def kafka_client(self, principal: str = "operator") -> dict[str, Any]:
+        """A raw aiokafka client's keyword arguments, acting as `principal` (kafka_users)."""
+        return kafka_clients.client(self.kafka_bootstrap_servers, principal)
+
+    def kafka_settings(self, principal: str) -> dict[str, Any]:
+        """A service's settings fields for running in-process as `principal`."""
+        return kafka_clients.settings_fields(self.kafka_bootstrap_servers, principal)
+
+    def kafka_env(self, principal: str) -> dict[str, str]:
+        """A child process's environment for acting as `principal`."""
+        return kafka_clients.process_env(self.kafka_bootstrap_servers, principal)
 
 
 def _docker_answers() -> bool:
@@ -62,7 +76,7 @@ def _kafka(stack: contextlib.ExitStack, state: Any) -> Iterator[str]:
 
         yield stack.enter_context(KafkaContainer().with_kraft()).get_bootstrap_server()
     else:
-        kafka = LocalKafka(state / "kafka").start()
+        kafka = LocalKafka(state / "kafka", secured=auth_on()).start()
         stack.callback(kafka.stop)
         yield kafka.bootstrap_servers
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from devinfra.clamd import LocalClamd
 from devinfra.kafka import LocalKafka
+from devinfra.kafka_clients import auth_on
 from devinfra.mail import LocalMail
 from devinfra.object_store import LocalObjectStore, ObjectStore
 from devinfra.postgres import SERVICE_DATABASES, LocalPostgres
@@ -54,7 +55,7 @@ class LocalStack:
         return stack
 
     def __post_init__(self) -> None:
-        self.kafka = LocalKafka(self.root / "kafka")
+        self.kafka = LocalKafka(self.root / "kafka", secured=auth_on())
         self.postgres = LocalPostgres(self.root / "postgres")
         self.mail = LocalMail(self.root / "mail")
         self.clamd = LocalClamd(self.root / "clamd")
@@ -95,6 +96,7 @@ class LocalStack:
     def env(self) -> dict[str, str]:
         env = {
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
+            **self.kafka.client_env(),
             "DATABASE_URL": self.postgres.url(),
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(self.mail.smtp_port),

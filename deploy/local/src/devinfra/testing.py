@@ -1,5 +1,6 @@
 """Helpers for tests that talk to the real broker: publish, wait for a message, wait for a
-condition. Bounded waits only; a test that waits forever tells nobody anything."""
+condition. Bounded waits only; a test that waits forever tells nobody anything. They act as the
+operator principal (tests' set-up and checks) on a secured broker."""
 
 from __future__ import annotations
 
@@ -19,13 +20,14 @@ import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from fastapi import FastAPI
 
+from devinfra.kafka_clients import client, grant_prefix
 from devinfra.paths import free_port, port_answers
 
 T = TypeVar("T")
 
 
 async def publish(bootstrap: str, topic: str, key: str, value: bytes) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(**client(bootstrap), enable_idempotence=True, acks="all")
     await producer.start()
     try:
         await producer.send_and_wait(topic, value, key=key.encode())
@@ -70,10 +72,11 @@ async def find_envelopes(
 
 def reader_from_start(bootstrap: str, topic: str, **options: Any) -> AIOKafkaConsumer:
     """A consumer in no group that reads `topic` from its first record and commits nothing, so
-    a check (or a bench) sees everything without moving any service's offsets."""
+    a check (or a bench) sees everything without moving any service's offsets (as the
+    operator, on a secured broker)."""
     return AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **client(bootstrap),
         group_id=None,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
@@ -116,8 +119,12 @@ class ManualClock:
 
 
 def topic_prefix() -> str:
-    """A KAFKA_TOPIC_PREFIX no other test uses: every topic a test's services touch is its own."""
-    return f"t{uuid.uuid4().hex[:8]}."
+    """A KAFKA_TOPIC_PREFIX no other test uses: every topic a test's services touch is its own.
+    On a secured broker each principal is granted its topics under the prefix, as it is on the
+    unprefixed ones (devinfra.kafka_acls)."""
+    prefix = f"t{uuid.uuid4().hex[:8]}."
+    grant_prefix(prefix)
+    return prefix
 
 
 @asynccontextmanager
