@@ -24,6 +24,7 @@ RULES_IN_WORDS = (
     "accident_date is after",
     "accident_date is before 2000",
     "paid_on is after",
+    "completed_on is after",
     "a resubmit needs its reason",
     "an issued procedure code needs its hash",
     "valid_to is before valid_from",

@@ -19,6 +19,7 @@ from claim_status.domain import (
     DocumentReview,
     Handler,
     HandlerMessage,
+    HandlersAnswers,
     Payment,
     TimelineData,
     TimelineEntry,
@@ -189,7 +190,7 @@ def test_the_typed_document_names_exactly_the_keys_the_document_holds() -> None:
     for action in document["actions"].values():
         assert set(action) == set(CustomerAction.__annotations__)
     for payment in document["payments"].values():
-        assert set(payment) == set(Payment.__annotations__)
+        assert set(payment) == Payment.__required_keys__
     for entry in document["timeline"]:
         assert set(entry) == set(TimelineEntry.__annotations__)
         assert set(entry["data"]) <= set(TimelineData.__annotations__)
@@ -213,7 +214,7 @@ def test_the_handlers_answers_add_their_keys_only_once_they_come() -> None:
         answer = update(sequence, kind, data).data
         document = evolve(document, answer, sequence=sequence, occurred_at=at(sequence))
 
-    assert set(document) == ClaimDocument.__required_keys__ | ClaimDocument.__optional_keys__
+    assert set(document) == ClaimDocument.__required_keys__ | HandlersAnswers.__optional_keys__
     assert document["documents_reviewed"] == {document_id: {"result": "accepted", "reason": None}}
     assert document["messages"] == [
         {"message_id": message_id, "text": "ご確認ください。\n佐藤", "at": at(15)}
@@ -318,7 +319,12 @@ def test_a_document_an_earlier_release_stored_is_shown_as_it_was() -> None:
         "We received your accident report.",
     ]
     assert ja["coverages"] == [
-        {"code": "own_vehicle", "label": "車両", "status": {"code": "paid", "label": "お支払い済"}}
+        {
+            "code": "own_vehicle",
+            "label": "車両",
+            "status": {"code": "paid", "label": "お支払い済"},
+            "payment_deadline": None,
+        }
     ]
     assert en["coverages"][0]["status"]["label"] == "Paid"
     assert ja["customer_actions"] == [
@@ -332,6 +338,13 @@ def test_a_document_an_earlier_release_stored_is_shown_as_it_was() -> None:
             "amount": 350000,
             "status": "made",
             "date": "2026-11-20",
+            "payee": None,
+            "breakdown": [],
         }
     ]
     assert en["payments"][0]["coverage_label"] == "Own vehicle"
+    assert (ja["claim_number"], ja["policy_number"]) == ("CL-1", "B-2026-000001")
+    assert (ja["payment_deadline"], ja["payment_totals"]) == (
+        None,
+        {"paid": 350000, "scheduled": 0},
+    )

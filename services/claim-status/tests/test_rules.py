@@ -157,3 +157,37 @@ def test_the_handlers_answers_follow_the_rules_between_updates() -> None:
 def test_asking_for_a_document_again_says_why() -> None:
     with pytest.raises(ValueError, match="a resubmit needs its reason"):
         update(2, "document_reviewed", {"document_id": str(uuid.uuid4()), "result": "resubmit"})
+
+
+def test_a_deadline_is_extended_only_once_the_claim_is_complete() -> None:
+    c = claim()
+    assert "before claim_completed" in refused(
+        c, "payment_deadline_extended", {"reason": "expert_examination"}
+    )
+    c.apply_update(update(2, "claim_completed", {"completed_on": "2026-11-02"}))
+    c.apply_update(update(3, "payment_deadline_extended", {"reason": "expert_examination"}))
+    c.apply_update(update(4, "claim_completed", {"completed_on": "2026-11-05"}))  # corrected
+    assert c.state is not None and c.state["completed_on"] == "2026-11-05"
+    assert c.state["deadline_extensions"] == [
+        {"reason": "expert_examination", "coverage": None, "at": "2026-11-20T00:03:00+00:00"}
+    ]
+
+
+def test_a_payments_breakdown_sums_to_its_amount() -> None:
+    payee = {"bank": "みずほ銀行", "branch": "渋谷支店", "account_last_digits": "0042"}
+    lines = [{"item": "修理費", "amount": 400_000}, {"item": "免責金額", "amount": -50_000}]
+    payment = {"payment_id": "P1", "coverage": "own_vehicle", "amount": 350_000}
+    c = claim()
+    assert "sums to 350000, not 360000" in refused(
+        c, "payment_scheduled", {**payment, "amount": 360_000, "breakdown": lines}
+    )
+    c.apply_update(update(2, "payment_scheduled", {**payment, "payee": payee, "breakdown": lines}))
+    assert "sums to 350000, not 1" in refused(
+        c, "payment_made", {**payment, "amount": 1, "breakdown": lines}
+    )
+    c.apply_update(update(3, "payment_made", payment))
+    assert c.state is not None
+    made = c.state["payments"]["P1"]
+    assert made["status"] == "made"
+    assert made.get("payee") == payee, "the payee the schedule named is kept"
+    assert made.get("breakdown") == lines, "the same amount keeps its breakdown"

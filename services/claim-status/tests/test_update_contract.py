@@ -24,6 +24,9 @@ VALID_OPENING = {
     "summary": "追突",
 }
 
+PAYEE = {"bank": "みずほ銀行", "branch": "渋谷支店", "account_last_digits": "1234"}
+PAYMENT = {"payment_id": "p1", "coverage": "own_vehicle", "amount": 5}
+
 # One example of each class of defect found trying the intake as an adjusters' system would.
 MALFORMED: list[tuple[str, str, dict[str, Any]]] = [
     ("a list for a coverage", "coverage_updated", {"coverage": [], "status": "paid"}),
@@ -67,6 +70,36 @@ MALFORMED: list[tuple[str, str, dict[str, Any]]] = [
     ),
     ("an unknown stage", "stage_changed", {"stage": "teleported"}),
     ("a missing field", "handler_assigned", {"name": "佐藤"}),
+    ("a claim number with a space", "claim_opened", {**VALID_OPENING, "claim_number": "24 1"}),
+    (
+        "a full account number",
+        "payment_scheduled",
+        {**PAYMENT, "payee": {**PAYEE, "account_last_digits": "1234567"}},
+    ),
+    (
+        "full-width digits in an account",
+        "payment_made",
+        {**PAYMENT, "payee": {**PAYEE, "account_last_digits": "１２３４"}},
+    ),
+    (
+        "an account number beside the last digits",
+        "payment_made",
+        {**PAYMENT, "payee": {**PAYEE, "account_number": "1234567"}},
+    ),
+    (
+        "a breakdown line in yen and sen",
+        "payment_scheduled",
+        {**PAYMENT, "breakdown": [{"item": "修理費", "amount": 5.5}]},
+    ),
+    ("a breakdown line with no item", "payment_made", {**PAYMENT, "breakdown": [{"amount": 5}]}),
+    ("an extension for a reason nobody knows", "payment_deadline_extended", {"reason": "busy"}),
+    (
+        "an extension for a coverage nobody knows",
+        "payment_deadline_extended",
+        {"reason": "disaster_area", "coverage": "pets"},
+    ),
+    ("a claim complete next year", "claim_completed", {"completed_on": "2027-06-01"}),
+    ("a completion day as a number", "claim_completed", {"completed_on": 20261120}),
 ]
 
 
@@ -143,6 +176,26 @@ def test_the_contract_takes_what_adjusters_really_send() -> None:
         **raw_update("CL-1", 3, "note_added", {"text": "一行目\n二行目"}, "2026-11-20T00:00:00Z")
     )
     assert "\n" in note.data.text  # type: ignore[attr-defined]
+
+
+def test_the_contract_takes_the_payee_breakdown_completion_and_extension() -> None:
+    at = "2026-11-20T00:00:00+09:00"
+    opening = AdjusterUpdate.of(
+        **raw_update("CL-1", 1, "claim_opened", {**VALID_OPENING, "claim_number": "24-0001"}, at)
+    )
+    assert opening.data.claim_number == "24-0001"  # type: ignore[attr-defined]
+    lines = [{"item": "修理費", "amount": 80_000}, {"item": "免責金額", "amount": -50_000}]
+    payment = {**PAYMENT, "amount": 30_000, "payee": PAYEE, "breakdown": lines}
+    for kind in ("payment_scheduled", "payment_made"):
+        parsed = AdjusterUpdate.of(**raw_update("CL-1", 2, kind, payment, at))
+        assert parsed.data.payee.account_last_digits == "1234"  # type: ignore[attr-defined]
+        assert [line.amount for line in parsed.data.breakdown] == [80_000, -50_000]  # type: ignore[attr-defined]
+    completed = AdjusterUpdate.of(**raw_update("CL-1", 3, "claim_completed", {}, at))
+    assert completed.data.completed_on is None  # type: ignore[attr-defined]
+    extended = AdjusterUpdate.of(
+        **raw_update("CL-1", 4, "payment_deadline_extended", {"reason": "disaster_area"}, at)
+    )
+    assert extended.data.coverage is None  # type: ignore[attr-defined]
 
 
 async def test_malformed_updates_go_to_the_dlq_and_stop_nobody(

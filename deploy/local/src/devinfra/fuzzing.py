@@ -5,7 +5,7 @@ broken the ways senders break them, and JSON of any shape at all.
 Written here rather than taken from hypothesis-jsonschema: its release at the time of writing
 fails against the pinned hypothesis (an internal API it used is gone). The subset of JSON Schema
 pydantic emits is small: objects, $ref into $defs, anyOf/oneOf, const/enum, strings with
-patterns, formats and bounds, integers with bounds.
+patterns, formats and bounds, integers with bounds, arrays of a bounded length.
 """
 
 from __future__ import annotations
@@ -98,6 +98,10 @@ def valid(schema: dict[str, Any], root: dict[str, Any] | None = None) -> st.Sear
         return st.none()
     if kind == "boolean":
         return st.booleans()
+    if kind == "array":
+        low = schema.get("minItems", 0)
+        high = min(schema.get("maxItems", 5), 5)
+        return st.lists(valid(schema.get("items", {}), root), min_size=low, max_size=high)
     return ANY_JSON
 
 

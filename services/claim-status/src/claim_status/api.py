@@ -15,6 +15,12 @@ from claim_status.correspondence import Correspondence
 from claim_status.domain import InvalidUpdate
 from claim_status.history import as_utc, parse_as_of
 from claim_status.intake import ClaimUpdateService
+from claim_status.payment_views import (
+    BreakdownLine,
+    Payee,
+    PaymentDeadline,
+    PaymentTotals,
+)
 from claim_status.queries import ClaimQueries, decode_cursor
 from claims_shared.auth import (
     CHANGE_PASSWORD_FIRST,
@@ -124,6 +130,11 @@ class Stage(BaseModel):
 
 class AccidentSummary(BaseModel):
     claim_id: str
+    claim_number: str = Field(
+        description="the accident's number (事故受付番号) to quote on the phone; the claim id "
+        "when the claims system gave none"
+    )
+    policy_number: str
     accident_date: str
     summary: str
     vehicle: str
@@ -177,6 +188,10 @@ class Coverage(BaseModel):
     code: str
     label: str
     status: Stage = Field(description="as its payments bear it out (all made: paid)")
+    payment_deadline: PaymentDeadline | None = Field(
+        description="this coverage's (its own extensions too); null once paid or not covered, "
+        "or before the claim is complete"
+    )
 
 
 class CustomerAction(BaseModel):
@@ -192,6 +207,8 @@ class Payment(BaseModel):
     amount: int
     status: str = Field(description="scheduled or made")
     date: str | None
+    payee: Payee | None = Field(description="where it goes, the account masked")
+    breakdown: list[BreakdownLine] = Field(description="what it is made of; empty when not sent")
 
 
 class SentDocument(BaseModel):
@@ -221,7 +238,6 @@ class CustomerRequest(BaseModel):
 
 class AccidentDetail(AccidentSummary):
     location: str
-    policy_number: str
     stages: list[StageStep] = Field(description="every stage in order, with its state")
     timeline: list[TimelineEntry] = Field(description="newest first")
     coverages: list[Coverage] = Field(description="対人・対物・人身傷害・車両, then the rest")
@@ -232,6 +248,11 @@ class AccidentDetail(AccidentSummary):
     )
     documents: list[SentDocument] = Field(description="every document sent, oldest first")
     closed: bool = Field(description="a resolved claim is read-only: no documents or messages")
+    payment_deadline: PaymentDeadline | None = Field(
+        description="お支払い期限の目安 of the claim (its whole-claim extensions); null before "
+        "every required document is in, or once nothing is left to pay"
+    )
+    payment_totals: PaymentTotals = Field(description="yen paid, and scheduled still")
     as_of: str = Field(
         description="the moment the view reflects: the time of the read, or the as_of asked for"
     )

@@ -12,15 +12,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Literal, TypedDict, TypeVar, get_args
+from datetime import date, datetime, timedelta
+from typing import Literal, TypedDict, TypeVar, cast, get_args
+from zoneinfo import ZoneInfo
 
 import orjson
 from eventsourcing.domain import Aggregate, event
+from pydantic import BaseModel
 
 from claims_shared.events.claims import (
     AdjusterUpdate,
     ClaimClosed,
+    ClaimCompleted,
     ClaimOpened,
     ClaimReopened,
     CoverageCode,
@@ -30,9 +33,12 @@ from claims_shared.events.claims import (
     CustomerActionRequested,
     CustomerMessagesRead,
     DocumentReviewed,
+    ExtensionReason,
     HandlerAssigned,
     MessageToCustomer,
     NoteAdded,
+    PaymentData,
+    PaymentDeadlineExtended,
     PaymentMade,
     PaymentScheduled,
     ReviewResult,
@@ -75,13 +81,44 @@ class CustomerAction(TypedDict):
     completed: bool
 
 
-class Payment(TypedDict):
+class Payee(TypedDict):
+    """Where a payment goes, as the adjuster sent it: never more than the account's last four
+    digits."""
+
+    bank: str
+    branch: str
+    account_last_digits: str
+
+
+class BreakdownLine(TypedDict):
+    item: str
+    amount: int  # yen; negative for a deduction
+
+
+class PaymentDetails(TypedDict, total=False):
+    """Where a payment goes and what it is made of; each key only when the adjuster sent it
+    (a payment an earlier release stored has neither)."""
+
+    payee: Payee
+    breakdown: list[BreakdownLine]
+
+
+class Payment(PaymentDetails):
     """A payment of one coverage, scheduled or made; `date` is when (if the adjuster said)."""
 
     coverage: CoverageCode
     amount: int
     status: PaymentStatus
     date: str | None
+
+
+class DeadlineExtension(TypedDict):
+    """An extension of the payment deadline (payment_deadline_extended): for one coverage, or
+    the whole claim when `coverage` is None; `at` is the update's occurred_at."""
+
+    reason: ExtensionReason
+    coverage: CoverageCode | None
+    at: str
 
 
 class DocumentReview(TypedDict):
@@ -109,6 +146,8 @@ class TimelineData(TypedDict, total=False):
     amount: int
     text: str
     result: ReviewResult
+    completed_on: str
+    reason: ExtensionReason
 
 
 class TimelineEntry(TypedDict):
@@ -126,7 +165,16 @@ class HandlersAnswers(TypedDict, total=False):
     handler_read_up_to: str  # the customer's message the handler has read up to
 
 
-class ClaimDocument(HandlersAnswers):
+class PaymentDeadlineFacts(TypedDict, total=False):
+    """What the payment deadline and the customer's phone call need. Each key only once an
+    update set it: a document an earlier release stored has none."""
+
+    claim_number: str  # 事故受付番号; without it the customer is shown the claim id
+    completed_on: str  # the day every required document was in (claim_completed)
+    deadline_extensions: list[DeadlineExtension]  # oldest first
+
+
+class ClaimDocument(HandlersAnswers, PaymentDeadlineFacts):
     """One claim as the customer may see it, keyed as it is stored. The Claim aggregate keeps
     the same document without its timeline."""
 
@@ -220,9 +268,11 @@ def _check_kind(state: ClaimDocument, data: UpdateData) -> None:
         action = state["actions"].get(data.action_id)
         if action is None or action["completed"]:
             raise InvalidUpdate(f"no open action {data.action_id}")
-    elif isinstance(data, PaymentScheduled):
-        if data.payment_id in state["payments"]:
-            raise InvalidUpdate(f"payment {data.payment_id} is already known (scheduled or made)")
+    elif isinstance(data, PaymentScheduled | PaymentMade):
+        _check_payment(state, data)
+    elif isinstance(data, PaymentDeadlineExtended):
+        if "completed_on" not in state:
+            raise InvalidUpdate("payment_deadline_extended before claim_completed")
     elif isinstance(data, MessageToCustomer):
         message_id = str(data.message_id)
         if any(m["message_id"] == message_id for m in state.get("messages", [])):
@@ -232,6 +282,17 @@ def _check_kind(state: ClaimDocument, data: UpdateData) -> None:
             raise InvalidUpdate("claim_reopened on a claim that is not closed")
         if data.stage == "closed":
             raise InvalidUpdate("a claim is reopened at a stage before closed")
+
+
+def _check_payment(state: ClaimDocument, data: PaymentData) -> None:
+    if isinstance(data, PaymentScheduled) and data.payment_id in state["payments"]:
+        raise InvalidUpdate(f"payment {data.payment_id} is already known (scheduled or made)")
+    if data.breakdown is not None:
+        total = sum(line.amount for line in data.breakdown)
+        if total != data.amount:
+            raise InvalidUpdate(
+                f"payment {data.payment_id}: the breakdown sums to {total}, not {data.amount}"
+            )
 
 
 def evolve(
@@ -281,6 +342,13 @@ def stages_reached(timeline: Iterable[TimelineEntry]) -> set[StageCode]:
 
 def _opened(data: UpdateData) -> ClaimDocument:
     assert isinstance(data, ClaimOpened), "only claim_opened starts a claim"
+    claim = _opened_as_before(data)
+    if data.claim_number is not None:
+        claim["claim_number"] = data.claim_number
+    return claim
+
+
+def _opened_as_before(data: ClaimOpened) -> ClaimDocument:
     return {
         "customer_id": data.customer_id,
         "policy_number": data.policy_number,
@@ -302,6 +370,24 @@ def _opened(data: UpdateData) -> ClaimDocument:
 
 def _optional_date(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+JAPAN = ZoneInfo("Asia/Tokyo")
+
+
+def japan_date(moment: str) -> date:
+    """The calendar day in Japan of an ISO moment (an update's occurred_at)."""
+    return datetime.fromisoformat(moment).astimezone(JAPAN).date()
+
+
+def _as_json(value: object) -> object:
+    """A nested value of an update's data as the document keeps it: typed when the update came
+    in, already JSON when the data was read back from the event store (`data_of`)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [_as_json(item) for item in value]
+    return value
 
 
 def _handler_assigned(claim: ClaimDocument, data: HandlerAssigned) -> None:
@@ -338,13 +424,39 @@ def _record_payment(
     status: PaymentStatus,
     on: object,
 ) -> None:
-    """Scheduling a payment and making it write the same line: the later one replaces it."""
-    claim["payments"][data.payment_id] = {
+    """Scheduling a payment and making it write the same line: the later one replaces it,
+    keeping the payee and the breakdown the earlier one gave when it gives none (a breakdown
+    only while the amount is the same: it sums to the amount)."""
+    earlier = claim["payments"].get(data.payment_id)
+    payment: Payment = {
         "coverage": data.coverage,
         "amount": data.amount,
         "status": status,
         "date": _optional_date(on),
     }
+    payee = cast(Payee | None, _as_json(data.payee))
+    breakdown = cast(list[BreakdownLine] | None, _as_json(data.breakdown))
+    if earlier is not None:
+        payee = payee or earlier.get("payee")
+        if breakdown is None and earlier["amount"] == data.amount:
+            breakdown = earlier.get("breakdown")
+    if payee is not None:
+        payment["payee"] = payee
+    if breakdown is not None:
+        payment["breakdown"] = breakdown
+    claim["payments"][data.payment_id] = payment
+
+
+def _claim_completed(claim: ClaimDocument, data: ClaimCompleted) -> None:
+    """The day all required documents were in; a later update corrects it."""
+    given = _optional_date(data.completed_on)
+    claim["completed_on"] = given or japan_date(claim["updated_at"]).isoformat()
+
+
+def _deadline_extended(claim: ClaimDocument, data: PaymentDeadlineExtended) -> None:
+    claim.setdefault("deadline_extensions", []).append(
+        {"reason": data.reason, "coverage": data.coverage, "at": claim["updated_at"]}
+    )
 
 
 def _document_reviewed(claim: ClaimDocument, data: DocumentReviewed) -> None:
@@ -369,6 +481,13 @@ def _claim_closed(claim: ClaimDocument, data: ClaimClosed) -> None:
 
 def _claim_reopened(claim: ClaimDocument, data: ClaimReopened) -> None:
     claim["closed"] = False
+
+
+def _extension_told(data: PaymentDeadlineExtended) -> TimelineData:
+    told: TimelineData = {"reason": data.reason}
+    if data.coverage is not None:
+        told["coverage"] = data.coverage
+    return told
 
 
 Fold = Callable[[ClaimDocument, UpdateData], None]
@@ -491,6 +610,16 @@ UPDATE_KINDS: dict[UpdateType, UpdateKind] = {
     "message_to_customer": _kind(MessageToCustomer, _message_to_customer),
     "customer_messages_read": _kind(
         CustomerMessagesRead, _customer_messages_read, on_timeline=False
+    ),
+    "claim_completed": _kind(
+        ClaimCompleted,
+        _claim_completed,
+        told=lambda claim, data: {"completed_on": claim["completed_on"]},
+    ),
+    "payment_deadline_extended": _kind(
+        PaymentDeadlineExtended,
+        _deadline_extended,
+        told=lambda claim, data: _extension_told(data),
     ),
 }
 """Each kind of update and what it does: the one place that says which update moves the claim

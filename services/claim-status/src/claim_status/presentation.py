@@ -5,8 +5,10 @@ the claim document the domain folds (`ClaimDocument`) and decides nothing about 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Literal, TypedDict, TypeVar
 
+from claim_status.deadlines import PaymentTerms, claim_deadline, coverage_deadline, shipped_terms
 from claim_status.documents import StoredDocument
 from claim_status.domain import (
     COVERAGES,
@@ -19,6 +21,18 @@ from claim_status.domain import (
     TimelineData,
     TimelineEntry,
     stages_reached,
+)
+from claim_status.payment_views import (
+    BreakdownLineView,
+    PayeeView,
+    PaymentDeadlineView,
+    PaymentTotalsView,
+    breakdown_view,
+    day_in_words,
+    deadline_view,
+    payee_view,
+    payment_totals,
+    reason_label,
 )
 from claim_status.stage_times import reached_at
 from claims_shared.errors import Message
@@ -107,6 +121,14 @@ TIMELINE_TEXT: dict[UpdateType, Message] = {
     "message_to_customer": Message(
         "担当者からメッセージが届きました。", "Your claims handler sent you a message."
     ),
+    "claim_completed": Message(
+        "必要書類がそろいました（{completed_on}）。",
+        "All the required documents are in ({completed_on}).",
+    ),
+    "payment_deadline_extended": Message(
+        "お支払い期限の目安を延長しました{for_coverage}：{reason}のため",
+        "The payment deadline was extended{for_coverage}: {reason}",
+    ),
 }
 """Each timeline entry in the customer's words, filled from what the timeline kept of it (every
 kind the timeline shows: domain.UpdateKind.on_timeline)."""
@@ -138,6 +160,7 @@ class CoverageView(TypedDict):
     code: CoverageCode
     label: str
     status: Labelled
+    payment_deadline: PaymentDeadlineView | None  # null once paid, or before the claim is complete
 
 
 class OpenActionView(TypedDict):
@@ -153,6 +176,8 @@ class PaymentView(TypedDict):
     amount: int
     status: PaymentStatus
     date: str | None
+    payee: PayeeView | None  # masked
+    breakdown: list[BreakdownLineView]  # empty when the adjuster sent none
 
 
 class DocumentView(StoredDocument):
@@ -177,6 +202,8 @@ class AccidentSummaryView(TypedDict):
     """One accident of the customer's list (the API's AccidentSummary)."""
 
     claim_id: str
+    claim_number: str  # 事故受付番号 (the claim id when the adjuster sent none)
+    policy_number: str
     accident_date: str
     summary: str
     vehicle: str
@@ -196,7 +223,6 @@ class AccidentDetailView(AccidentSummaryView):
     """One accident in full (the API's AccidentDetail)."""
 
     location: str
-    policy_number: str
     stages: list[StageStepView]
     timeline: list[TimelineItemView]
     coverages: list[CoverageView]
@@ -205,6 +231,8 @@ class AccidentDetailView(AccidentSummaryView):
     requests: list[RequestView]
     documents: list[DocumentView]
     closed: bool
+    payment_deadline: PaymentDeadlineView | None  # the claim's; null: not complete, or paid
+    payment_totals: PaymentTotalsView
     as_of: str  # the moment the view reflects (the time of the read, or the one asked for)
 
 
@@ -231,6 +259,8 @@ def summary(
 ) -> AccidentSummaryView:
     return {
         "claim_id": claim_id,
+        "claim_number": claim.get("claim_number", claim_id),
+        "policy_number": claim["policy_number"],
         "accident_date": claim["accident_date"],
         "summary": claim["summary"],
         "vehicle": claim["vehicle"],
@@ -249,15 +279,18 @@ def detail(
     *,
     as_of: str | None = None,
     typical: Mapping[StageCode, int] | None = None,
+    terms: PaymentTerms | None = None,
 ) -> AccidentDetailView:
     """`as_of`: the moment the view reflects (None: the claim's last update); `typical`: each
     stage's typical days (typical_durations.TypicalDurations), shown on the current stage."""
+    terms = terms or shipped_terms()  # the insurer's payment terms (None: those shipped)
     return {
         **summary(claim_id, claim, language, documents),
         "location": claim["location"],
-        "policy_number": claim["policy_number"],
-        "timeline": [_timeline_item(entry, language) for entry in reversed(claim["timeline"])],
         "stages": stages(claim, language, typical or {}),
+        "timeline": [
+            _timeline_item(entry, language, terms) for entry in reversed(claim["timeline"])
+        ],
         "coverages": [
             {
                 "code": code,
@@ -266,6 +299,9 @@ def detail(
                     "code": status,
                     "label": _label(COVERAGE_STATUS_LABELS, status, language),
                 },
+                "payment_deadline": deadline_view(
+                    coverage_deadline(claim, code, terms), terms, language
+                ),
             }
             for code, status in coverage_statuses(claim)
         ],
@@ -286,12 +322,16 @@ def detail(
                 "amount": payment["amount"],
                 "status": payment["status"],
                 "date": payment["date"],
+                "payee": payee_view(payment),
+                "breakdown": breakdown_view(payment),
             }
             for payment_id, payment in claim["payments"].items()
         ],
         "requests": requests(claim, documents, language),
         "documents": [document_view(claim, document, language) for document in documents],
         "closed": claim["closed"],
+        "payment_deadline": deadline_view(claim_deadline(claim, terms), terms, language),
+        "payment_totals": payment_totals(claim),
         "as_of": as_of or claim["updated_at"],
     }
 
@@ -424,18 +464,26 @@ def _coverage_rank(code: CoverageCode) -> tuple[int, str]:
     return (COVERAGES.index(code) if known else len(COVERAGES), code)
 
 
-def _timeline_item(entry: TimelineEntry, language: str) -> TimelineItemView:
+def _timeline_item(entry: TimelineEntry, language: str, terms: PaymentTerms) -> TimelineItemView:
     text = TIMELINE_TEXT.get(entry["type"], Message("", "")).in_language(language)
     return {
         "type": entry["type"],
         "at": entry["at"],
-        "text": text.format_map(_Blank(_in_words(entry["data"], language))),
+        "text": text.format_map(_Blank(_in_words(entry["data"], language, terms))),
     }
 
 
-def _in_words(told: TimelineData, language: str) -> dict[str, object]:
+def _in_words(told: TimelineData, language: str, terms: PaymentTerms) -> dict[str, object]:
     """What the timeline kept of an update, its codes as labels in the customer's language."""
     words: dict[str, object] = {**told}
+    if "completed_on" in told:
+        words["completed_on"] = day_in_words(date.fromisoformat(told["completed_on"]), language)
+    if "reason" in told:
+        words["reason"] = reason_label(told["reason"], terms, language)
+        coverage = _label(COVERAGE_LABELS, told["coverage"], language) if "coverage" in told else ""
+        words["for_coverage"] = coverage and (
+            f"（{coverage}）" if language == "ja" else f" ({coverage})"
+        )
     if "stage" in told:
         words["stage"] = _label(STAGE_LABELS, told["stage"], language)
     if "coverage" in told:

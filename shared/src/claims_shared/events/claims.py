@@ -1,6 +1,6 @@
 """claims.adjuster-updates (inbound, keyed by claim id) and claims.status-events.
 
-An adjuster update is one of fourteen types; each type's `data` has its own model, and the update is
+An adjuster update is one of sixteen types; each type's `data` has its own model, and the update is
 a discriminated union on `type`, so an update is checked whole where it enters (the Kafka intake
 and the adjusters' HTTP route alike) and the Claim's rules only ever see typed values. The JSON
 Schema published for the builders of adjusters' systems (docs/contracts/) is generated from these
@@ -13,7 +13,17 @@ from datetime import date, timedelta
 from typing import Annotated, Literal, cast, get_args
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    TypeAdapter,
+    model_validator,
+)
 
 from claims_shared.events import topics
 from claims_shared.events.envelope import EventData
@@ -46,6 +56,8 @@ UpdateType = Literal[
     "document_reviewed",
     "message_to_customer",
     "customer_messages_read",
+    "claim_completed",
+    "payment_deadline_extended",
 ]
 StageCode = Literal[
     "reported",
@@ -60,6 +72,24 @@ CoverageCode = Literal[
     "bodily_injury", "property_damage", "personal_injury", "own_vehicle", "passenger"
 ]
 CoverageStatus = Literal["reviewing", "investigating", "agreed", "paying", "paid", "not_covered"]
+ExtensionReason = Literal[
+    "public_authority_inquiry",
+    "expert_examination",
+    "after_effect_certification",
+    "disaster_area",
+    "overseas_investigation",
+]
+"""Why the payment deadline may be extended (保険法第21条 and the policy terms): an inquiry to
+the police, prosecutors, fire service or another public authority; a medical or other expert
+examination; the certification of an after-effect (後遺障害); an investigation in an area under
+the Disaster Relief Act; an investigation outside Japan. Each reason's maximum days are the
+insurer's to configure (claim-status's payment terms), not the contract's."""
+
+AccountLastDigits = Annotated[StrictStr, StringConstraints(pattern=r"^[0-9]{4}$")]
+"""The last four digits of the payee's account, ASCII: the adjusters' systems send only what the
+customer is shown, never a full account number."""
+BreakdownAmount = Annotated[StrictInt, Field(ge=-100_000_000_000, le=100_000_000_000)]
+"""One line of a payment's breakdown in whole yen; negative for a deduction (免責金額, 過失相殺)."""
 
 
 class UpdateData(BaseModel):
@@ -72,6 +102,9 @@ class UpdateData(BaseModel):
 class ClaimOpened(UpdateData):
     customer_id: Identifier
     policy_number: Identifier
+    claim_number: Identifier | None = None
+    """The accident's number (事故受付番号) the customer quotes on the phone; without it the
+    customer is shown the claim id."""
     accident_date: IsoDate
     summary: Line
     location: OptionalLine = ""
@@ -103,17 +136,37 @@ class CustomerActionCompleted(UpdateData):
     action_id: Identifier
 
 
-class PaymentScheduled(UpdateData):
+class Payee(UpdateData):
+    """Where a payment goes, as the customer may be shown it (masked)."""
+
+    bank: Name
+    branch: Name
+    account_last_digits: AccountLastDigits
+
+
+class BreakdownLine(UpdateData):
+    """One line of what a payment is made of (修理費, 免責金額 ...)."""
+
+    item: Line
+    amount: BreakdownAmount
+
+
+class PaymentData(UpdateData):
+    """What a scheduled and a made payment both say. `breakdown`, when given, sums to `amount`
+    (a rule between fields the claim checks: InvalidUpdate, so the DLQ)."""
+
     payment_id: Identifier
     coverage: CoverageCode
     amount: Yen
+    payee: Payee | None = None
+    breakdown: list[BreakdownLine] | None = Field(default=None, max_length=100)
+
+
+class PaymentScheduled(PaymentData):
     scheduled_on: IsoDate | None = None
 
 
-class PaymentMade(UpdateData):
-    payment_id: Identifier
-    coverage: CoverageCode
-    amount: Yen
+class PaymentMade(PaymentData):
     paid_on: IsoDate | None = None
 
 
@@ -157,6 +210,21 @@ class CustomerMessagesRead(UpdateData):
     (CustomerMessagePosted's message_id): the customer sees 既読 on them."""
 
     up_to: UUID
+
+
+class ClaimCompleted(UpdateData):
+    """Every document the claim needs is in (請求完了): the payment deadline counts from this
+    day. None: the day of the update's occurred_at in Japan time. A later one corrects it."""
+
+    completed_on: IsoDate | None = None
+
+
+class PaymentDeadlineExtended(UpdateData):
+    """The payment deadline is extended for one of the reasons the policy terms list; for one
+    coverage, or the whole claim when `coverage` is None. Only after claim_completed."""
+
+    reason: ExtensionReason
+    coverage: CoverageCode | None = None
 
 
 class AdjusterUpdate(EventData):
@@ -268,6 +336,24 @@ class CustomerMessagesReadUpdate(AdjusterUpdate):
     data: CustomerMessagesRead
 
 
+class ClaimCompletedUpdate(AdjusterUpdate):
+    type: Literal["claim_completed"]
+    data: ClaimCompleted = ClaimCompleted()
+
+    @model_validator(mode="after")
+    def _completed_by_the_report(self) -> ClaimCompletedUpdate:
+        """A claim reported complete was complete by then (a day's grace for time zones)."""
+        completed_on = self.data.completed_on
+        if completed_on is not None and completed_on > self.occurred_at.date() + timedelta(days=1):
+            raise ValueError("completed_on is after the update's occurred_at")
+        return self
+
+
+class PaymentDeadlineExtendedUpdate(AdjusterUpdate):
+    type: Literal["payment_deadline_extended"]
+    data: PaymentDeadlineExtended
+
+
 AnyAdjusterUpdate = Annotated[
     ClaimOpenedUpdate
     | HandlerAssignedUpdate
@@ -282,7 +368,9 @@ AnyAdjusterUpdate = Annotated[
     | NoteAddedUpdate
     | DocumentReviewedUpdate
     | MessageToCustomerUpdate
-    | CustomerMessagesReadUpdate,
+    | CustomerMessagesReadUpdate
+    | ClaimCompletedUpdate
+    | PaymentDeadlineExtendedUpdate,
     Field(discriminator="type"),
 ]
 """The adjuster update contract: one model per `type`."""
@@ -322,12 +410,17 @@ __all__ = [
     "UPDATE_DATA",
     "AdjusterUpdate",
     "AnyAdjusterUpdate",
+    "BreakdownLine",
+    "ClaimCompleted",
     "ClaimStatusChanged",
     "CoverageCode",
     "CoverageStatus",
     "CustomerMessagesRead",
     "DocumentReviewed",
+    "ExtensionReason",
     "MessageToCustomer",
+    "Payee",
+    "PaymentDeadlineExtended",
     "ReviewResult",
     "StageCode",
     "UpdateData",
