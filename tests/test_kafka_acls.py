@@ -190,7 +190,7 @@ def _strimzi_acls() -> dict[str, set[tuple[str, str, str, str]]]:
     found: dict[str, set[tuple[str, str, str, str]]] = {}
     for user in users:
         acls = user["spec"]["authorization"]["acls"]
-        found[user["metadata"]["name"]] = {
+        found[user["metadata"]["name"].removeprefix("kafka-")] = {
             (
                 acl["resource"]["type"],
                 acl["resource"].get("name", "kafka-cluster"),

@@ -2,12 +2,14 @@
 (an unauthenticated connection, a nameless principal, the local broker's passwords)."""
 
 import ssl
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from claims_shared.kafka_access import KafkaAccess
 from claims_shared.settings import ServiceSettings
+from devinfra.kafka_tls import make_certificates
 
 REAL = {
     "database_url": "postgresql://svc:a-real-password@db/svc",
@@ -57,3 +59,13 @@ def test_production_refuses_unsafe_kafka_access(
     ServiceSettings(**REAL)  # the real thing starts
     with pytest.raises(ValidationError, match=refusal):
         ServiceSettings(**(REAL | change))
+
+
+def test_the_brokers_ca_is_trusted_from_a_file_or_from_its_text(tmp_path: Path) -> None:
+    ca_file, _ = make_certificates(tmp_path)
+    for given in ({"kafka_ssl_cafile": str(ca_file)}, {"kafka_ssl_ca_pem": ca_file.read_text()}):
+        access = KafkaAccess(kafka_security_protocol="SASL_SSL", **given)
+        trusted = access.kafka_options()["ssl_context"].get_ca_certs()
+        assert [dict(ca["subject"][-1])["commonName"] for ca in trusted] == [
+            "claims-status local Kafka CA"
+        ]

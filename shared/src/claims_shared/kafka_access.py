@@ -1,5 +1,6 @@
 """How a Kafka client proves who it is: the one place that turns the KAFKA_SECURITY_PROTOCOL,
-KAFKA_SASL_MECHANISM, KAFKA_USERNAME, KAFKA_PASSWORD and KAFKA_SSL_CAFILE settings into
+KAFKA_SASL_MECHANISM, KAFKA_USERNAME, KAFKA_PASSWORD and KAFKA_SSL_CAFILE (or KAFKA_SSL_CA_PEM)
+settings into
 aiokafka's keyword arguments, so every producer, consumer and admin client (services, the
 operators' tools, tests) authenticates the same way.
 
@@ -42,6 +43,14 @@ class KafkaAccess(BaseSettings):
         description="PEM file of the CA that signed the broker's certificate; empty: the "
         "system's trusted CAs.",
     )
+    kafka_ssl_ca_pem: str = Field(
+        "",
+        validation_alias="KAFKA_SSL_CA_PEM",
+        description="The same CA as PEM text, where the platform hands it over as a value "
+        "(Kubernetes: Strimzi's cluster CA Secret as an environment variable, so no pod "
+        "mounts anything but its emptyDirs).",
+        repr=False,
+    )
 
     def kafka_options(self) -> dict[str, Any]:
         """aiokafka's security keyword arguments for a producer, consumer or admin client."""
@@ -52,7 +61,9 @@ class KafkaAccess(BaseSettings):
             "sasl_mechanism": self.kafka_sasl_mechanism,
             "sasl_plain_username": self.kafka_username,
             "sasl_plain_password": self.kafka_password,
-            "ssl_context": create_ssl_context(cafile=self.kafka_ssl_cafile or None),
+            "ssl_context": create_ssl_context(
+                cafile=self.kafka_ssl_cafile or None, cadata=self.kafka_ssl_ca_pem or None
+            ),
         }
 
     def refuse_insecure_kafka(self) -> None:
