@@ -80,6 +80,8 @@ bench: setup
 	$(PY) bench/claims_ingest.py
 	$(PY) bench/uploads.py  # clamd and S3Proxy of its own; raw PUT, INSTREAM, redraw alone beside
 	$(PY) bench/claim_history.py  # ?as_of= on a claim of 1,000 updates beside the live detail
+	$(PY) bench/messages.py  # post + read the thread beside the detail and a bare endpoint
+	$(PY) bench/push_sending.py  # the notifier's sender beside raw POSTs of ready pushes
 	$(MAKE) --no-print-directory bench-typhoon
 
 # The read side on a typhoon day: 50,000 customers with a claim, open-loop log-in, list and

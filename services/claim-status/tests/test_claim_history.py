@@ -126,7 +126,9 @@ async def test_a_date_is_the_end_of_that_day_in_japan_and_the_future_is_live(
     assert listed.json()["as_of"] == clock.now.isoformat()  # the list: the time of the read
 
 
-@pytest.mark.parametrize("typed", ["yesterday", "2026-13-01", "10:00", "2026-11-25T25:00", ""])
+@pytest.mark.parametrize(
+    "typed", ["yesterday", "2026-13-01", "10:00", "2026-11-25T25:00", "", "2026-11-25" + " " * 80]
+)
 async def test_as_of_that_names_no_moment_is_refused_in_words(
     claim_status: ClaimStatusService, typed: str
 ) -> None:

@@ -25,7 +25,9 @@ JAPAN = ZoneInfo("Asia/Tokyo")
 def parse_as_of(typed: str) -> datetime:
     """The moment `typed` names, timezone-aware. Raises ValueError for anything else (a date
     with no such day, a time with no date, text)."""
-    text = unicodedata.normalize("NFKC", typed).strip()
+    text = unicodedata.normalize("NFKC", typed[:64]).strip()
+    if len(typed) > 64:  # refused in the same words as any other text that names no moment
+        raise ValueError("too long for a date or a time")
     if len(text) == 10:  # YYYY-MM-DD: up to the end of that day in Japan
         day = date.fromisoformat(text)
         return datetime.combine(day + timedelta(days=1), time(), JAPAN) - timedelta(microseconds=1)
