@@ -13,11 +13,32 @@ A = TypeVar("A")
 
 
 async def create_pool(database_url: str, max_size: int = 10) -> asyncpg.Pool:
+    """A pool used only by this project's code, which leaves no session state behind (see
+    `leaves_no_session_state`): asyncpg's reset on release is skipped."""
     pool = await asyncpg.create_pool(
-        database_url, min_size=1, max_size=max_size, command_timeout=30
+        database_url,
+        min_size=1,
+        max_size=max_size,
+        command_timeout=30,
+        reset=leaves_no_session_state,
     )
     assert pool is not None
     return pool
+
+
+async def leaves_no_session_state(conn: asyncpg.Connection) -> None:
+    """The pools' reset on release: nothing to send. asyncpg's default sends
+    `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;` on every release, a
+    round trip and four statements the server parses and runs, once for every transaction the
+    intake, the projection and the relay commit (several per batch) and for every API read.
+    Before calling this asyncpg still rolls back a transaction left open and forgets the
+    connection's listener callbacks.
+
+    Code on these pools keeps to what makes that safe: a session advisory lock is released in a
+    `finally` on the same connection (`start_application`; schema changes take transaction
+    locks), a LISTEN is removed before its connection is released (claims_shared.follow), no
+    `SET` outside a transaction (`SET LOCAL` only), no cursor `WITH HOLD`. A pool handed to other
+    code (a library that sets session variables) must keep asyncpg's reset."""
 
 
 def pool_ready(pool: asyncpg.Pool) -> ReadyCheck:
