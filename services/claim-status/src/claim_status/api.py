@@ -298,7 +298,6 @@ async def _as_of(
     as_of: Annotated[
         str | None,
         Query(
-            max_length=40,
             description="the claim as it was then: a date (the end of that day in Japan time) "
             "or an ISO time (Japan time without an offset); full-width digits are accepted. A "
             "moment before the claim was opened is 404, one still to come the live view",
