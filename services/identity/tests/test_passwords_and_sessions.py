@@ -104,9 +104,11 @@ async def test_log_out_ends_the_session(identity: Identity) -> None:
 WEB = {"X-Session-Transport": "cookie"}
 
 
-def _session_cookie(response: httpx.Response) -> str | None:
+def _session_cookie(response: httpx.Response, name: str = "claims_session") -> str | None:
     """The cookie's value, after checking page scripts can never read it."""
-    header = response.headers.get("set-cookie", "")
+    header = next(
+        (h for h in response.headers.get_list("set-cookie") if h.startswith(f"{name}=")), ""
+    )
     if not header:
         return None
     attributes = {part.strip().split("=")[0].lower() for part in header.split(";")}

@@ -9,6 +9,7 @@ from claims_shared.events import (
     AccountLocked,
     ClaimStatusChanged,
     PasswordChanged,
+    SignedInFromNewDevice,
 )
 from claims_shared.passwords import seal_for_notifier
 from claims_shared.settings import DEVELOPMENT_SEALING_PRIVATE_KEY
@@ -43,7 +44,8 @@ async def test_the_temporary_password_is_mailed_with_its_expiry_and_the_steps(
     assert "仮パスワード：Tmp7kQ2xZp9a" in mail["text"]
     assert "有効期限：2026年11月26日 10:00" in mail["text"]
     assert "パスワード変更画面" in mail["text"]
-    assert "https://www.example-insurer.jp/web" in mail["text"]
+    assert "ブックマークまたは当社ホームページからご自身で開きます" in mail["text"]
+    assert "http" not in mail["text"], "no link to a log-in form: the customer opens the site"
 
 
 async def test_english_accounts_get_english_mail(notifier: NotifierService) -> None:
@@ -80,7 +82,8 @@ async def test_a_simple_registration_sends_the_registration_complete_mail(
     assert "ご登録が完了しました" in complete["text"]
     assert "お心当たりのない場合" in complete["text"]
     assert "お問い合わせ窓口（0120-000-000）へご連絡ください" in complete["text"]
-    assert "https://www.example-insurer.jp/web" in complete["text"]
+    assert "ブックマークまたは当社ホームページから" in complete["text"]
+    assert "http" not in complete["text"]
     assert "仮パスワード" not in complete["text"]
 
 
@@ -106,6 +109,41 @@ async def test_the_reset_mail_says_the_current_password_still_works(
     assert mail["subject"] == "【お客さまWebサービス】仮パスワード再発行のお知らせ"
     assert "これまでのパスワードは引き続きご利用いただけます" in mail["text"]
     assert "ログインできなくなって" not in mail["text"]
+
+
+async def test_a_log_in_from_a_new_device_is_told_with_what_to_do_and_no_link(
+    notifier: NotifierService,
+) -> None:
+    """The device in words and the time in Japan time (never an address or a place), and, if it
+    was not the customer, the steps: open the site themselves and change the password, call."""
+    email, english = unique_email(), unique_email()
+    for address, device, language in (
+        (email, "Android の Chrome", "ja"),
+        (english, "Chrome on Android", "en"),
+    ):
+        await notifier.publish(
+            SignedInFromNewDevice(
+                user_id=uuid.uuid4(),
+                customer_id="C3",
+                email=address,
+                device=device,
+                at=EXPIRES,
+                language=language,
+            ),
+            "C3",
+        )
+    mail = await one_mail(notifier, email)
+    assert mail["subject"] == "【お客さまWebサービス】新しい端末からのログインのお知らせ"
+    assert "端末：Android の Chrome" in mail["text"]
+    assert "ログイン日時：2026年11月26日 10:00（日本時間、おおよその時刻）" in mail["text"]
+    assert "ご自身で入力したアドレスからお客さまWebサービスを開き、パスワードを変更" in mail["text"]
+    assert "お問い合わせ窓口（0120-000-000）へお電話" in mail["text"]
+    assert "http" not in mail["text"]
+    in_english = await one_mail(notifier, english)
+    assert in_english["subject"] == "[Customer web service] A log-in from a new device"
+    assert "Device: Chrome on Android" in in_english["text"]
+    assert "2026-11-26 10:00 (Japan time), approximately" in in_english["text"]
+    assert "Call us (0120-000-000)" in in_english["text"]
 
 
 async def test_a_redelivered_event_sends_nothing_more(notifier: NotifierService) -> None:

@@ -5,14 +5,22 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import Counter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from claims_shared.auth import NOT_SIGNED_IN, CurrentCustomer, KeyFetcher, PasswordChanger
+from claims_shared.auth import (
+    CHANGE_PASSWORD_FIRST,
+    INVALID_TOKEN,
+    NOT_ALLOWED,
+    NOT_SIGNED_IN,
+    CurrentCustomer,
+    KeyFetcher,
+    PasswordChanger,
+)
 from claims_shared.emails import EmailAddress
 from claims_shared.errors import ErrorTable, Message, Refusal
 from claims_shared.inputs import OpaqueToken, Password, RequestBody
@@ -28,7 +36,7 @@ from identity.application import (
 )
 from identity.devices import device_from_user_agent
 from identity.sessions import RefreshTokenInvalid
-from identity.sign_in import Session, SignInService
+from identity.sign_in import Session, SessionNotFound, SignInService
 
 LOG_INS = Counter(
     "identity_log_ins_total",
@@ -56,12 +64,18 @@ REFRESH_INVALID = Message(
 CURRENT_INCORRECT = Message(
     "現在のパスワードが正しくありません。", "Your current password is incorrect."
 )
+SESSION_NOT_FOUND = Message(
+    "このセッションは見つかりません。すでにログアウトしている可能性があります。",
+    "This session was not found. It may have been logged out already.",
+)
 RESET_ACCEPTED = Message(
     "ご登録のメールアドレスであれば、仮パスワードをお送りしました。メールをご確認ください。",
     "If this address is registered, we have sent a temporary password. Please check your mail.",
 )
 
 SESSION_ENDED = Refusal(401, "invalid_refresh_token", REFRESH_INVALID)
+SIGNED_IN = (*NOT_SIGNED_IN, CHANGE_PASSWORD_FIRST, NOT_ALLOWED)
+"""What a route for a customer's full session may answer before its own work."""
 ERRORS = ErrorTable(
     {
         InvalidCredentials: Refusal(401, "invalid_credentials", INVALID_CREDENTIALS),
@@ -70,6 +84,7 @@ ERRORS = ErrorTable(
         RefreshTokenInvalid: SESSION_ENDED,
         CurrentPasswordIncorrect: Refusal(401, "current_password_incorrect", CURRENT_INCORRECT),
         PasswordRefused: PASSWORD_REFUSED,
+        SessionNotFound: Refusal(404, "session_not_found", SESSION_NOT_FOUND),
         # a valid token whose account is gone (/me); a refresh tells it as SESSION_ENDED
         AccountNotFound: Refusal(401, "invalid_token", REFRESH_INVALID),
     }
@@ -109,6 +124,25 @@ class SessionCookie:
 
 SESSION_COOKIE = Wired[SessionCookie]("session_cookie")
 
+DEVICE_COOKIE_NAME = "claims_device"
+DEVICE_COOKIE_DAYS = 400
+"""As long as browsers keep a cookie: a device is "new" only once in that time."""
+
+
+def _give_device_cookie(response: Response, device_id: str) -> None:
+    """The browser's random device id, sent back only to the log-in (its path), never readable
+    by page scripts: identity keeps its hash per account to tell a new device's log-in."""
+    response.set_cookie(
+        DEVICE_COOKIE_NAME,
+        device_id,
+        max_age=DEVICE_COOKIE_DAYS * 86400,
+        path=SESSION_COOKIE_PATH,
+        secure=True,
+        httponly=True,
+        samesite="strict",
+    )
+
+
 SignInServiceDep = Annotated[SignInService, Depends(SIGN_IN)]
 AccountsDep = Annotated[Accounts, Depends(ACCOUNTS)]
 SessionCookieDep = Annotated[SessionCookie, Depends(SESSION_COOKIE)]
@@ -117,6 +151,10 @@ SessionCookieDep = Annotated[SessionCookie, Depends(SESSION_COOKIE)]
 class Credentials(RequestBody):
     email: EmailAddress
     password: Password
+    device_id: OpaqueToken | None = Field(
+        default=None,
+        description="The app's device id from its last log-in (the web front's is a cookie)",
+    )
 
 
 class RefreshRequest(RequestBody):
@@ -138,6 +176,9 @@ class SessionOut(BaseModel):
     expires_in: int
     refresh_token: str | None
     password_change_required: bool
+    device_id: str | None = Field(
+        default=None, description="The app keeps this and sends it at its next log-in"
+    )
 
 
 class Me(BaseModel):
@@ -145,6 +186,18 @@ class Me(BaseModel):
     email: str
     customer_id: str
     policy_numbers: list[str]
+
+
+class SessionView(BaseModel):
+    session_id: uuid.UUID
+    device: str = Field(description="Browser and platform in the caller's language")
+    first_used_at: datetime = Field(description="The log-in that started it")
+    last_used_at: datetime
+    current: bool = Field(description="The session this request was made from")
+
+
+class SessionList(BaseModel):
+    sessions: list[SessionView]
 
 
 class Accepted(BaseModel):
@@ -163,18 +216,21 @@ def _session_out(
     session: Session, request: Request, response: Response, cookie: SessionCookie
 ) -> SessionOut:
     """The refresh token in the body, or only in the HttpOnly cookie for the web front."""
-    refresh_token = session.refresh_token
+    refresh_token, device_id = session.refresh_token, session.device_id
     if _wants_cookie(request):
         if refresh_token is None:
             _end_cookie(response)
         else:
             cookie.give(response, refresh_token)
-        refresh_token = None
+        if device_id is not None:
+            _give_device_cookie(response, device_id)
+        refresh_token = device_id = None
     return SessionOut(
         access_token=session.access_token,
         expires_in=session.expires_in,
         refresh_token=refresh_token,
         password_change_required=session.password_change_required,
+        device_id=device_id,
     )
 
 
@@ -221,6 +277,7 @@ async def log_in(
             credentials.email,
             credentials.password,
             device_from_user_agent(request.headers.get("user-agent", "")),
+            credentials.device_id or request.cookies.get(DEVICE_COOKIE_NAME),
             now,
         )
     except (InvalidCredentials, TemporaryPasswordExpired, TooManyAttempts) as refused:
@@ -318,3 +375,51 @@ async def request_password_reset(
 @public_router.get("/.well-known/jwks.json")
 async def jwks(keys: Annotated[KeyFetcher, Depends(JWKS)]) -> dict[str, Any]:
     return await keys()
+
+
+@customer_router.get(
+    "/me/sessions", response_model=SessionList, responses=ERRORS.responses_for(*SIGNED_IN)
+)
+async def sessions(
+    principal: CurrentCustomer, sign_in: SignInServiceDep, now: Now, language: Language
+) -> SessionList:
+    """The account's sessions that can still refresh, the one used last first."""
+    found = await sign_in.sessions_of(uuid.UUID(principal.user_id), now)
+    return SessionList(
+        sessions=[
+            SessionView(
+                session_id=session.session_id,
+                device=session.device.worded(language),
+                first_used_at=session.signed_in_at,
+                last_used_at=session.last_used_at,
+                current=str(session.session_id) == principal.session_id,
+            )
+            for session in found
+        ]
+    )
+
+
+@customer_router.delete(
+    "/me/sessions/{session_id}",
+    status_code=204,
+    responses=ERRORS.responses_for(*SIGNED_IN, SessionNotFound),
+)
+async def end_session(
+    session_id: uuid.UUID, principal: CurrentCustomer, sign_in: SignInServiceDep, now: Now
+) -> Response:
+    """One session ended (another account's is 404, like one that does not exist)."""
+    await sign_in.end_session(uuid.UUID(principal.user_id), session_id, now)
+    return Response(status_code=204)
+
+
+@customer_router.delete("/me/sessions", status_code=204, responses=ERRORS.responses_for(*SIGNED_IN))
+async def end_other_sessions(
+    principal: CurrentCustomer, sign_in: SignInServiceDep, now: Now
+) -> Response:
+    """Every session but the one this request comes from."""
+    if principal.session_id is None:
+        raise INVALID_TOKEN.error()
+    await sign_in.end_other_sessions(
+        uuid.UUID(principal.user_id), uuid.UUID(principal.session_id), now
+    )
+    return Response(status_code=204)

@@ -24,6 +24,7 @@ from claims_shared.passwords import (
     verify_password,
 )
 from claims_shared.throttle import LockoutPolicy
+from identity.devices import Device
 from identity.domain import Account
 
 T = TypeVar("T")
@@ -151,6 +152,20 @@ class Accounts(Application[uuid.UUID]):
                 account.record_passkey_added(name=name, at=at)
             else:
                 account.record_passkey_removed(name=name, at=at)
+            self.save(account)
+
+        _retrying_conflicts(record)
+
+    def record_sign_in_from_new_device(
+        self, account_id: uuid.UUID, device: Device, at: datetime
+    ) -> None:
+        """The event the new-device notice leaves from (identity.integration)."""
+
+        def record() -> None:
+            account = self.account(account_id)
+            account.record_sign_in_from_new_device(
+                browser=device.browser, platform=device.platform, at=at
+            )
             self.save(account)
 
         _retrying_conflicts(record)

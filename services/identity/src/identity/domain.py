@@ -53,6 +53,11 @@ class Account(Aggregate):
         until: datetime
         failures: int
 
+    class SignedInFromNewDevice(Aggregate.Event):
+        browser: str
+        platform: str
+        at: datetime
+
     class PasskeyAdded(Aggregate.Event):
         name: str
         at: datetime
@@ -132,6 +137,12 @@ class Account(Aggregate):
     @event("FailuresCleared")
     def _failures_cleared(self) -> None:
         self.failures = FailureRecord()
+
+    @event(SignedInFromNewDevice)
+    def record_sign_in_from_new_device(self, browser: str, platform: str, at: datetime) -> None:
+        """Only the fact, for the security notice (worded in the account's language when it
+        leaves): which devices are known lives in identity.known_devices' table, by hash, so the
+        event store never holds a device id."""
 
     @event(PasswordChanged)
     def change_password(self, password_hash: str) -> None:

@@ -14,12 +14,14 @@ from claims_shared.events import (
     PasskeyAdded,
     PasskeyRemoved,
     PasswordChanged,
+    SignedInFromNewDevice,
     TemporaryPasswordIssued,
     UserRegistered,
 )
 from claims_shared.kafka import EventRoutes
 from claims_shared.logging import get_logger
 from identity.application import Accounts
+from identity.devices import Device
 from identity.domain import Account
 
 log = get_logger(__name__)
@@ -62,8 +64,14 @@ _LEAVING: tuple[type[Any], ...] = (
     Account.PasswordChanged,
     Account.TemporaryPasswordIssued,
     Account.Locked,
+    Account.SignedInFromNewDevice,
     *_PASSKEY_EVENTS,
 )
+
+
+def _worded(signed_in: Any, language: str) -> str:
+    """The device in the customer's language: 「Android の Chrome」, "Chrome on Android"."""
+    return Device(signed_in.browser, signed_in.platform).worded(language)
 
 
 def translate(accounts: Accounts) -> Any:
@@ -84,7 +92,11 @@ def translate(accounts: Accounts) -> Any:
             "language": account.language,
         }
         data: EventData
-        if isinstance(domain_event, Account.PasswordChanged):
+        if isinstance(domain_event, Account.SignedInFromNewDevice):
+            data = SignedInFromNewDevice.model_validate(
+                {**common, "device": _worded(domain_event, account.language), "at": domain_event.at}
+            )
+        elif isinstance(domain_event, Account.PasswordChanged):
             data = PasswordChanged.model_validate(common)
         elif isinstance(domain_event, Account.TemporaryPasswordIssued):
             data = TemporaryPasswordIssued.model_validate(

@@ -33,6 +33,7 @@ from identity.api import (
 )
 from identity.application import Accounts
 from identity.integration import registration_routes, translate
+from identity.known_devices import KnownDevices
 from identity.lookup import AccountEmailLookup, AccountEmails
 from identity.passkey_api import PASSKEY_ERRORS, PASSKEYS, passkeys_router
 from identity.passkey_store import Challenges, Passkeys
@@ -41,7 +42,13 @@ from identity.recent_sign_in import RECENT_SIGN_IN, RecentSignIn
 from identity.schema import SCHEMA
 from identity.sessions import RefreshTokens
 from identity.settings import IdentitySettings
-from identity.sign_in import AccountsByEmail, KeyRing, RefreshTokenStore, SignInService
+from identity.sign_in import (
+    AccountsByEmail,
+    DeviceRecognition,
+    KeyRing,
+    RefreshTokenStore,
+    SignInService,
+)
 from identity.tokens import SigningKeys, TokenSettings
 
 
@@ -55,6 +62,7 @@ class IdentityPorts:
     keys: KeyRing
     refresh_tokens: RefreshTokenStore
     failures: FailureRecords
+    devices: DeviceRecognition
     passkeys: PasskeyStore
     challenges: ChallengeStore
 
@@ -79,6 +87,7 @@ def wire(settings: IdentitySettings, ports: IdentityPorts) -> SignInService:
         reset_interval=timedelta(seconds=settings.password_reset_min_interval_seconds),
         notifier_public_key=settings.notifier_sealing_public_key,
         reset_answer_time=timedelta(seconds=settings.password_reset_answer_seconds),
+        devices=ports.devices,
     )
 
 
@@ -137,6 +146,7 @@ async def open_ports(
             keys=keys,
             refresh_tokens=refresh_tokens,
             failures=failures,
+            devices=KnownDevices(resources.pool),
             passkeys=Passkeys(resources.pool),
             challenges=Challenges(resources.pool),
         )

@@ -17,6 +17,16 @@ import asyncpg
 from identity.devices import Device
 
 
+@dataclass(frozen=True)
+class ActiveSession:
+    """A session as the customer's sessions page shows it."""
+
+    session_id: uuid.UUID
+    device: Device
+    signed_in_at: datetime
+    last_used_at: datetime
+
+
 class RefreshTokenInvalid(Exception):
     """Unknown, expired, revoked, or reused (in which case its family is now revoked)."""
 
@@ -117,5 +127,45 @@ class RefreshTokens:
         await self.pool.execute(
             "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
             user_id,
+            now,
+        )
+
+    async def active(self, user_id: uuid.UUID, now: datetime) -> list[ActiveSession]:
+        """The account's sessions that can still refresh (a live, unused token in the family),
+        the one used last first. A revoked, expired or reused family is gone from the list."""
+        rows = await self.pool.fetch(
+            "SELECT * FROM sessions s WHERE s.user_id = $1 AND EXISTS (SELECT 1 FROM "
+            "refresh_tokens t WHERE t.family_id = s.session_id AND t.revoked_at IS NULL "
+            "AND t.used_at IS NULL AND t.expires_at > $2) ORDER BY s.last_used_at DESC",
+            user_id,
+            now,
+        )
+        return [
+            ActiveSession(
+                row["session_id"],
+                Device(row["browser"], row["platform"]),
+                row["signed_in_at"],
+                row["last_used_at"],
+            )
+            for row in rows
+        ]
+
+    async def end(self, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime) -> bool:
+        """False when the account has no such live session (another account's included)."""
+        status: str = await self.pool.execute(
+            "UPDATE refresh_tokens SET revoked_at = $3 WHERE user_id = $1 AND family_id = $2 "
+            "AND revoked_at IS NULL AND used_at IS NULL AND expires_at > $3",
+            user_id,
+            session_id,
+            now,
+        )
+        return status != "UPDATE 0"
+
+    async def end_others(self, user_id: uuid.UUID, keep: uuid.UUID, now: datetime) -> None:
+        await self.pool.execute(
+            "UPDATE refresh_tokens SET revoked_at = $3 WHERE user_id = $1 AND family_id <> $2 "
+            "AND revoked_at IS NULL",
+            user_id,
+            keep,
             now,
         )

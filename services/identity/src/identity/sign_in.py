@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, NoReturn, Protocol
 
@@ -23,7 +23,8 @@ from identity.application import (
 )
 from identity.devices import Device
 from identity.domain import Account
-from identity.sessions import Rotated
+from identity.known_devices import Recognised
+from identity.sessions import ActiveSession, Rotated
 from identity.tokens import SigningKey, TokenSettings, access_token
 
 log = get_logger(__name__)
@@ -35,6 +36,12 @@ class Session:
     expires_in: int
     refresh_token: str | None
     password_change_required: bool
+    device_id: str | None = None
+    """The device's id to keep (cookie or app storage): the one sent, or a fresh one."""
+
+
+class SessionNotFound(Exception):
+    """No live session of this account by that id: ended, expired, or another account's."""
 
 
 class AccountsByEmail(Protocol):
@@ -59,6 +66,20 @@ class RefreshTokenStore(Protocol):
 
     async def revoke_user(self, user_id: uuid.UUID, now: datetime) -> None: ...
 
+    async def active(self, user_id: uuid.UUID, now: datetime) -> list[ActiveSession]: ...
+
+    async def end(self, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime) -> bool: ...
+
+    async def end_others(self, user_id: uuid.UUID, keep: uuid.UUID, now: datetime) -> None: ...
+
+
+class DeviceRecognition(Protocol):
+    """identity.known_devices.KnownDevices: the hashed device ids each account has used."""
+
+    async def recognise(
+        self, user_id: uuid.UUID, sent: str | None, now: datetime
+    ) -> Recognised: ...
+
 
 class KeyRing(Protocol):
     """identity.tokens.SigningKeys: the key to sign with, and the public keys to publish."""
@@ -81,11 +102,14 @@ class SignInService:
     reset_interval: timedelta
     notifier_public_key: str
     reset_answer_time: timedelta
+    devices: DeviceRecognition
 
-    async def log_in(self, email: str, password: str, device: Device, now: datetime) -> Session:
+    async def log_in(
+        self, email: str, password: str, device: Device, device_id: str | None, now: datetime
+    ) -> Session:
         """`email` as claims_shared.emails normalised it. Unknown emails cost the same hashing
         and are throttled the same way, so neither the answer, nor its timing, nor a 429 tells
-        whether an account exists."""
+        whether an account exists. `device_id` is the one the browser or app kept (or None)."""
         account_id = await self.emails.find(email)
         if account_id is None:
             await self._fail_unknown(email, password, now)
@@ -94,7 +118,20 @@ class SignInService:
         )
         if isinstance(outcome, Blocked):
             raise TooManyAttempts(outcome.until)
-        return await self._session_for(outcome, device, now)
+        session = await self._session_for(outcome, device, now)
+        return await self._from_device(outcome.account, session, device, device_id, now)
+
+    async def _from_device(
+        self, account: Account, session: Session, device: Device, sent: str | None, now: datetime
+    ) -> Session:
+        """A device the account has not used is told by mail (the notifier's security notice),
+        worded from the User-Agent and never with an address."""
+        recognised = await self.devices.recognise(account.user_id, sent, now)
+        if recognised.new:
+            await asyncio.to_thread(
+                self.accounts.record_sign_in_from_new_device, account.user_id, device, now
+            )
+        return replace(session, device_id=recognised.device_id)
 
     async def log_in_with_passkey(
         self, account_id: uuid.UUID, device: Device, now: datetime
@@ -172,6 +209,21 @@ class SignInService:
         """Every other session ends: a password change is often a reaction to a stolen one."""
         await asyncio.to_thread(self.accounts.change_password, account_id, current, new)
         await self.refresh_tokens.revoke_user(account_id, now)
+
+    async def sessions_of(self, user_id: uuid.UUID, now: datetime) -> list[ActiveSession]:
+        return await self.refresh_tokens.active(user_id, now)
+
+    async def end_session(self, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime) -> None:
+        """「このセッションをログアウト」: its refresh token stops working at once; its access
+        token (15 minutes at most) runs out by itself, as at log-out."""
+        if not await self.refresh_tokens.end(user_id, session_id, now):
+            raise SessionNotFound(session_id)
+
+    async def end_other_sessions(
+        self, user_id: uuid.UUID, current: uuid.UUID, now: datetime
+    ) -> None:
+        """「ほかのすべての端末からログアウト」: every session but the one asking."""
+        await self.refresh_tokens.end_others(user_id, current, now)
 
     @property
     def _lifetime(self) -> int:

@@ -26,10 +26,11 @@ from claims_shared.testing import POPO, InMemoryFailureLog
 from identity.application import Accounts
 from identity.devices import Device
 from identity.domain import Account
+from identity.known_devices import Recognised, device_hash, device_id_or_new
 from identity.main import IdentityPorts
-from identity.sessions import RefreshTokenInvalid, Rotated
+from identity.sessions import ActiveSession, RefreshTokenInvalid, Rotated
 from identity.settings import IdentitySettings
-from identity.sign_in import AccountsByEmail, KeyRing, RefreshTokenStore
+from identity.sign_in import AccountsByEmail, DeviceRecognition, KeyRing, RefreshTokenStore
 from identity.tokens import SigningKey
 
 
@@ -65,12 +66,12 @@ class InMemoryRefreshTokens:
     def __init__(self, lifetime: timedelta) -> None:
         self.lifetime = lifetime
         self.tokens: dict[str, _Token] = {}
-        self.signed_in_at: dict[uuid.UUID, datetime] = {}
+        self.sessions: dict[uuid.UUID, tuple[uuid.UUID, ActiveSession]] = {}
 
     async def start(
         self, user_id: uuid.UUID, family_id: uuid.UUID, device: Device, now: datetime
     ) -> str:
-        self.signed_in_at[family_id] = now
+        self.sessions[family_id] = (user_id, ActiveSession(family_id, device, now, now))
         return await self._issue(user_id, family_id, now)
 
     async def _issue(self, user_id: uuid.UUID, family_id: uuid.UUID, now: datetime) -> str:
@@ -87,14 +88,40 @@ class InMemoryRefreshTokens:
             raise RefreshTokenInvalid
         self.tokens[_digest(token)] = replace(found, used_at=now)
         fresh = await self._issue(found.user_id, found.family_id, now)
-        signed_in_at = self.signed_in_at[found.family_id]
-        return Rotated(found.user_id, found.family_id, fresh, signed_in_at)
+        user_id, session = self.sessions[found.family_id]
+        self.sessions[found.family_id] = (user_id, replace(session, last_used_at=now))
+        return Rotated(found.user_id, found.family_id, fresh, session.signed_in_at)
 
     async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> None:
         self._revoke(lambda token: token.family_id == family_id, now)
 
     async def revoke_user(self, user_id: uuid.UUID, now: datetime) -> None:
         self._revoke(lambda token: token.user_id == user_id, now)
+
+    async def active(self, user_id: uuid.UUID, now: datetime) -> list[ActiveSession]:
+        live = {family for family, _ in self._live(user_id, now)}
+        found = [s for owner, s in self.sessions.values() if s.session_id in live]
+        return sorted(found, key=lambda session: session.last_used_at, reverse=True)
+
+    async def end(self, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime) -> bool:
+        if session_id not in {family for family, _ in self._live(user_id, now)}:
+            return False
+        await self.revoke_family(session_id, now)
+        return True
+
+    async def end_others(self, user_id: uuid.UUID, keep: uuid.UUID, now: datetime) -> None:
+        self._revoke(lambda token: token.user_id == user_id and token.family_id != keep, now)
+
+    def _live(self, user_id: uuid.UUID, now: datetime) -> list[tuple[uuid.UUID, str]]:
+        """Families with an unused, unrevoked, unexpired token, as the real store asks."""
+        return [
+            (token.family_id, digest)
+            for digest, token in self.tokens.items()
+            if token.user_id == user_id
+            and token.used_at is None
+            and token.revoked_at is None
+            and token.expires_at > now
+        ]
 
     def _revoke(self, chosen: Any, now: datetime) -> None:
         for digest, token in self.tokens.items():
@@ -104,6 +131,20 @@ class InMemoryRefreshTokens:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+class InMemoryKnownDevices:
+    """identity.known_devices.KnownDevices in a dict: an account's first device is not new."""
+
+    def __init__(self) -> None:
+        self.hashes: dict[uuid.UUID, set[str]] = {}
+
+    async def recognise(self, user_id: uuid.UUID, sent: str | None, now: datetime) -> Recognised:
+        device_id = device_id_or_new(sent)
+        known = self.hashes.setdefault(user_id, set())
+        new = bool(known) and device_hash(device_id) not in known
+        known.add(device_hash(device_id))
+        return Recognised(device_id, new)
 
 
 class InMemorySigningKeys:
@@ -135,6 +176,7 @@ def in_memory_ports(settings: IdentitySettings) -> IdentityPorts:
         keys=InMemorySigningKeys(),
         refresh_tokens=InMemoryRefreshTokens(timedelta(days=settings.refresh_token_days)),
         failures=InMemoryFailureLog(),
+        devices=InMemoryKnownDevices(),
         passkeys=InMemoryPasskeys(),
         challenges=InMemoryChallenges(),
     )
@@ -156,3 +198,4 @@ def opening(ports: IdentityPorts) -> Any:
 _lookup: type[AccountsByEmail] = InMemoryAccountEmails
 _tokens: type[RefreshTokenStore] = InMemoryRefreshTokens
 _keys: type[KeyRing] = InMemorySigningKeys
+_devices: type[DeviceRecognition] = InMemoryKnownDevices

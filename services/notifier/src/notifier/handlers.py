@@ -17,6 +17,7 @@ from claims_shared.events import (
     PasskeyAdded,
     PasskeyRemoved,
     PasswordChanged,
+    SignedInFromNewDevice,
     TemporaryPasswordIssued,
     UserRegistered,
 )
@@ -109,6 +110,7 @@ class NotificationService:
             .on(TemporaryPasswordIssued, self.send_temporary_password)
             .on(PasswordChanged, self.confirm_password_change)
             .on(AccountLocked, self.warn_of_lock_out)
+            .on(SignedInFromNewDevice, self.tell_of_new_device)
             .on(PasskeyAdded, self.tell_of_passkey_change)
             .on(PasskeyRemoved, self.tell_of_passkey_change)
             .on(ClaimStatusChanged, self.schedule_status_notice)
@@ -188,6 +190,22 @@ class NotificationService:
         kind = "passkey_added" if isinstance(changed, PasskeyAdded) else "passkey_removed"
         mail = self._compose(
             kind, changed.language, changed.email, name=changed.name, at=changed.at
+        )
+        await self.sender.send_once(str(envelope.event_id), mail)
+
+    async def tell_of_new_device(
+        self, signed_in: SignedInFromNewDevice, envelope: Envelope[SignedInFromNewDevice]
+    ) -> None:
+        """Always mailed, like the other security notices: the device as the User-Agent named
+        it and the time in Japan time, never an address or a place; what to do if it was not
+        the customer, with no link (a mail that links to a password form is what phishing
+        looks like, so ours never do)."""
+        mail = self._compose(
+            "new_device_sign_in",
+            signed_in.language,
+            signed_in.email,
+            device=signed_in.device,
+            at=signed_in.at,
         )
         await self.sender.send_once(str(envelope.event_id), mail)
 

@@ -23,6 +23,7 @@ KINDS = (
     "password_reset",
     "password_changed",
     "account_locked",
+    "new_device_sign_in",
     "passkey_added",
     "passkey_removed",
     "claim_status_changed",

@@ -20,6 +20,7 @@ from claims_shared.events.identity import (
     PasskeyAdded,
     PasskeyRemoved,
     PasswordChanged,
+    SignedInFromNewDevice,
     TemporaryPasswordIssued,
 )
 from claims_shared.events.policy import PolicyRecorded
@@ -40,6 +41,7 @@ __all__ = [
     "PasswordChanged",
     "PolicyRecorded",
     "RegistrationRejected",
+    "SignedInFromNewDevice",
     "TemporaryPasswordIssued",
     "UnknownEventType",
     "UserRegistered",

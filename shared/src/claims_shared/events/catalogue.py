@@ -16,6 +16,7 @@ from claims_shared.events.identity import (
     PasskeyAdded,
     PasskeyRemoved,
     PasswordChanged,
+    SignedInFromNewDevice,
     TemporaryPasswordIssued,
 )
 from claims_shared.events.policy import PolicyRecorded
@@ -31,6 +32,7 @@ EVENT_TYPES: dict[tuple[str, int], type[EventData]] = {
         PasswordChanged,
         TemporaryPasswordIssued,
         AccountLocked,
+        SignedInFromNewDevice,
         PasskeyAdded,
         PasskeyRemoved,
         AdjusterUpdate,

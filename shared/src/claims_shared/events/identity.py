@@ -45,6 +45,18 @@ class AccountLocked(AccountEvent):
     language: Language = "ja"
 
 
+class SignedInFromNewDevice(AccountEvent):
+    """A log-in from a browser or app the account had not used before. `device` is worded from
+    the User-Agent ("Chrome on Android"), never an address or a place; `at` is the log-in's
+    time. The first log-in an account ever makes is not told (the customer just registered)."""
+
+    event_type = "SignedInFromNewDevice"
+
+    device: str
+    at: AwareDatetime
+    language: Language = "ja"
+
+
 class PasskeyEvent(AccountEvent):
     """A passkey added to or removed from an account: the security notice names it, so a
     customer who did not do it recognises which one and calls the insurer."""
