@@ -25,6 +25,7 @@ from claims_ingest import customer_token, in_sequence, produce, serve_jwks, serv
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from claims_shared.events import AdjusterUpdate
+from devinfra import kafka_clients
 from devinfra.kafka import LocalKafka
 from devinfra.paths import free_port, local_dir
 from devinfra.postgres import LocalPostgres
@@ -85,10 +86,52 @@ def line(label: str, latencies: list[float], baseline: list[float] | None = None
     return f"  {label:<42} p50 {p50 * 1000:7.1f} ms  p99 {p99 * 1000:7.1f} ms{ratio}"
 
 
-async def main(count: int, requests: int) -> None:
+Figures = tuple[list[float], list[float], list[float], list[float]]
+"""Latencies of the live detail, as_of half-way, as_of the last update, the live detail again."""
+
+
+async def measure(
+    service: subprocess.Popen[bytes],
+    base: str,
+    token: str,
+    bootstrap: str,
+    count: int,
+    requests: int,
+) -> Figures:
+    async def ready() -> bool:
+        if service.poll() is not None:
+            raise RuntimeError(f"claim-status exited with {service.returncode}")
+        return await service_ready(base)
+
+    await eventually(ready, timeout=90)
+    updates = long_claim(count, datetime.now(UTC) - timedelta(seconds=count + 3600))
+    await produce(bootstrap, "claims.adjuster-updates", updates)
+    path = f"/api/v1/me/accidents/{CLAIM}"
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
+
+        async def all_in() -> bool:
+            response = await client.get(path)
+            return response.status_code == 200 and len(response.json()["timeline"]) == count
+
+        await eventually(all_in, timeout=120, interval=0.5)
+        half = updates[count // 2].occurred_at.isoformat()
+        last = updates[-1].occurred_at.isoformat()
+        for params in ({}, {"as_of": half}, {"as_of": last}):  # warm up each path
+            await timed_requests(client, path, params, 5)
+        return (
+            await timed_requests(client, path, {}, requests),
+            await timed_requests(client, path, {"as_of": half}, requests),
+            await timed_requests(client, path, {"as_of": last}, requests),
+            await timed_requests(client, path, {}, requests),
+        )
+
+
+def main(count: int, requests: int) -> None:
+    """The servers start outside the event loop (a secured broker sets its ACLs with one)."""
     state = local_dir() / f"bench-{os.getpid()}"
     postgres = LocalPostgres(state / "postgres").start()
-    kafka = LocalKafka(state / "kafka").start()
+    kafka = LocalKafka(state / "kafka", secured=kafka_clients.auth_on()).start()
     children: list[subprocess.Popen[bytes]] = []
     try:
         key = Ed25519PrivateKey.generate()
@@ -99,7 +142,7 @@ async def main(count: int, requests: int) -> None:
         env = {
             **os.environ,
             "CLAIM_STATUS_DATABASE_URL": postgres.url(),
-            "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+            **kafka_clients.process_env(kafka.bootstrap_servers, "claim-status"),
             "CLAIM_STATUS_HTTP_PORT": str(port),
             "MAINTENANCE_WINDOWS": "",
             "LOG_LEVEL": "WARNING",
@@ -107,33 +150,12 @@ async def main(count: int, requests: int) -> None:
         }
         service = subprocess.Popen([sys.executable, "-m", "claim_status"], env=env)
         children.append(service)
-        base = f"http://127.0.0.1:{port}"
-
-        async def ready() -> bool:
-            if service.poll() is not None:
-                raise RuntimeError(f"claim-status exited with {service.returncode}")
-            return await service_ready(base)
-
-        await eventually(ready, timeout=90)
-        updates = long_claim(count, datetime.now(UTC) - timedelta(seconds=count + 3600))
-        await produce(kafka.bootstrap_servers, "claims.adjuster-updates", updates)
-        path = f"/api/v1/me/accidents/{CLAIM}"
-        headers = {"Authorization": f"Bearer {customer_token(key, CUSTOMER)}"}
-        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
-
-            async def all_in() -> bool:
-                response = await client.get(path)
-                return response.status_code == 200 and len(response.json()["timeline"]) == count
-
-            await eventually(all_in, timeout=120, interval=0.5)
-            half = updates[count // 2].occurred_at.isoformat()
-            last = updates[-1].occurred_at.isoformat()
-            for params in ({}, {"as_of": half}, {"as_of": last}):  # warm up each path
-                await timed_requests(client, path, params, 5)
-            live = await timed_requests(client, path, {}, requests)
-            at_half = await timed_requests(client, path, {"as_of": half}, requests)
-            at_last = await timed_requests(client, path, {"as_of": last}, requests)
-            live_after = await timed_requests(client, path, {}, requests)
+        token = customer_token(key, CUSTOMER)
+        live, at_half, at_last, live_after = asyncio.run(
+            measure(
+                service, f"http://127.0.0.1:{port}", token, kafka.bootstrap_servers, count, requests
+            )
+        )
     finally:
         stop_all(children, [kafka, postgres], state)
 
@@ -149,4 +171,4 @@ if __name__ == "__main__":
     parser.add_argument("--updates", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=200)
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.updates, arguments.requests))
+    main(arguments.updates, arguments.requests)
