@@ -88,3 +88,40 @@ async def test_interrupted_projection_and_rebuild_end_identical(database_url: st
     finally:
         await pool.close()
         claims.close()
+
+
+async def test_two_projection_processes_taking_turns_end_with_every_update(
+    database_url: str,
+) -> None:
+    """A projection writes each row only if it is still at the sequence its memory holds; when
+    another process (a restarted or a second follower) moved the row on meanwhile, it reads the
+    row again and folds onto that, instead of overwriting it from its stale memory."""
+    claims = Claims(env=eventsourcing_env(database_url))
+    clock, logs = ManualClock(), [ClaimLog() for _ in range(6)]
+    rounds = [[opened(log, clock, "C1") for log in logs]] + [
+        [log.next("note_added", clock, text=f"メモ {n}") for log in logs] for n in range(4)
+    ]
+    for batch in rounds:  # round-robin: every batch of 4 touches claims the other one wrote
+        await asyncio.to_thread(claims.try_apply_many, batch)
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+    try:
+        await migrate(SCHEMA, database_url)
+        for version in (4, 5):
+            await ClaimReadModel(version).create_table(pool)
+        turns = [
+            Projector(application=claims, read_model=ClaimReadModel(4), pool=pool, batch_size=4)
+            for _ in range(2)
+        ]
+        position, turn = await turns[0].load_position(), 0
+        while (moved := await turns[turn % 2].step(position)) != position:
+            position, turn = moved, turn + 1
+        assert turn >= 8  # 30 updates (and 6 openings), 4 a batch, taking turns
+        alone = Projector(application=claims, read_model=ClaimReadModel(5), pool=pool)
+        await alone.catch_up()
+        rows = await table_rows(pool, "accidents_v4")
+        assert rows == await table_rows(pool, "accidents_v5")
+        assert len(rows) == 6
+        assert all('"メモ 3"' in row[-1] for row in rows)
+    finally:
+        await pool.close()
+        claims.close()

@@ -34,9 +34,9 @@ def load_document(stored: str | bytes) -> ClaimDocument:
 
 class ClaimReadModel:
     """Keeps the documents it last wrote in memory (up to `cache_size` claims), as the JSON it
-    wrote (bytes: nothing for the garbage collector to walk): a batch reads only the rows'
-    sequence numbers, and the full document only of a claim it does not hold at that sequence
-    (first sight, evicted, or written by another process)."""
+    wrote (bytes: nothing for the garbage collector to walk): a batch reads only the documents
+    it does not hold (first sight, evicted), and its one write checks that each row is still
+    at the sequence held; a row another process wrote meanwhile is read again and folded."""
 
     def __init__(self, version: int = 1, cache_size: int = 20000) -> None:
         self.version = version
@@ -64,7 +64,8 @@ class ClaimReadModel:
     async def apply_all(
         self, conn: asyncpg.Connection, domain_events: Sequence[DomainEventProtocol[Any]]
     ) -> None:
-        """Fold the batch in memory: one read of the claims it touches, one write of each."""
+        """Fold the batch in memory and write it in one statement; only claims not held in
+        memory are read first."""
         applied = [e for e in domain_events if isinstance(e, Claim.UpdateApplied)]
         if not applied:
             return
@@ -78,67 +79,119 @@ class ClaimReadModel:
     async def _fold_and_write(
         self, conn: asyncpg.Connection, applied: list[Claim.UpdateApplied], touched: set[str]
     ) -> None:
-        claims = await self._current(conn, touched)
-        for event in applied:
-            state = claims.get(event.claim_id)
-            if state is not None and state["sequence"] >= event.sequence:
-                continue  # already folded (a rebuild overlapping the live run)
-            claims[event.claim_id] = evolve(
-                state,
-                data_of(event.kind, event.data),
-                sequence=event.sequence,
-                occurred_at=event.occurred_at,
+        """One statement writes the batch, each row only if it is still at the sequence the
+        fold started from (the usual case: this process wrote it last and holds it). A row
+        another writer moved meanwhile is read again under a lock and folded afresh."""
+        claims, expected = await self._starting_points(conn, touched)
+        folded = _fold(claims, applied)
+        encoded = {claim_id: orjson.dumps(document) for claim_id, document in folded.items()}
+        written = await self._write_unchanged(conn, folded, encoded, expected)
+        lost = touched - written
+        if lost:
+            self._forget(lost)
+            again = _fold(await self._current(conn, lost), applied, lost)
+            folded.update(again)
+            encoded.update(
+                (claim_id, orjson.dumps(document)) for claim_id, document in again.items()
             )
-        encoded = {claim_id: orjson.dumps(claims[claim_id]) for claim_id in touched}
-        await conn.executemany(
-            f"INSERT INTO {self.table} VALUES ($1, $2, $3::text::date, $4, "
-            "$5, $6::text::timestamptz, $7) ON CONFLICT (claim_id) DO UPDATE SET "
-            "customer_id = $2, accident_date = $3::text::date, stage = $4, sequence = $5, "
-            "updated_at = $6::text::timestamptz, detail = $7",
-            [
-                (
-                    claim_id,
-                    c["customer_id"],
-                    c["accident_date"],
-                    c["stage"],
-                    c["sequence"],
-                    c["updated_at"],
-                    encoded[claim_id].decode(),
-                )
-                for claim_id, c in claims.items()
-                if claim_id in touched
-            ],
-        )
+            await self._upsert(conn, again, encoded)
         for claim_id in touched:
-            self._documents.put(claim_id, (claims[claim_id]["sequence"], encoded[claim_id]))
+            self._documents.put(claim_id, (folded[claim_id]["sequence"], encoded[claim_id]))
         closed_or_reopened = {e.claim_id for e in applied if e.kind in DURATIONS_CHANGE}
         await record_stage_durations(
-            conn, {claim_id: claims[claim_id] for claim_id in closed_or_reopened}
+            conn, {claim_id: folded[claim_id] for claim_id in closed_or_reopened}
+        )
+
+    async def _starting_points(
+        self, conn: asyncpg.Connection, claim_ids: set[str]
+    ) -> tuple[dict[str, ClaimDocument], dict[str, int | None]]:
+        """The documents to fold the batch onto and the sequence each row is expected at (None:
+        no row yet): the ones held in memory as they are, the others read (without a lock:
+        the write checks the sequence)."""
+        claims: dict[str, ClaimDocument] = {}
+        expected: dict[str, int | None] = dict.fromkeys(claim_ids)
+        for claim_id in claim_ids:
+            held = self._held(claim_id)
+            if held is not None:
+                claims[claim_id] = load_document(held[1])
+                expected[claim_id] = held[0]
+        unknown = [claim_id for claim_id in claim_ids if claim_id not in claims]
+        if unknown:
+            for row in await conn.fetch(
+                f"SELECT claim_id, sequence, detail FROM {self.table} WHERE claim_id = ANY($1)",
+                unknown,
+            ):
+                claims[row["claim_id"]] = load_document(row["detail"])
+                expected[row["claim_id"]] = row["sequence"]
+        return claims, expected
+
+    async def _write_unchanged(
+        self,
+        conn: asyncpg.Connection,
+        claims: dict[str, ClaimDocument],
+        encoded: dict[str, bytes],
+        expected: dict[str, int | None],
+    ) -> set[str]:
+        """Update the rows still at their expected sequence and insert the ones expected absent,
+        in one statement (arrays per column); returns the claims written. Under READ COMMITTED
+        the UPDATE re-checks the sequence on a row another transaction changed meanwhile."""
+        ids = list(claims)
+        columns = _columns(claims, encoded, ids)
+        rows = await conn.fetch(
+            f"""
+            WITH batch AS (
+                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
+                                     $5::int[], $6::text[], $7::text[], $8::int[])
+                    AS b(claim_id, customer_id, accident_date, stage, sequence, updated_at,
+                         detail, expected)
+            ), updated AS (
+                UPDATE {self.table} AS t SET customer_id = b.customer_id,
+                    accident_date = b.accident_date::date, stage = b.stage,
+                    sequence = b.sequence, updated_at = b.updated_at::timestamptz,
+                    detail = b.detail::jsonb
+                FROM batch AS b WHERE t.claim_id = b.claim_id AND t.sequence = b.expected
+                RETURNING t.claim_id
+            ), inserted AS (
+                INSERT INTO {self.table}
+                SELECT claim_id, customer_id, accident_date::date, stage, sequence,
+                       updated_at::timestamptz, detail::jsonb
+                FROM batch WHERE expected IS NULL
+                ON CONFLICT (claim_id) DO NOTHING
+                RETURNING claim_id
+            )
+            SELECT claim_id FROM updated UNION ALL SELECT claim_id FROM inserted
+            """,
+            *columns,
+            [expected[claim_id] for claim_id in ids],
+        )
+        return {row["claim_id"] for row in rows}
+
+    async def _upsert(
+        self, conn: asyncpg.Connection, claims: dict[str, ClaimDocument], encoded: dict[str, bytes]
+    ) -> None:
+        """Write these rows whatever they hold (they were read under a lock just before)."""
+        ids = list(claims)
+        await conn.execute(
+            f"INSERT INTO {self.table} SELECT claim_id, customer_id, accident_date::date, "
+            "stage, sequence, updated_at::timestamptz, detail::jsonb FROM unnest($1::text[], "
+            "$2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[]) AS b("
+            "claim_id, customer_id, accident_date, stage, sequence, updated_at, detail) "
+            "ON CONFLICT (claim_id) DO UPDATE SET customer_id = EXCLUDED.customer_id, "
+            "accident_date = EXCLUDED.accident_date, stage = EXCLUDED.stage, "
+            "sequence = EXCLUDED.sequence, updated_at = EXCLUDED.updated_at, "
+            "detail = EXCLUDED.detail",
+            *_columns(claims, encoded, ids),
         )
 
     async def _current(
         self, conn: asyncpg.Connection, claim_ids: set[str]
     ) -> dict[str, ClaimDocument]:
-        """The stored documents of these claims (locked for this transaction), from memory
-        where the one held is at the stored sequence."""
+        """The stored documents of these claims, locked for this transaction."""
         rows = await conn.fetch(
-            f"SELECT claim_id, sequence FROM {self.table} WHERE claim_id = ANY($1) FOR UPDATE",
+            f"SELECT claim_id, detail FROM {self.table} WHERE claim_id = ANY($1) FOR UPDATE",
             list(claim_ids),
         )
-        claims: dict[str, ClaimDocument] = {}
-        stale = []
-        for row in rows:
-            held = self._held(row["claim_id"])
-            if held is not None and held[0] == row["sequence"]:
-                claims[row["claim_id"]] = load_document(held[1])
-            else:
-                stale.append(row["claim_id"])
-        if stale:
-            for row in await conn.fetch(
-                f"SELECT claim_id, detail FROM {self.table} WHERE claim_id = ANY($1)", stale
-            ):
-                claims[row["claim_id"]] = load_document(row["detail"])
-        return claims
+        return {row["claim_id"]: load_document(row["detail"]) for row in rows}
 
     def _held(self, claim_id: str) -> tuple[int, bytes] | None:
         try:
@@ -150,3 +203,42 @@ class ClaimReadModel:
         for claim_id in claim_ids:
             with contextlib.suppress(KeyError):
                 self._documents.get(claim_id, evict=True)
+
+
+def _fold(
+    claims: dict[str, ClaimDocument],
+    applied: list[Claim.UpdateApplied],
+    only: set[str] | None = None,
+) -> dict[str, ClaimDocument]:
+    """The documents after the batch's updates (of the claims in `only`, if given)."""
+    folded = dict(claims)
+    for event in applied:
+        if only is not None and event.claim_id not in only:
+            continue
+        state = folded.get(event.claim_id)
+        if state is not None and state["sequence"] >= event.sequence:
+            continue  # already folded (a rebuild overlapping the live run)
+        folded[event.claim_id] = evolve(
+            state,
+            data_of(event.kind, event.data),
+            sequence=event.sequence,
+            occurred_at=event.occurred_at,
+        )
+    return folded
+
+
+def _columns(
+    claims: dict[str, ClaimDocument], encoded: dict[str, bytes], ids: list[str]
+) -> list[list[Any]]:
+    """The rows as one list per column, in the table's order (dates and times as the text the
+    document holds, cast in SQL)."""
+    documents = [claims[claim_id] for claim_id in ids]
+    return [
+        ids,
+        [c["customer_id"] for c in documents],
+        [c["accident_date"] for c in documents],
+        [c["stage"] for c in documents],
+        [c["sequence"] for c in documents],
+        [c["updated_at"] for c in documents],
+        [encoded[claim_id].decode() for claim_id in ids],
+    ]
