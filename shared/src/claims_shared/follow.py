@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import asyncpg
@@ -42,6 +43,9 @@ FOLLOWER_SKIPPED = Counter(
     ["follower"],
 )
 
+HEAD_READ_EVERY = 1.0
+"""Seconds between reads of the event store's newest notification id while idle."""
+
 Unreadable = list[tuple[Notification, Exception]]
 """Stored events a follower failed on, each with why."""
 
@@ -51,10 +55,12 @@ class SystemicFailure(Exception):
 
 
 class RecentlyRecorded:
-    """The domain events this process recorded last, by notification id. An application that
-    mixes it in lets the followers in the same process (projection, relay) use the events it
-    just saved instead of decoding them again from the store, each follower once; an event
-    not remembered (another process wrote it, or it was forgotten) is decoded as before."""
+    """The domain events this process recorded or decoded last, by notification id. An
+    application that mixes it in lets the followers in the same process (projection, relay)
+    use the events it just saved instead of decoding them again from the store; an event not
+    remembered (another process wrote it: the followers run apart, `CLAIM_STATUS_WORKERS`) is
+    decoded by the first follower that reads it and remembered for the others, so each event
+    is decoded once per process, not once per follower."""
 
     remember_last = 2000  # a few batches; a follower further behind decodes from the store
 
@@ -65,9 +71,11 @@ class RecentlyRecorded:
 
     def _notify(self, recordings: list[Recording[Any]]) -> None:
         super()._notify(recordings)  # type: ignore[misc]
+        self.remember((r.notification.id, r.domain_event) for r in recordings)
+
+    def remember(self, events: Iterable[tuple[int, DomainEventProtocol[Any]]]) -> None:
         with self._recent_lock:
-            for recording in recordings:
-                self._recent[recording.notification.id] = recording.domain_event
+            self._recent.update(events)
             while len(self._recent) > self.remember_last:
                 self._recent.popitem(last=False)
 
@@ -95,6 +103,7 @@ class NotificationFollower:
         self.idle_wait = idle_wait
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
+        self._head_read_at = -HEAD_READ_EVERY
         recorder = application.recorder
         if not isinstance(recorder, PostgresApplicationRecorder):
             raise TypeError(
@@ -169,6 +178,8 @@ class NotificationFollower:
         event = memory.recorded(notification.id) if memory is not None else None
         if event is None:
             event = self.application.mapper.to_domain_event(notification)
+            if memory is not None:
+                memory.remember([(notification.id, event)])
         return event
 
     def readable_events(
@@ -228,8 +239,14 @@ class NotificationFollower:
         self._wake.set()
 
     async def _idle(self) -> None:
-        head = await self.pool.fetchval(self._head)
-        FOLLOWER_HEAD.labels(self.name).set(head or 0)
+        """Wait for the next NOTIFY (or the poll interval). The head gauge (lag, for the alerts)
+        is read at most once a second: at a steady rate a follower goes idle after nearly every
+        batch, and that query was one more round trip per batch, on the freshness path."""
+        now = time.monotonic()
+        if now - self._head_read_at >= HEAD_READ_EVERY:
+            self._head_read_at = now
+            head = await self.pool.fetchval(self._head)
+            FOLLOWER_HEAD.labels(self.name).set(head or 0)
         try:
             await asyncio.wait_for(self._wake.wait(), self.idle_wait)
         except TimeoutError:
