@@ -52,6 +52,7 @@ def test_log_in_documents_its_401_and_429_from_identitys_table() -> None:
     throttled = IDENTITY_ERRORS.refusal(TooManyAttempts(datetime.now(UTC)))
     assert (throttled.status, throttled.code) == (429, "too_many_attempts")
     assert f"`{throttled.code}`" in responses["429"]["description"]
+    assert "`account_locked`" in responses["429"]["description"]
     schema = document["components"]["schemas"]["ErrorBody"]
     assert set(schema["required"]) == {"code", "message"}
 

@@ -76,7 +76,7 @@ async def test_repeated_failures_throttle_then_lock_and_the_lock_ends(identity: 
         assert (await identity.log_in(event.email, "wrong")).status_code == 401
     identity.clock.advance(seconds=10)
     locked = await identity.log_in(event.email, "correct horse battery")
-    assert locked.status_code == 429
+    assert (locked.status_code, locked.json()["code"]) == (429, "account_locked")
     assert 1790 <= int(locked.headers["Retry-After"]) <= 1800
     identity.clock.advance(minutes=30)
     assert (await identity.log_in(event.email, "correct horse battery")).status_code == 200

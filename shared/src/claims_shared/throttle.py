@@ -47,6 +47,10 @@ class FailureRecord:
         until = self.last_failure_at + delay
         return until if now < until else None
 
+    def locked(self, now: datetime) -> bool:
+        """Locked (not only throttled) at `now`."""
+        return self.locked_until is not None and now < self.locked_until
+
     def after_failure(self, now: datetime, policy: LockoutPolicy) -> FailureRecord:
         current = self if self.locked_until is None or now < self.locked_until else FailureRecord()
         failures = current.failures + 1
@@ -72,6 +76,15 @@ class TooManyAttempts(RefusedUntil):
     """Refused without looking at the credential: blocked until `until`."""
 
     reason = "too many attempts"
+
+
+class LockedOut(TooManyAttempts):
+    """Locked for the lock's whole time (`lock_after` failures), not a throttle's short wait:
+    told apart, so the customer reads until when, and whom to call if it was not them."""
+
+
+def refused_until(until: datetime, locked: bool) -> TooManyAttempts:
+    return LockedOut(until) if locked else TooManyAttempts(until)
 
 
 class FailureRecords(Protocol):

@@ -25,7 +25,7 @@ from claims_shared.emails import EmailAddress
 from claims_shared.errors import ErrorTable, Message, Refusal
 from claims_shared.inputs import OpaqueToken, Password, RequestBody
 from claims_shared.passwords import PASSWORD_REFUSED, PasswordRefused
-from claims_shared.throttle import TooManyAttempts
+from claims_shared.throttle import LockedOut, TooManyAttempts
 from claims_shared.web import Language, Now, Wired, outside_maintenance
 from identity.application import (
     AccountNotFound,
@@ -52,6 +52,12 @@ INVALID_CREDENTIALS = Message(
 TOO_MANY_ATTEMPTS = Message(
     "ログインの失敗が続いたため、しばらくログインできません。時間をおいてお試しください。",
     "Too many failed log-ins. Please wait a while and try again.",
+)
+LOCKED_OUT = Message(
+    "ログインの失敗が続いたため、安全のためこのアカウントへのログインを一時停止しています。"
+    "停止中は、正しいパスワードでもログインできません。",
+    "Logging in to this account is suspended for your safety after too many failed attempts. "
+    "While it is suspended, even the right password cannot log in.",
 )
 TEMPORARY_EXPIRED = Message(
     "仮パスワードの有効期限が切れています。パスワード再発行から新しい仮パスワードを受け取ってください。",
@@ -81,6 +87,7 @@ ERRORS = ErrorTable(
         InvalidCredentials: Refusal(401, "invalid_credentials", INVALID_CREDENTIALS),
         TemporaryPasswordExpired: Refusal(401, "temporary_password_expired", TEMPORARY_EXPIRED),
         TooManyAttempts: Refusal(429, "too_many_attempts", TOO_MANY_ATTEMPTS),
+        LockedOut: Refusal(429, "account_locked", LOCKED_OUT),
         RefreshTokenInvalid: SESSION_ENDED,
         CurrentPasswordIncorrect: Refusal(401, "current_password_incorrect", CURRENT_INCORRECT),
         PasswordRefused: PASSWORD_REFUSED,
@@ -255,6 +262,7 @@ _REFUSED_LOG_INS: dict[type[Exception], str] = {
     InvalidCredentials: "invalid_credentials",
     TemporaryPasswordExpired: "temporary_password_expired",
     TooManyAttempts: "throttled",
+    LockedOut: "locked",
 }
 """The log-in metric's outcome label of each refusal."""
 
@@ -262,7 +270,9 @@ _REFUSED_LOG_INS: dict[type[Exception], str] = {
 @customer_router.post(
     "/sessions",
     response_model=SessionOut,
-    responses=ERRORS.responses_for(InvalidCredentials, TemporaryPasswordExpired, TooManyAttempts),
+    responses=ERRORS.responses_for(
+        InvalidCredentials, TemporaryPasswordExpired, TooManyAttempts, LockedOut
+    ),
 )
 async def log_in(
     credentials: Credentials,

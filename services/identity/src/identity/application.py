@@ -40,6 +40,8 @@ class LoggedIn:
 @dataclass(frozen=True)
 class Blocked:
     until: datetime
+    locked: bool
+    """Locked for the lock's time, not only made to wait (the answer tells them apart)."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ class Accounts(Application[uuid.UUID]):
             account = self.account(account_id)
             blocked_until = account.blocked_until(now, policy)
             if blocked_until is not None:
-                return Blocked(blocked_until)
+                return Blocked(blocked_until, account.failures.locked(now))
             if verify_password(account.password_hash, password):
                 if account.temporary_password_expired(now):
                     raise TemporaryPasswordExpired
@@ -132,7 +134,7 @@ class Accounts(Application[uuid.UUID]):
             account = self.account(account_id)
             blocked_until = account.blocked_until(now, policy)
             if blocked_until is not None:
-                return Blocked(blocked_until)
+                return Blocked(blocked_until, account.failures.locked(now))
             if account.temporary_password_expired(now):
                 raise TemporaryPasswordExpired
             account.record_successful_log_in()

@@ -12,7 +12,11 @@ from typing import Any, NoReturn, Protocol
 
 from claims_shared.auth import SCOPE_CUSTOMER, SCOPE_PASSWORD_CHANGE, SCOPE_STAFF
 from claims_shared.logging import get_logger
-from claims_shared.throttle import FailureRecords, LockoutPolicy, TooManyAttempts
+from claims_shared.throttle import (
+    FailureRecords,
+    LockoutPolicy,
+    refused_until,
+)
 from identity.application import (
     Accounts,
     Blocked,
@@ -117,7 +121,7 @@ class SignInService:
             self.accounts.attempt_log_in, account_id, password, now, self.policy
         )
         if isinstance(outcome, Blocked):
-            raise TooManyAttempts(outcome.until)
+            raise refused_until(outcome.until, outcome.locked)
         session = await self._session_for(outcome, device, now)
         return await self._from_device(outcome.account, session, device, device_id, now)
 
@@ -134,23 +138,25 @@ class SignInService:
         return replace(session, device_id=recognised.device_id)
 
     async def log_in_with_passkey(
-        self, account_id: uuid.UUID, device: Device, now: datetime
+        self, account_id: uuid.UUID, device: Device, device_id: str | None, now: datetime
     ) -> Session:
         """After identity.passkeys verified a passkey of this account: the same session as a
-        password's, under the same lock-out and temporary-password rules."""
+        password's, under the same lock-out and temporary-password rules, and told by mail
+        when it comes from a device the account has not used."""
         outcome = await asyncio.to_thread(
             self.accounts.attempt_passkey_log_in, account_id, now, self.policy
         )
         if isinstance(outcome, Blocked):
-            raise TooManyAttempts(outcome.until)
-        return await self._session_for(outcome, device, now)
+            raise refused_until(outcome.until, outcome.locked)
+        session = await self._session_for(outcome, device, now)
+        return await self._from_device(outcome.account, session, device, device_id, now)
 
     async def _fail_unknown(self, email: str, password: str, now: datetime) -> NoReturn:
         subject = f"log-in:{email}"
         record = await self.failures.load(subject)
         blocked_until = record.blocked_until(now, self.policy)
         if blocked_until is not None:
-            raise TooManyAttempts(blocked_until)
+            raise refused_until(blocked_until, record.locked(now))
         await asyncio.to_thread(spend_failed_log_in_time, password)
         await self.failures.save(subject, record.after_failure(now, self.policy))
         raise InvalidCredentials

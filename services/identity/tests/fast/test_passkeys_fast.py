@@ -221,7 +221,7 @@ async def test_a_locked_account_is_not_let_in_by_its_passkey(customer: Customer)
     refused = await customer.sign_in_with(passkey)
 
     assert refused.status_code == 429
-    assert refused.json()["code"] == "too_many_attempts"
+    assert refused.json()["code"] == "account_locked"
 
 
 async def test_an_unknown_passkey_is_refused_and_a_removed_one_is_not_found(

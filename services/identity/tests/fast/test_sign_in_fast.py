@@ -144,12 +144,13 @@ async def test_the_lock_out_refuses_even_the_right_password_for_its_whole_length
 
     assert locked.status_code == 429
     assert locked.json() == {
-        "code": "too_many_attempts",
-        "message": "ログインの失敗が続いたため、しばらくログインできません。"
-        "時間をおいてお試しください。",
+        "code": "account_locked",
+        "message": "ログインの失敗が続いたため、安全のためこのアカウントへのログインを一時停止"
+        "しています。停止中は、正しいパスワードでもログインできません。",
     }
     assert locked.headers["Retry-After"] == str(30 * 60)
     assert still_locked.headers["Retry-After"] == "60"
+    assert still_locked.json()["code"] == "account_locked", "its last minute is still the lock"
 
 
 async def test_the_right_password_works_again_once_the_lock_has_run_out(
