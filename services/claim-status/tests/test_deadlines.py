@@ -21,7 +21,9 @@ from claim_status.deadlines import (
     shipped_terms,
 )
 from claim_status.domain import ClaimDocument, evolve
+from claim_status.main import build
 from claim_status.presentation import detail
+from claim_status.settings import ClaimStatusSettings
 from claims_shared.events import AdjusterUpdate
 
 TERMS = shipped_terms()
@@ -257,3 +259,10 @@ def test_terms_missing_a_reason_the_contract_knows_are_refused(tmp_path: Path) -
         load_terms(write(tmp_path, shipped.replace("base_days = 30", 'base_days = "30"')))
     with pytest.raises(PaymentTermsError, match="No such file"):
         load_terms(tmp_path / "missing.toml")
+
+
+def test_the_service_does_not_start_on_terms_missing_a_reason(tmp_path: Path) -> None:
+    shipped = (Path(__file__).parents[1] / "src/claim_status/payment_terms.toml").read_text()
+    without = write(tmp_path, shipped.split("[extensions.disaster_area]")[0])
+    with pytest.raises(PaymentTermsError, match="disaster_area"):
+        build(ClaimStatusSettings(payment_terms_file=without))

@@ -20,6 +20,8 @@ from claim_status.api import (
 from claim_status.application import Claims
 from claim_status.correspondence import Correspondence, CorrespondenceReadModel
 from claim_status.correspondence import translate as translate_correspondence
+from claim_status.deadline_watch import DeadlineWatch
+from claim_status.deadlines import load_terms
 from claim_status.document_ports import ClamdScanner, S3ObjectStore
 from claim_status.documents import DocumentRows
 from claim_status.documents_api import DOCUMENT_ERRORS, DOCUMENTS, READ_ONLY_INSTANCE
@@ -78,7 +80,9 @@ def wire(
 def build(
     settings: ClaimStatusSettings, clock: Clock = system_clock, fetch_keys: KeyFetcher | None = None
 ) -> FastAPI:
-    """`fetch_keys` defaults to identity's JWKS over HTTP; tests pass their own key set."""
+    """`fetch_keys` defaults to identity's JWKS over HTTP; tests pass their own key set. The
+    payment terms are read here, so a file that cannot be used stops the start."""
+    terms = load_terms(settings.payment_terms_file)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -126,7 +130,7 @@ def build(
                 min_claims=settings.typical_min_claims,
             )
             queries = ClaimQueries(
-                resources.pool, read_model, typical, ClaimHistory(resources.pool, claims)
+                resources.pool, read_model, typical, ClaimHistory(resources.pool, claims), terms
             )
             QUERIES.put(app, queries)
             READ_ONLY_INSTANCE.put(app, settings.read_only)
@@ -187,7 +191,19 @@ def build(
                     resources.consumer([topics.ADJUSTER_UPDATES], intake.routes(), max_records=500)
                 ],
                 "sweeper": [
-                    Sweeper(intake, resources.pool, read_model, settings.sweep_interval_seconds)
+                    Sweeper(
+                        intake,
+                        resources.pool,
+                        read_model,
+                        settings.sweep_interval_seconds,
+                        DeadlineWatch(
+                            resources.pool,
+                            read_model,
+                            terms,
+                            settings.deadline_warning_days,
+                            clock,
+                        ),
+                    )
                 ],
             }
             workers = [worker for name in settings.workers for worker in available[name]]

@@ -1,6 +1,6 @@
 """What operators watch and what runs on a timer: held updates past their wait go to the DLQ, and
-the claims per stage are counted for /metrics (projection lag is event_follower_head minus
-event_follower_position)."""
+the claims per stage and the payment deadlines near or passed are counted for /metrics
+(projection lag is event_follower_head minus event_follower_position)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import asyncpg
 from prometheus_client import Gauge
 
+from claim_status.deadline_watch import DeadlineWatch
 from claim_status.intake import ClaimUpdateService
 from claim_status.read_model import ClaimReadModel
 
@@ -24,6 +25,7 @@ class Sweeper:
     pool: asyncpg.Pool
     read_model: ClaimReadModel
     interval: float
+    deadlines: DeadlineWatch
     _stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     def stop(self) -> None:
@@ -37,6 +39,7 @@ class Sweeper:
             )
             for row in rows:
                 CLAIMS_BY_STAGE.labels(row["stage"]).set(row["n"])
+            await self.deadlines.refresh()
             try:
                 await asyncio.wait_for(self._stopping.wait(), self.interval)
             except TimeoutError:

@@ -10,6 +10,7 @@ from datetime import date, datetime
 import asyncpg
 from pydantic import TypeAdapter
 
+from claim_status.deadlines import PaymentTerms, shipped_terms
 from claim_status.documents import DocumentQueries, StoredDocument
 from claim_status.domain import ClaimDocument
 from claim_status.history import ClaimHistory, as_utc
@@ -47,7 +48,10 @@ class ClaimQueries:
         read_model: ClaimReadModel,
         typical: TypicalDurations,
         history: ClaimHistory,
+        terms: PaymentTerms | None = None,
     ) -> None:
+        """`terms`: the insurer's payment terms (None: those shipped with the service)."""
+        self.terms = terms or shipped_terms()
         self.pool = pool
         self.read_model = read_model
         self.documents = DocumentQueries(pool)
@@ -108,7 +112,9 @@ class ClaimQueries:
             documents = [d for d in documents if datetime.fromisoformat(d["submitted_at"]) <= as_of]
         moment = as_utc(now if as_of is None or as_of >= now else as_of)
         typical = await self.typical.days(now)
-        return detail(claim_id, claim, language, documents, as_of=moment, typical=typical)
+        return detail(
+            claim_id, claim, language, documents, as_of=moment, typical=typical, terms=self.terms
+        )
 
     async def claim_of(self, customer_id: str, claim_id: str) -> ClaimDocument | None:
         """The claim's document if it is this customer's."""

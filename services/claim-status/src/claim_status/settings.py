@@ -1,5 +1,7 @@
 """Settings of the claim-status service; environment variables start with CLAIM_STATUS_."""
 
+from pathlib import Path
+
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -32,6 +34,11 @@ class ClaimStatusSettings(ServiceSettings):
     # only when at least typical_min_claims back it.
     typical_window_days: int = Field(180, ge=1)
     typical_min_claims: int = Field(20, ge=1)
+    # お支払い期限: the insurer's payment terms (unset: claim_status/payment_terms.toml, 30 days
+    # and each extension reason's days), and how many days ahead an unpaid claim's deadline is
+    # near for the operators' metric and `python -m claim_status.deadlines`.
+    payment_terms_file: Path | None = None
+    deadline_warning_days: int = Field(7, ge=0)
 
     # Customers' documents: bytes in an S3 API bucket under documents/{claim_id}/{document_id},
     # infected ones under quarantine/...; each upload scanned by clamd (host:port or a socket).
