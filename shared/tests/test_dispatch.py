@@ -82,6 +82,17 @@ def test_what_no_consumer_could_read_is_refused_whatever_the_table() -> None:
         routes.read(record_of(golden("PasswordChanged").replace(b'"language"', b'"lang"')))
 
 
+def test_a_message_of_another_type_is_never_taken_as_the_one_type_routed() -> None:
+    """A table of one type validates a message with that type's model at once (no first parse
+    for its type); a message that fits the model but says it is another type is still read as
+    what it says: here an AccountLocked whose data is a PasswordChanged's, refused as such."""
+    routes = EventRoutes().on(PasswordChanged, ignore)
+    renamed = golden("PasswordChanged").replace(b'"PasswordChanged"', b'"AccountLocked"')
+    assert renamed != golden("PasswordChanged")
+    with pytest.raises(ValidationError, match="AccountLocked"):
+        routes.read(record_of(renamed))
+
+
 def test_an_inbound_topic_refuses_events_its_contract_does_not_allow() -> None:
     routes = EventRoutes(refuse_others=True).on(AdjusterUpdate, ignore)
     with pytest.raises(UnprocessableMessage, match=r"AccountLocked on .* only AdjusterUpdate"):

@@ -1,3 +1,3 @@
-from web_harness import browser, document_servers, page, phone, product
+from web_harness import browser, document_servers, page, phone, phone_390, product
 
-__all__ = ["browser", "document_servers", "page", "phone", "product"]
+__all__ = ["browser", "document_servers", "page", "phone", "phone_390", "product"]

@@ -14,9 +14,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import pytest
 from playwright.sync_api import CDPSession, Page, expect
 from web_harness import Product
 
@@ -26,20 +24,6 @@ from devinfra.paths import local_dir, repo_root
 expect.set_options(timeout=15_000)
 PASSWORD = "a good passphrase"
 SHOTS = Path("/tmp/shots")
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def passkey_phone(browser: Any) -> Iterator[Page]:
-    """A fresh profile at 390 x 844, the width the screenshots are taken at."""
-    context = browser.new_context(viewport=PHONE, locale="ja-JP")
-    context.set_default_timeout(20_000)
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    yield opened
-    context.close()
-    assert not errors, f"the page threw: {errors}"
 
 
 def authenticator(page: Page) -> tuple[CDPSession, str]:
@@ -89,20 +73,28 @@ def log_out(page: Page) -> None:
     expect(page.get_by_role("heading", name="ログイン", exact=True)).to_be_visible()
 
 
+def signed_in_with_a_passkey(
+    product: Product, page: Page, name: str
+) -> tuple[str, CDPSession, str]:
+    """A new customer logged in with their password on a phone that then added a passkey; the
+    customer's email and the phone's authenticator."""
+    cdp, authenticator_id = authenticator(page)
+    customer = product.customer()
+    log_in_with_password(page, local(product), customer.email)
+    add_passkey(page, local(product), name)
+    return customer.email, cdp, authenticator_id
+
+
 def log_in_with_passkey(page: Page, origin: str) -> None:
     page.goto(origin + "/login")
     page.get_by_role("button", name="パスキーでログイン").click()
 
 
 def test_a_customer_adds_a_passkey_and_logs_in_with_it_instead_of_the_password(
-    product: Product, passkey_phone: Page
+    product: Product, phone_390: Page
 ) -> None:
-    page, origin = passkey_phone, local(product)
-    authenticator(page)
-    customer = product.customer()
-    log_in_with_password(page, origin, customer.email)
-
-    add_passkey(page, origin, "私のPixel")
+    page, origin = phone_390, local(product)
+    email, _, _ = signed_in_with_a_passkey(product, page, "私のPixel")
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=SHOTS / "passkeys-settings-ja.png", full_page=True)
     log_out(page)
@@ -116,17 +108,14 @@ def test_a_customer_adds_a_passkey_and_logs_in_with_it_instead_of_the_password(
     product.wait_for(
         "notifier",
         "SELECT 1 FROM sent_mails WHERE kind = 'passkey_added' AND recipient = %s",
-        customer.email,
+        email,
         timeout=60,
     )
 
 
-def test_the_passkeys_page_in_english_removes_one(product: Product, passkey_phone: Page) -> None:
-    page, origin = passkey_phone, local(product)
-    authenticator(page)
-    customer = product.customer()
-    log_in_with_password(page, origin, customer.email)
-    add_passkey(page, origin, "Work laptop")
+def test_the_passkeys_page_in_english_removes_one(product: Product, phone_390: Page) -> None:
+    page = phone_390
+    signed_in_with_a_passkey(product, page, "Work laptop")
     page.get_by_role("button", name="English").click()
 
     expect(page.get_by_role("heading", name="Passkeys", exact=True)).to_be_visible()
@@ -138,13 +127,10 @@ def test_the_passkeys_page_in_english_removes_one(product: Product, passkey_phon
 
 
 def test_a_passkey_used_on_a_page_of_another_origin_is_refused(
-    product: Product, passkey_phone: Page
+    product: Product, phone_390: Page
 ) -> None:
-    page, origin = passkey_phone, local(product)
-    authenticator(page)
-    customer = product.customer()
-    log_in_with_password(page, origin, customer.email)
-    add_passkey(page, origin, "私のPixel")
+    page = phone_390
+    signed_in_with_a_passkey(product, page, "私のPixel")
     log_out(page)
 
     with another_gateway(product) as foreign:  # same relying-party id, an origin not allowed
@@ -157,13 +143,10 @@ def test_a_passkey_used_on_a_page_of_another_origin_is_refused(
 
 
 def test_a_cloned_passkey_whose_sign_count_went_back_is_refused(
-    product: Product, passkey_phone: Page
+    product: Product, phone_390: Page
 ) -> None:
-    page, origin = passkey_phone, local(product)
-    cdp, authenticator_id = authenticator(page)
-    customer = product.customer()
-    log_in_with_password(page, origin, customer.email)
-    add_passkey(page, origin, "私のPixel")
+    page, origin = phone_390, local(product)
+    _, cdp, authenticator_id = signed_in_with_a_passkey(product, page, "私のPixel")
     log_out(page)
     log_in_with_passkey(page, origin)
     expect(page.get_by_role("heading", name="事故一覧")).to_be_visible()
@@ -190,9 +173,9 @@ def test_a_cloned_passkey_whose_sign_count_went_back_is_refused(
 
 
 def test_adding_a_passkey_long_after_the_log_in_asks_to_log_in_again(
-    product: Product, passkey_phone: Page
+    product: Product, phone_390: Page
 ) -> None:
-    page, origin = passkey_phone, local(product)
+    page, origin = phone_390, local(product)
     authenticator(page)
     customer = product.customer()
     log_in_with_password(page, origin, customer.email)

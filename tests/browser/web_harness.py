@@ -359,6 +359,13 @@ def phone(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     yield from _profile(browser, request, PHONE)
 
 
+@pytest.fixture
+def phone_390(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser profile at 390 x 844 (a current iPhone), the width of the screenshots
+    new pages are reviewed at."""
+    yield from _profile(browser, request, {"width": 390, "height": 844})
+
+
 def _profile(browser: Browser, request: pytest.FixtureRequest, viewport: Any) -> Iterator[Page]:
     context = browser.new_context(viewport=viewport, locale="ja-JP")
     context.set_default_timeout(20_000)

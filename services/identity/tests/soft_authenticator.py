@@ -52,6 +52,17 @@ class SoftPasskey:
             }
         )
 
+    def answer(self, **response: Any) -> dict[str, Any]:
+        """A PublicKeyCredential of this passkey as toJSON() writes it."""
+        return {
+            "id": b64url(self.credential_id),
+            "rawId": b64url(self.credential_id),
+            "type": "public-key",
+            "authenticatorAttachment": "platform",
+            "clientExtensionResults": {},
+            "response": response,
+        }
+
     def _auth_data(self, flags: int, attested: bytes = b"") -> bytes:
         rp_hash = hashlib.sha256(self.rp_id.encode()).digest()
         return rp_hash + bytes([flags]) + struct.pack(">I", self.sign_count) + attested
@@ -74,18 +85,11 @@ def create(options: dict[str, Any], origin: str) -> tuple[SoftPasskey, dict[str,
     )
     auth_data = passkey._auth_data(UP | UV | AT, attested)
     attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
-    answer = {
-        "id": b64url(passkey.credential_id),
-        "rawId": b64url(passkey.credential_id),
-        "type": "public-key",
-        "authenticatorAttachment": "platform",
-        "clientExtensionResults": {},
-        "response": {
-            "clientDataJSON": b64url(_client_data("webauthn.create", options, origin)),
-            "attestationObject": b64url(attestation),
-            "transports": ["internal", "hybrid"],
-        },
-    }
+    answer = passkey.answer(
+        clientDataJSON=b64url(_client_data("webauthn.create", options, origin)),
+        attestationObject=b64url(attestation),
+        transports=["internal", "hybrid"],
+    )
     return passkey, answer
 
 
@@ -101,16 +105,9 @@ def get(
     signature = passkey.key.sign(
         auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256())
     )
-    return {
-        "id": b64url(passkey.credential_id),
-        "rawId": b64url(passkey.credential_id),
-        "type": "public-key",
-        "authenticatorAttachment": "platform",
-        "clientExtensionResults": {},
-        "response": {
-            "clientDataJSON": b64url(client_data),
-            "authenticatorData": b64url(auth_data),
-            "signature": b64url(signature),
-            "userHandle": b64url(passkey.user_handle),
-        },
-    }
+    return passkey.answer(
+        clientDataJSON=b64url(client_data),
+        authenticatorData=b64url(auth_data),
+        signature=b64url(signature),
+        userHandle=b64url(passkey.user_handle),
+    )

@@ -54,7 +54,7 @@ async def sign_in(
     assert (
         "allowCredentials" not in ceremony["options"] or not ceremony["options"]["allowCredentials"]
     ), "usernameless: the authenticator offers the site's passkeys"
-    return await identity.client.post(
+    answer: httpx.Response = await identity.client.post(
         "/api/v1/sessions/passkey",
         headers=WEB,
         json={
@@ -62,6 +62,7 @@ async def sign_in(
             "credential": get(passkey, ceremony["options"], origin, **how),
         },
     )
+    return answer
 
 
 async def told(identity: Identity, user_id: uuid.UUID, event_type: str) -> dict[str, Any]:

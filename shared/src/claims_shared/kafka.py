@@ -272,6 +272,22 @@ def _kind_of(value: bytes | None) -> EventKind | None:
         return None
 
 
+def _as(
+    model: type[Envelope[Any]], kind: EventKind, record: ConsumerRecord
+) -> Received[Any] | None:
+    """The message validated with `model` if it is valid and says it is of `kind`, else None
+    (then the type it says is looked at first, as for a table of several types). A consumer of
+    one type (the adjuster updates) parsed each message twice: once for its type, once to
+    validate it, the first a twentieth of the intake's CPU."""
+    try:
+        envelope = model.model_validate_json(record.value or b"")
+    except ValidationError:
+        return None
+    if (envelope.event_type, envelope.schema_version) != kind:
+        return None
+    return Received(envelope, record)
+
+
 def _envelope_model(event_type: type[EventData]) -> type[Envelope[Any]]:
     """The model a message of this type is validated with: the catalogue's (an adjuster update
     is validated as the union of its kinds), or the envelope of the type itself."""
@@ -318,6 +334,11 @@ class _Table:
         self._models[kind] = _envelope_model(event_type)
 
     def read(self, record: ConsumerRecord) -> Received[EventData] | None:
+        if len(self._models) == 1:  # one type: validate at once, no first parse for the type
+            [(only, single)] = self._models.items()
+            received = _as(single, only, record)
+            if received is not None:
+                return received
         kind = _kind_of(record.value)
         try:
             model = self._models.get(kind) if kind is not None else None

@@ -15,10 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from claims_shared.auth import NOT_SIGNED_IN, CurrentCustomer
 from claims_shared.errors import ErrorTable, Message, Refusal
-from claims_shared.inputs import PlainText, RequestBody
+from claims_shared.inputs import OpaqueToken, PlainText, RequestBody
 from claims_shared.throttle import TooManyAttempts
 from claims_shared.web import Now, Wired, outside_maintenance
 from identity.api import (
+    DEVICE_COOKIE_NAME,
     ERRORS,
     LOG_INS,
     AccountsDep,
@@ -132,6 +133,10 @@ class NewPasskey(RequestBody):
 class PasskeySignIn(RequestBody):
     challenge_id: uuid.UUID
     credential: SignInCredential
+    device_id: OpaqueToken | None = Field(
+        default=None,
+        description="The app's device id from its last log-in (the web front's is a cookie)",
+    )
 
 
 class CeremonyOut(BaseModel):
@@ -276,7 +281,10 @@ async def log_in_with_passkey(
             body.challenge_id, _credential(body.credential), now
         )
         session = await sign_in.log_in_with_passkey(
-            user_id, device_from_user_agent(request.headers.get("user-agent", "")), now
+            user_id,
+            device_from_user_agent(request.headers.get("user-agent", "")),
+            body.device_id or request.cookies.get(DEVICE_COOKIE_NAME),
+            now,
         )
     except (ChallengeExpired, PasskeyRefused, TemporaryPasswordExpired, TooManyAttempts):
         LOG_INS.labels("passkey_refused").inc()

@@ -14,7 +14,7 @@ import pytest
 from pydantic import ValidationError
 from soft_authenticator import SoftPasskey, create, get
 
-from claims_shared.events import PasskeyAdded, PasskeyRemoved
+from claims_shared.events import PasskeyAdded, PasskeyRemoved, SignedInFromNewDevice
 from claims_shared.testing import leaving
 from devinfra.testing import ManualClock, in_process
 from identity.integration import translate
@@ -63,15 +63,15 @@ class Customer:
         return passkey, added
 
     async def sign_in_with(
-        self, passkey: SoftPasskey, origin: str = ORIGIN, **how: Any
+        self, passkey: SoftPasskey, origin: str = ORIGIN, device_id: str | None = None, **how: Any
     ) -> httpx.Response:
         ceremony = (await self.client.post("/api/v1/sessions/passkey/options")).json()
+        body = {
+            "challenge_id": ceremony["challenge_id"],
+            "credential": get(passkey, ceremony["options"], origin, **how),
+        }
         return await self.client.post(
-            "/api/v1/sessions/passkey",
-            json={
-                "challenge_id": ceremony["challenge_id"],
-                "credential": get(passkey, ceremony["options"], origin, **how),
-            },
+            "/api/v1/sessions/passkey", json=body | ({"device_id": device_id} if device_id else {})
         )
 
     def told(self) -> list[Any]:
@@ -107,6 +107,18 @@ async def test_a_customer_adds_a_passkey_and_signs_in_with_it_instead_of_the_pas
         "/api/v1/me", headers={"Authorization": f"Bearer {signed_in.json()['access_token']}"}
     )
     assert me.json()["email"] == customer.email
+
+
+async def test_a_passkey_sign_in_from_a_device_the_account_has_not_used_is_told(
+    customer: Customer,
+) -> None:
+    passkey, _ = await customer.add_passkey()
+    phone = (await customer.sign_in_with(passkey)).json()["device_id"]
+    again = await customer.sign_in_with(passkey, device_id=phone)
+
+    assert again.json()["device_id"] == phone
+    told = [e for e in customer.told() if isinstance(e, SignedInFromNewDevice)]
+    assert len(told) == 1, "the password's log-in was the account's first device; the phone new"
 
 
 async def test_adding_and_removing_a_passkey_are_told_to_the_notifier(customer: Customer) -> None:
@@ -265,7 +277,11 @@ def test_production_refuses_the_development_relying_party(monkeypatch: pytest.Mo
     with pytest.raises(ValidationError, match="relying-party id"):
         IdentitySettings(**real)
     insurer = {**real, "webauthn_rp_id": "insurer.example.jp"}
+    monkeypatch.setenv(
+        "IDENTITY_WEBAUTHN_ORIGINS", "https://insurer.example.jp, http://app.example"
+    )
     with pytest.raises(ValidationError, match="https"):
-        IdentitySettings(**insurer, webauthn_origins="http://insurer.example.jp")
-    settings = IdentitySettings(**insurer, webauthn_origins="https://insurer.example.jp")
-    assert settings.webauthn_origins == ("https://insurer.example.jp",)
+        IdentitySettings(**insurer)
+    monkeypatch.setenv("IDENTITY_WEBAUTHN_ORIGINS", "https://insurer.example.jp, https://m.example")
+    settings = IdentitySettings(**insurer)
+    assert settings.webauthn_origins == ("https://insurer.example.jp", "https://m.example")
