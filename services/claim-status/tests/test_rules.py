@@ -117,6 +117,8 @@ def test_the_demo_feed_tells_a_story_the_rules_accept() -> None:
         c.apply_update(story_update)
     assert c.state is not None and c.state["stage"] == "closed"
     assert c.state["payments"]["p1"]["status"] == "made"
+    assert c.state.get("claim_number"), "the demo shows the accident's number"
+    assert c.state["completed_on"] and c.state["payments"]["p1"].get("payee") is not None
 
 
 def test_workers_are_read_from_the_environment_as_operators_write_them(

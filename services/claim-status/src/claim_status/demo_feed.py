@@ -36,6 +36,7 @@ STORY: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     ("customer_action_completed", {"action_id": "estimate"}),
+    ("claim_completed", {}),  # the payment deadline runs from today: 30 days
     ("coverage_updated", {"coverage": "own_vehicle", "status": "agreed"}),
     ("stage_changed", {"stage": "payment_processing"}),
     (
@@ -45,6 +46,11 @@ STORY: list[tuple[str, dict[str, Any]]] = [
             "coverage": "own_vehicle",
             "amount": 286000,
             "scheduled_on": str(TODAY),
+            "payee": {"bank": "みずほ銀行", "branch": "渋谷支店", "account_last_digits": "1234"},
+            "breakdown": [
+                {"item": "修理費", "amount": 336000},
+                {"item": "免責金額", "amount": -50000},
+            ],
         },
     ),
     (
@@ -70,6 +76,7 @@ def updates_for(
         {
             "customer_id": customer_id,
             "policy_number": policy_number,
+            "claim_number": claim_id.replace("CL-DEMO-", "J"),  # 事故受付番号
             "accident_date": str(TODAY - timedelta(days=11)),
             "location": "東京都千代田区",
             "summary": summary,
