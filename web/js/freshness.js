@@ -20,7 +20,7 @@ export function freshness(asOf, refresh) {
     }
   });
   return h("div", { class: "freshness" },
-    asOf ? h("p", { class: "as-of", id: "as-of", role: "status" }, t("asOf", { time: formatAsOf(asOf) })) : null,
+    asOf ? h("p", { class: "as-of", id: "as-of" }, t("asOf", { time: formatAsOf(asOf) })) : null,
     button);
 }
 
