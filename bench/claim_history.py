@@ -21,13 +21,22 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from claims_ingest import customer_token, in_sequence, produce, serve_jwks, service_ready, stop_all
+from claims_ingest import (
+    claim_status_env,
+    customer_token,
+    distinct_ports,
+    in_sequence,
+    produce,
+    serve_jwks,
+    service_ready,
+    stop_all,
+)
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from claims_shared.events import AdjusterUpdate
 from devinfra import kafka_clients
 from devinfra.kafka import LocalKafka
-from devinfra.paths import free_port, local_dir
+from devinfra.paths import local_dir
 from devinfra.postgres import LocalPostgres
 from devinfra.testing import eventually
 
@@ -135,19 +144,9 @@ def main(count: int, requests: int) -> None:
     children: list[subprocess.Popen[bytes]] = []
     try:
         key = Ed25519PrivateKey.generate()
-        jwks_port, port = free_port(), free_port()
-        while port == jwks_port:
-            port = free_port()
+        jwks_port, port = distinct_ports(2)
         children.append(serve_jwks(key, jwks_port))
-        env = {
-            **os.environ,
-            "CLAIM_STATUS_DATABASE_URL": postgres.url(),
-            **kafka_clients.process_env(kafka.bootstrap_servers, "claim-status"),
-            "CLAIM_STATUS_HTTP_PORT": str(port),
-            "MAINTENANCE_WINDOWS": "",
-            "LOG_LEVEL": "WARNING",
-            "IDENTITY_JWKS_URL": f"http://127.0.0.1:{jwks_port}/.well-known/jwks.json",
-        }
+        env = claim_status_env(postgres.url(), kafka.bootstrap_servers, port, jwks_port)
         service = subprocess.Popen([sys.executable, "-m", "claim_status"], env=env)
         children.append(service)
         token = customer_token(key, CUSTOMER)

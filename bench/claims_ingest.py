@@ -309,6 +309,23 @@ async def service_ready(base: str) -> bool:
             return False
 
 
+def claim_status_env(
+    database_url: str, bootstrap: str, port: int, jwks_port: int, **more: str
+) -> dict[str, str]:
+    """claim-status's environment in a bench: its database, the broker as its own principal, its
+    port, the bench's key set for tokens, no maintenance window, quiet logs; `more` on top."""
+    return {
+        **os.environ,
+        "CLAIM_STATUS_DATABASE_URL": database_url,
+        **kafka_clients.process_env(bootstrap, "claim-status"),
+        "CLAIM_STATUS_HTTP_PORT": str(port),
+        "MAINTENANCE_WINDOWS": "",
+        "LOG_LEVEL": "WARNING",
+        "IDENTITY_JWKS_URL": f"http://127.0.0.1:{jwks_port}/.well-known/jwks.json",
+        **more,
+    }
+
+
 def distinct_ports(count: int) -> list[int]:
     """Free ports, all different: a port picked but not yet bound can come back."""
     ports: set[int] = set()
@@ -376,15 +393,7 @@ async def main(
         key = Ed25519PrivateKey.generate()
         jwks_port, port, bare_port, second_port = distinct_ports(4)
         children.append(serve_jwks(key, jwks_port))
-        env = {
-            **os.environ,
-            "CLAIM_STATUS_DATABASE_URL": postgres.url(),
-            **kafka_clients.process_env(kafka.bootstrap_servers, "claim-status"),
-            "CLAIM_STATUS_HTTP_PORT": str(port),
-            "MAINTENANCE_WINDOWS": "",
-            "LOG_LEVEL": "WARNING",
-            "IDENTITY_JWKS_URL": f"http://127.0.0.1:{jwks_port}/.well-known/jwks.json",
-        }
+        env = claim_status_env(postgres.url(), kafka.bootstrap_servers, port, jwks_port)
         if split:  # the projection and the relay in a second process: a core of their own
             children.append(
                 subprocess.Popen(

@@ -30,7 +30,9 @@ import httpx
 from aiobotocore.session import get_session
 from claims_ingest import (
     busy_cpu_seconds,
+    claim_status_env,
     customer_token,
+    distinct_ports,
     in_sequence,
     produce,
     serve_jwks,
@@ -47,7 +49,7 @@ from devinfra import kafka_clients
 from devinfra.clamd import LocalClamd
 from devinfra.kafka import LocalKafka
 from devinfra.object_store import LocalObjectStore, ObjectStore
-from devinfra.paths import free_port, local_dir
+from devinfra.paths import local_dir
 from devinfra.postgres import LocalPostgres
 from devinfra.processes import read_pid
 from devinfra.testing import eventually
@@ -257,26 +259,21 @@ async def main(count: int, concurrency: int, pdf_every: int) -> None:
         store.create_bucket(BUCKET)
         store.create_bucket(RAW_BUCKET)
         key = Ed25519PrivateKey.generate()
-        jwks_port, port = free_port(), free_port()
-        while port == jwks_port:
-            port = free_port()
+        jwks_port, port = distinct_ports(2)
         children.append(serve_jwks(key, jwks_port))
-        env = {
-            **os.environ,
-            "CLAIM_STATUS_DATABASE_URL": postgres.url(),
-            **kafka_clients.process_env(kafka.bootstrap_servers, "claim-status"),
-            "CLAIM_STATUS_HTTP_PORT": str(port),
-            "CLAIM_STATUS_OBJECT_STORE_URL": store.url,
-            "CLAIM_STATUS_OBJECT_STORE_BUCKET": BUCKET,
-            "CLAIM_STATUS_OBJECT_STORE_ACCESS_KEY": store.access_key,
-            "CLAIM_STATUS_OBJECT_STORE_SECRET_KEY": store.secret_key,
-            "CLAIM_STATUS_CLAMD_ADDRESS": clamd.address,
-            "CLAIM_STATUS_UPLOADS_PER_HOUR": str(count + 10),
-            "CLAIM_STATUS_MAX_FILES_PER_REQUEST": str(count),
-            "MAINTENANCE_WINDOWS": "",
-            "LOG_LEVEL": "WARNING",
-            "IDENTITY_JWKS_URL": f"http://127.0.0.1:{jwks_port}/.well-known/jwks.json",
-        }
+        env = claim_status_env(
+            postgres.url(),
+            kafka.bootstrap_servers,
+            port,
+            jwks_port,
+            CLAIM_STATUS_OBJECT_STORE_URL=store.url,
+            CLAIM_STATUS_OBJECT_STORE_BUCKET=BUCKET,
+            CLAIM_STATUS_OBJECT_STORE_ACCESS_KEY=store.access_key,
+            CLAIM_STATUS_OBJECT_STORE_SECRET_KEY=store.secret_key,
+            CLAIM_STATUS_CLAMD_ADDRESS=clamd.address,
+            CLAIM_STATUS_UPLOADS_PER_HOUR=str(count + 10),
+            CLAIM_STATUS_MAX_FILES_PER_REQUEST=str(count),
+        )
         service = subprocess.Popen([sys.executable, "-m", "claim_status"], env=env)
         children.append(service)
         base = f"http://127.0.0.1:{port}"
