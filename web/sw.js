@@ -13,7 +13,7 @@
 //   previous one's answers, and the page's log-out message deletes everything.
 /* global importScripts */
 
-const VERSION = "2026-11-30.3";
+const VERSION = "2026-11-30.4";
 const SHELL = `shell-${VERSION}`;
 const OFFLINE = "offline-v1"; // not versioned: a new app version keeps what the customer last saw
 const CURRENT = "/__offline/current"; // {customer_id} of the account signed in on this device
@@ -33,12 +33,14 @@ const SHELL_FILES = [
   "/js/failures.js",
   "/js/freshness.js",
   "/js/i18n.js",
+  "/js/lockout.js",
   "/js/notifications.js",
   "/js/offline.js",
   "/js/pages.js",
   "/js/passkeys.js",
   "/js/payments.js",
   "/js/push.js",
+  "/js/sessions.js",
 ];
 const API = "/api/";
 const ACCIDENTS = "/api/v1/me/accidents";

@@ -11,11 +11,12 @@ import { language } from "./i18n.js";
 import { forgetOffline, markSeen } from "./offline.js";
 
 export class ApiFailure extends Error {
-  constructor(status, body) {
+  constructor(status, body, retryAfterSeconds = null) {
     super(body?.message ?? `HTTP ${status}`);
     this.status = status;
     this.code = body?.code ?? "unknown";
     this.body = body ?? {};
+    this.retryAfterSeconds = retryAfterSeconds; // a 429's Retry-After
   }
 }
 
@@ -43,6 +44,7 @@ let refreshing = null;
 
 const APP_STARTED = "app"; // sessionStorage: this tab was started under /app/
 const KEPT = "app-session"; // localStorage: the app's refresh token, with 「ログインしたままにする」
+const DEVICE = "app-device"; // localStorage: this device's id (the device's, so log-out keeps it)
 let memoryRefresh = null; // the app's refresh token without it
 let offline = false; // the session could not be refreshed for want of a network
 let offlineSeen = null; // when the last answer given from the device was seen
@@ -126,7 +128,7 @@ async function send(method, path, { body, token, headers = {} } = {}) {
   if (response.status >= 500 || !fromOurApi(response, data)) {
     throw new Unavailable(response.status, null);
   }
-  if (!response.ok) throw new ApiFailure(response.status, data);
+  if (!response.ok) throw new ApiFailure(response.status, data, Number(response.headers.get("Retry-After")) || null);
   return data;
 }
 
@@ -171,9 +173,13 @@ function keep(answer, email) {
   if (!answer.password_change_required && !appMode()) localStorage.setItem(HINT, "1");
 }
 
-/** `remember`: the app keeps its refresh token on the device (「ログインしたままにする」). */
+/** `remember`: the app keeps its refresh token on the device (「ログインしたままにする」). The app
+ * also sends its device id, so identity knows this device (the web's is an HttpOnly cookie). */
 export function logIn(email, password, { remember = false } = {}) {
-  return startSession("/api/v1/sessions", { email, password }, { remember, email });
+  const body = { email, password };
+  const device = appMode() ? localStorage.getItem(DEVICE) : null;
+  if (device) body.device_id = device;
+  return startSession("/api/v1/sessions", body, { remember, email });
 }
 
 /** A log-in by password or by passkey (passkeys.js): the same session, kept the same way. */
@@ -182,6 +188,7 @@ export async function startSession(path, body, { remember = false, email = null 
   const answer = await send("POST", path, { body, headers: app ? {} : WEB_SESSION });
   keep(answer, email);
   if (app) keepRefresh(answer.refresh_token, remember);
+  if (app && answer.device_id) localStorage.setItem(DEVICE, answer.device_id);
   if (!answer.password_change_required) {
     // The service worker learns whose device this now is (another account's kept answers go).
     await send("GET", "/api/v1/me", { token: session.token }).catch(() => null);

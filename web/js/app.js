@@ -10,6 +10,7 @@ import { appHome, appRegister, bottomNavigation } from "./apphome.js";
 import { offlineNoticeAt, registerServiceWorker } from "./offline.js";
 import * as pages from "./pages.js";
 import { notificationSettings, notificationSettingsLabel } from "./notifications.js";
+import { sessionsLabel, sessionsPage } from "./sessions.js";
 import { passkeySettings, passkeysLabel } from "./passkeys.js";
 import { turnOff as turnPushOff } from "./push.js";
 
@@ -25,6 +26,7 @@ const ROUTES = [
   [/^\/accidents$/, accidentList, "customer"],
   [/^\/accidents\/([^/]+)$/, accidentDetail, "customer"],
   [/^\/settings\/notifications$/, notificationSettings, "customer"],
+  [/^\/settings\/sessions$/, sessionsPage, "customer"],
   [/^\/settings\/passkeys$/, passkeySettings, "customer"],
   [/^\/maintenance$/, maintenancePage, "public"],
   [/^\/app\/?$/, appHome, "public"],
@@ -86,6 +88,7 @@ function chrome() {
     document.getElementById("site-footer").prepend(
       h("p", {}, link("/settings/notifications", notificationSettingsLabel(), { id: "settings-link" })),
       h("p", {}, link("/settings/passkeys", passkeysLabel(), { id: "passkeys-link" })),
+      h("p", {}, link("/settings/sessions", sessionsLabel(), { id: "sessions-link" })),
     );
   }
   const nav = document.getElementById("site-nav");

@@ -4,6 +4,7 @@ import * as api from "./api.js";
 import { form, h, link } from "./dom.js";
 import { failureText, retryable, retryButton } from "./failures.js";
 import { t } from "./i18n.js";
+import { logInBlocked } from "./lockout.js";
 import { passkeyLogIn } from "./passkeys.js";
 
 const PASSWORD_CODES = /^password_/;
@@ -54,7 +55,9 @@ export function start({ page, navigate }) {
         const session = await api.logIn(values.email, values.password, { remember: Boolean(keep?.checked) });
         navigate(session.password_change_required ? "/password/change" : "/accidents");
       } catch (error) {
-        showFailure(error, view, { invalid_credentials: "password" });
+        const blocked = logInBlocked(error, () => view.element.requestSubmit());
+        if (blocked) view.alert(...blocked);
+        else showFailure(error, view, { invalid_credentials: "password" });
       }
     },
   });

@@ -1,0 +1,165 @@
+"""Sessions and the lock-out screen in the browser, against the whole product at 390 x 844: the
+sessions page lists this browser (この端末) and the account's other devices in words, ends one
+(its refresh token refused at once) and every other; the log-in form tells a throttle's short
+wait (約◯秒) from a lock (until when in Japan time, and the desk's number). Screenshots of both
+to /tmp/shots/sessions-*.png."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from web_harness import Product
+
+expect.set_options(timeout=15_000)
+PASSWORD = "a good passphrase"
+SHOTS = Path("/tmp/shots")
+ANDROID_CHROME = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Mobile Safari/537.36"
+)
+IPHONE_SAFARI = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
+)
+WINDOWS_EDGE = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0"
+)
+
+
+@pytest.fixture
+def android(browser: Browser) -> Iterator[Page]:
+    """A phone's Chrome at 390 x 844, as the customer's own device."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="ja-JP", user_agent=ANDROID_CHROME
+    )
+    context.set_default_timeout(20_000)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert not errors, f"the page threw: {errors}"
+
+
+def app_log_in(product: Product, email: str, user_agent: str) -> dict[str, str]:
+    """Another device signing in, as the app does (the refresh token in the body)."""
+    response = httpx.post(
+        product.url + "/api/v1/sessions",
+        json={"email": email, "password": PASSWORD},
+        headers={"User-Agent": user_agent},
+    )
+    assert response.status_code == 200, response.text
+    answer: dict[str, str] = response.json()
+    return answer
+
+
+def refreshes(product: Product, session: dict[str, str]) -> int:
+    response = httpx.post(
+        product.url + "/api/v1/sessions/refresh", json={"refresh_token": session["refresh_token"]}
+    )
+    return response.status_code
+
+
+def fill_log_in(page: Page, email: str, password: str) -> None:
+    page.get_by_label("ユーザーID（メールアドレス）").fill(email)
+    page.get_by_label("パスワード", exact=True).fill(password)
+    page.get_by_role("button", name="ログイン", exact=True).click()
+
+
+def no_sideways_scroll(page: Page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_the_sessions_page_ends_one_device_then_every_other(
+    product: Product, android: Page
+) -> None:
+    customer = product.customer()
+    android.goto(product.url + "/")
+    fill_log_in(android, customer.email, PASSWORD)
+    expect(android.get_by_role("heading", name="事故一覧")).to_be_visible()
+    iphone = app_log_in(product, customer.email, IPHONE_SAFARI)
+
+    android.get_by_role("link", name="ログイン中の端末").click()
+    expect(android.get_by_role("heading", name="ログイン中の端末")).to_be_visible()
+    cards = android.locator("ul.sessions li")
+    expect(cards).to_have_count(2)
+    this_one = cards.filter(has_text="この端末")
+    expect(this_one).to_contain_text("Android の Chrome")
+    expect(this_one).to_contain_text("ログイン日時")
+    other = cards.filter(has_text="iPhone の Safari")
+    expect(other).to_contain_text("最終利用")
+    no_sideways_scroll(android)
+    android.screenshot(path=SHOTS / "sessions-page.png", full_page=True)
+
+    other.get_by_role("button", name="このセッションをログアウト").click()
+    expect(android.get_by_role("status")).to_contain_text("iPhone の Safariをログアウトしました。")
+    expect(cards).to_have_count(1)
+    assert refreshes(product, iphone) == 401, "the iPhone's session cannot refresh any more"
+
+    edge = app_log_in(product, customer.email, WINDOWS_EDGE)
+    phone_again = app_log_in(product, customer.email, IPHONE_SAFARI)
+    android.reload()
+    expect(cards).to_have_count(3)
+    android.get_by_role("button", name="ほかのすべての端末からログアウト").click()
+    expect(android.get_by_role("status")).to_contain_text(
+        "ほかのすべての端末をログアウトしました。"
+    )
+    expect(cards).to_have_count(1)
+    expect(cards.first).to_contain_text("この端末")
+    expect(android.get_by_role("button", name="ほかのすべての端末からログアウト")).to_be_hidden()
+    assert refreshes(product, edge) == refreshes(product, phone_again) == 401
+    android.screenshot(path=SHOTS / "sessions-others-ended.png", full_page=True)
+
+    android.get_by_role("button", name="Switch to English").click()
+    expect(android.get_by_role("heading", name="Signed-in devices")).to_be_visible()
+    expect(cards.first).to_contain_text("Chrome on Android")
+    cards.first.get_by_role("button", name="Log out this session").click()
+    expect(android.get_by_role("heading", name=re.compile("Log in|ログイン"))).to_be_visible()
+
+
+def fail(product: Product, email: str, times: int) -> None:
+    """Wrong passwords through the API; a throttle's wait is waited out on the product's clock."""
+    failed = 0
+    while failed < times:
+        response = httpx.post(
+            product.url + "/api/v1/sessions", json={"email": email, "password": "wrong one"}
+        )
+        if response.status_code == 429:
+            product.clock.advance(seconds=int(response.headers["Retry-After"]))
+            continue
+        assert response.status_code == 401, response.text
+        failed += 1
+
+
+def test_the_log_in_form_tells_a_short_wait_from_a_lock(product: Product, android: Page) -> None:
+    """The product throttles after 20 failures and locks after 40 (web_harness)."""
+    customer = product.customer()
+    fail(product, customer.email, 20)
+    android.goto(product.url + "/")
+    fill_log_in(android, customer.email, PASSWORD)
+    wait = android.locator("#wait-a-moment")
+    expect(wait).to_have_text(
+        "ログインの失敗が続いています。約2秒お待ちいただいてから、もう一度お試しください。"
+    )
+    expect(android.get_by_role("button", name="もう一度試す")).to_be_visible()
+    expect(android.locator("#locked-until")).to_have_count(0)
+    android.screenshot(path=SHOTS / "sessions-throttled.png", full_page=True)
+
+    fail(product, customer.email, 20)
+    product.clock.advance(seconds=1)
+    android.get_by_role("button", name="ログイン", exact=True).click()
+    locked = android.locator("#locked-until")
+    expect(locked).to_contain_text("このアカウントへのログインを")
+    expect(locked).to_contain_text("（日本時間）まで停止しています")
+    assert re.search(r"\d+月\d+日 \d\d:\d\d（日本時間）", locked.inner_text())
+    expect(android.locator("#contact-desk")).to_contain_text("0120-000-000")
+    expect(android.locator("#wait-a-moment")).to_have_count(0)
+    expect(android.get_by_role("button", name="もう一度試す")).to_have_count(0)
+    no_sideways_scroll(android)
+    android.screenshot(path=SHOTS / "sessions-locked.png", full_page=True)
