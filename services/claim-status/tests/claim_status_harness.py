@@ -4,6 +4,7 @@ and access tokens signed by a key the test owns (identity's own tokens are teste
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -180,6 +181,17 @@ async def open_claim(service: ClaimStatusService, customer_id: str) -> ClaimLog:
     await service.send(opened(log, service.clock, customer_id))
     await service.accident_at(customer_id, log.claim_id, 1)
     return log
+
+
+def rebuild(database_url: str, version: int) -> subprocess.CompletedProcess[str]:
+    """`python -m claim_status.rebuild --version N` on this database, as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "claim_status.rebuild", "--version", str(version)],
+        env={**os.environ, "CLAIM_STATUS_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def claim_status_process(env: dict[str, str]) -> subprocess.Popen[bytes]:

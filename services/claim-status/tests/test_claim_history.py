@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +18,7 @@ from claim_status_harness import (
     claim_status_serving,
     claim_status_settings,
     opened,
+    rebuild,
 )
 from claims_shared.events import AdjusterUpdate
 from devinfra.testing import ManualClock
@@ -215,13 +213,7 @@ async def test_a_rebuild_writes_the_stage_durations_again(
         ("investigating", 3 * DAY + 60),
         ("reported", 60.0),
     ]
-    rebuilt = subprocess.run(
-        [sys.executable, "-m", "claim_status.rebuild", "--version", "2"],
-        env={**os.environ, "CLAIM_STATUS_DATABASE_URL": url},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    rebuilt = rebuild(url, 2)
     assert rebuilt.returncode == 0, rebuilt.stderr
     with psycopg.connect(url, autocommit=True) as conn:
         assert conn.execute(durations).fetchall() == written

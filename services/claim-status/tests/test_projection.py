@@ -2,10 +2,7 @@
 rebuilt from scratch beside the live one, it ends with exactly the same rows."""
 
 import asyncio
-import os
 import random
-import subprocess
-import sys
 from typing import Any
 
 import asyncpg
@@ -13,7 +10,7 @@ import asyncpg
 from claim_status.application import Claims
 from claim_status.read_model import ClaimReadModel
 from claim_status.schema import SCHEMA
-from claim_status_harness import ClaimLog, opened
+from claim_status_harness import ClaimLog, opened, rebuild
 from claims_shared.events import AdjusterUpdate
 from claims_shared.migrations import migrate
 from claims_shared.projection import Projector
@@ -74,13 +71,7 @@ async def test_interrupted_projection_and_rebuild_end_identical(database_url: st
         assert await table_rows(pool, "accidents_v1") == await table_rows(pool, "accidents_v2")
         assert len(await table_rows(pool, "accidents_v1")) == 60
 
-        rebuilt = subprocess.run(
-            [sys.executable, "-m", "claim_status.rebuild", "--version", "3"],
-            env={**os.environ, "CLAIM_STATUS_DATABASE_URL": database_url},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        rebuilt = rebuild(database_url, 3)
         assert rebuilt.returncode == 0, rebuilt.stderr
         assert "accidents_v3: 60 claims" in rebuilt.stdout
         assert await table_rows(pool, "accidents_v3") == await table_rows(pool, "accidents_v1")
