@@ -7,6 +7,7 @@ to /tmp/shots/sessions-*.png."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,6 +115,7 @@ def test_the_sessions_page_ends_one_device_then_every_other(
     expect(cards.first).to_contain_text("この端末")
     expect(android.get_by_role("button", name="ほかのすべての端末からログアウト")).to_be_hidden()
     assert refreshes(product, edge) == refreshes(product, phone_again) == 401
+    new_device_mails_name_the_devices(product, customer.email)
     android.screenshot(path=SHOTS / "sessions-others-ended.png", full_page=True)
 
     android.get_by_role("button", name="Switch to English").click()
@@ -121,6 +123,22 @@ def test_the_sessions_page_ends_one_device_then_every_other(
     expect(cards.first).to_contain_text("Chrome on Android")
     cards.first.get_by_role("button", name="Log out this session").click()
     expect(android.get_by_role("heading", name=re.compile("Log in|ログイン"))).to_be_visible()
+
+
+def new_device_mails_name_the_devices(product: Product, email: str) -> None:
+    """Through identity, Kafka and the notifier to the mail catcher: the browser's first log-in
+    (the account's first ever) is not told; each app log-in without a device id is (the iPhone
+    twice: it sent no id the second time, as a fresh install would not)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        mails = [m for m in product.mails_to(email) if "新しい端末" in m["subject"]]
+        if len(mails) >= 3:
+            break
+        time.sleep(0.5)
+    texts = [m["text"] for m in mails]
+    devices = sorted(line for text in texts for line in text.splitlines() if "端末：" in line)
+    assert devices == ["端末：Windows の Edge", "端末：iPhone の Safari", "端末：iPhone の Safari"]
+    assert not any("Android" in text or "http" in text for text in texts)
 
 
 def fail(product: Product, email: str, times: int) -> None:
