@@ -188,7 +188,9 @@ class Product:
         )
 
     def mails_to(self, address: str) -> list[dict[str, Any]]:
-        listing = httpx.get(f"{self.mail_web_url}/api/messages").json()
+        # The shared catcher's listing holds every test's mail (megabytes, seconds to answer on
+        # a busy machine): given the time the notifier harness gives it, not httpx's 5 s.
+        listing = httpx.get(f"{self.mail_web_url}/api/messages", timeout=60).json()
         return [mail for mail in listing if address in mail["to"]]
 
 
