@@ -46,13 +46,9 @@ def opened_and_complete(
     """Reported today, investigated from the next day, every document in that day (`completed`)."""
     claim = ClaimLog()
     clock = product.clock
+    opened = {**reported(customer_id, policy_number), "claim_number": CLAIM_NUMBER}
     product.adjuster_sends(
-        claim.next(
-            "claim_opened",
-            clock,
-            **reported(customer_id, policy_number),
-            claim_number=CLAIM_NUMBER,
-        ),
+        claim.next("claim_opened", clock, **opened),
         claim.next(
             "handler_assigned",
             clock,
