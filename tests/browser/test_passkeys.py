@@ -210,3 +210,23 @@ def another_gateway(product: Product) -> Iterator[str]:
     finally:
         gateway.stop()
         shutil.rmtree(state, ignore_errors=True)
+
+
+def test_the_app_logs_in_with_a_passkey_and_stays_logged_in(
+    product: Product, phone_390: Page
+) -> None:
+    page, origin = phone_390, local(product)
+    signed_in_with_a_passkey(product, page, "私のiPhone")
+    log_out(page)
+
+    page.goto(origin + "/app/")
+    page.get_by_role("link", name="自動車事故の対応状況を確認する").click()
+    page.get_by_label("ログインしたままにする").check()
+    page.get_by_role("button", name="パスキーでログイン").click()
+    expect(page.get_by_role("heading", name="事故一覧")).to_be_visible()
+    page.screenshot(path=SHOTS / "passkeys-app-ja.png", full_page=True)
+    assert page.evaluate("localStorage.getItem('app-session')"), "kept on the device"
+    assert page.evaluate("localStorage.getItem('app-device')"), "identity knows this device"
+
+    page.reload()
+    expect(page.get_by_role("heading", name="事故一覧")).to_be_visible()

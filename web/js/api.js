@@ -173,19 +173,20 @@ function keep(answer, email) {
   if (!answer.password_change_required && !appMode()) localStorage.setItem(HINT, "1");
 }
 
-/** `remember`: the app keeps its refresh token on the device (「ログインしたままにする」). The app
- * also sends its device id, so identity knows this device (the web's is an HttpOnly cookie). */
+/** `remember`: the app keeps its refresh token on the device (「ログインしたままにする」). */
 export function logIn(email, password, { remember = false } = {}) {
-  const body = { email, password };
-  const device = appMode() ? localStorage.getItem(DEVICE) : null;
-  if (device) body.device_id = device;
-  return startSession("/api/v1/sessions", body, { remember, email });
+  return startSession("/api/v1/sessions", { email, password }, { remember, email });
 }
 
-/** A log-in by password or by passkey (passkeys.js): the same session, kept the same way. */
+/** A log-in by password or by passkey (passkeys.js): the same session, kept the same way. The
+ * app also sends its device id, so identity knows this device (the web's is an HttpOnly cookie). */
 export async function startSession(path, body, { remember = false, email = null } = {}) {
   const app = appMode();
-  const answer = await send("POST", path, { body, headers: app ? {} : WEB_SESSION });
+  const device = app ? localStorage.getItem(DEVICE) : null;
+  const answer = await send("POST", path, {
+    body: device ? { ...body, device_id: device } : body,
+    headers: app ? {} : WEB_SESSION,
+  });
   keep(answer, email);
   if (app) keepRefresh(answer.refresh_token, remember);
   if (app && answer.device_id) localStorage.setItem(DEVICE, answer.device_id);

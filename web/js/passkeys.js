@@ -7,6 +7,7 @@ import * as api from "./api.js";
 import { h } from "./dom.js";
 import { failureText, retryable, retryButton } from "./failures.js";
 import { formatDateTime, language } from "./i18n.js";
+import { logInBlocked } from "./lockout.js";
 
 const PATH = "/api/v1/me/passkeys";
 
@@ -143,6 +144,12 @@ function cancelled(error) {
 function alertFor(box, error, retry) {
   if (!(error instanceof api.ApiFailure || error instanceof api.NetworkFailure || error instanceof api.SessionEnded || error instanceof api.Maintenance || cancelled(error))) {
     console.error(error); // a defect of ours: still told, and logged for whoever looks
+  }
+  const blocked = logInBlocked(error, retry); // a locked account's passkey is refused as its password
+  if (blocked) {
+    box.replaceChildren(...blocked);
+    box.hidden = false;
+    return;
   }
   const again = error instanceof api.ApiFailure && error.body?.code === "sign_in_again";
   const parts = [
