@@ -181,3 +181,29 @@ def test_the_log_in_form_tells_a_short_wait_from_a_lock(product: Product, androi
     expect(android.get_by_role("button", name="もう一度試す")).to_have_count(0)
     no_sideways_scroll(android)
     android.screenshot(path=SHOTS / "sessions-locked.png", full_page=True)
+
+
+def test_the_app_keeps_its_device_id_so_its_next_log_in_is_not_new(
+    product: Product, android: Page
+) -> None:
+    """The app sends its device id in the body and keeps the one identity gives, through a
+    log-out: its second log-in is a known device (no mail), where a device without one is new."""
+    customer = product.customer()
+    for _ in range(2):
+        android.goto(product.url + "/app/")
+        android.goto(product.url + "/login")
+        fill_log_in(android, customer.email, PASSWORD)
+        expect(android.get_by_role("heading", name="事故一覧")).to_be_visible()
+        device = android.evaluate("localStorage.getItem('app-device')")
+        assert device and len(device) == 43
+        android.locator("#log-out").click()
+        expect(android).to_have_url(re.compile(r"/app/$"))  # the app's home, signed out
+        assert android.evaluate("localStorage.getItem('app-device')") == device
+    app_log_in(product, customer.email, WINDOWS_EDGE)
+
+    deadline = time.monotonic() + 60
+    mails: list[dict[str, str]] = []
+    while time.monotonic() < deadline and not mails:
+        mails = [m for m in product.mails_to(customer.email) if "新しい端末" in m["subject"]]
+        time.sleep(0.5)
+    assert len(mails) == 1 and "端末：Windows の Edge" in mails[0]["text"]
