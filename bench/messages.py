@@ -30,8 +30,9 @@ from claims_ingest import (
     stop_all,
 )
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from typhoon_day import claim_id, customer_id, open_claims
+from typhoon_day import claim_id, customer_id, forget_shared_broker, open_claims
 
+from devinfra import kafka_clients
 from devinfra.kafka import LocalKafka
 from devinfra.paths import local_dir, port_answers
 from devinfra.postgres import LocalPostgres
@@ -69,6 +70,7 @@ async def post_and_read(
 
 
 async def main(customers: int, rounds: int, concurrency: int) -> None:
+    forget_shared_broker()
     state = local_dir() / f"bench-{os.getpid()}"
     postgres = LocalPostgres(state / "postgres").start()
     kafka = LocalKafka(state / "kafka").start()
@@ -80,7 +82,7 @@ async def main(customers: int, rounds: int, concurrency: int) -> None:
         env = {
             **os.environ,
             "CLAIM_STATUS_DATABASE_URL": postgres.url(),
-            "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+            **kafka_clients.process_env(kafka.bootstrap_servers, "claim-status"),
             "CLAIM_STATUS_HTTP_PORT": str(port),
             "CLAIM_STATUS_MESSAGES_PER_HOUR": "1000000",
             "MAINTENANCE_WINDOWS": "",

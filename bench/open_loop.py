@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -111,6 +112,11 @@ class Step:
     latencies: list[float] = field(default_factory=list)
     failed: int = 0
     late: int = 0  # not answered by the end of the step's grace time
+    why: Counter[str] = field(default_factory=Counter)  # the failures: a status or an error
+
+    def reasons(self) -> str:
+        late = {"unanswered": self.late} if self.late else {}
+        return ", ".join(f"{why} ×{n}" for why, n in {**self.why, **late}.items())
 
     def quantile(self, q: float) -> float:
         """Unanswered requests count as slower than any answer."""
@@ -132,13 +138,15 @@ async def hold(
     async def one(due: float) -> None:
         try:
             status = await connections.send(next_request())
-        except (OSError, asyncio.IncompleteReadError, ValueError):
+        except (OSError, asyncio.IncompleteReadError, ValueError) as error:
             step.failed += 1
+            step.why[type(error).__name__] += 1
             return
         if status == expect:
             step.latencies.append(time.perf_counter() - due)
         else:
             step.failed += 1
+            step.why[str(status)] += 1
 
     started = time.perf_counter()
     tasks = []
@@ -175,7 +183,7 @@ class Knee:
     def line(self) -> str:
         return ", ".join(
             f"{s.rate:.0f}/s p99 {_ms(s.quantile(0.99))}"
-            + (f" ({s.failed + s.late} failed)" if s.failed or s.late else "")
+            + (f" ({s.failed + s.late} failed: {s.reasons()})" if s.failed or s.late else "")
             for s in self.steps
         )
 

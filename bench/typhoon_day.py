@@ -48,6 +48,7 @@ from open_loop import Connections, Knee, Request, find_knee, get, hold, post_jso
 
 from claims_shared.events import UserRegistered, encode, new_envelope
 from claims_shared.passwords import hash_password
+from devinfra import kafka_clients
 from devinfra.gateway import LocalGateway
 from devinfra.kafka import LocalKafka
 from devinfra.paths import local_dir, port_answers
@@ -75,6 +76,13 @@ uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning")
 """
 
 
+def forget_shared_broker() -> None:
+    """The bench runs its own plaintext broker: the shared one's address and credentials from a
+    sourced .local/env would make every client here (and the services) speak SASL_SSL to it."""
+    for name in [name for name in os.environ if name.startswith("KAFKA_")]:
+        del os.environ[name]
+
+
 def customer_id(n: int) -> str:
     return f"T{n:06d}"
 
@@ -90,7 +98,9 @@ def email(n: int) -> str:
 async def register_customers(bootstrap: str, customers: int) -> None:
     """UserRegistered for each customer, as registration publishes it (one hash for all)."""
     password_hash = hash_password(PASSWORD)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=10)
+    producer = AIOKafkaProducer(
+        **kafka_clients.client(bootstrap, "registration"), acks="all", linger_ms=10
+    )
     await producer.start()
     try:
         pending = []
@@ -211,10 +221,11 @@ async def idle_cpu_rate(pid: int, seconds: float = 2.0) -> float:
 
 
 async def main(args: argparse.Namespace) -> None:
+    forget_shared_broker()
     state = local_dir() / f"bench-{os.getpid()}"
     postgres = LocalPostgres(state / "postgres").start()
     postgres.create_databases(("identity", "claim_status"))
-    kafka = LocalKafka(state / "kafka").start()
+    kafka = LocalKafka(state / "kafka").start()  # plaintext: the bench's own, on 127.0.0.1
     children: list[subprocess.Popen[bytes]] = []
     gateway: LocalGateway | None = None
     results: list[tuple[str, Knee, float]] = []
@@ -223,16 +234,12 @@ async def main(args: argparse.Namespace) -> None:
         key = Ed25519PrivateKey.generate()
         jwks_port, claims_port, identity_port, bare_port = distinct_ports(4)
         children.append(serve_jwks(key, jwks_port))
-        common = {
-            **os.environ,
-            "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-            "MAINTENANCE_WINDOWS": "",
-            "LOG_LEVEL": "WARNING",
-        }
+        common = {**os.environ, "MAINTENANCE_WINDOWS": "", "LOG_LEVEL": "WARNING"}
         claim_status = python_service(
             "claim_status",
             {
                 **common,
+                **kafka_clients.process_env(kafka.bootstrap_servers, "claim-status"),
                 "CLAIM_STATUS_DATABASE_URL": postgres.url("claim_status"),
                 "CLAIM_STATUS_HTTP_PORT": str(claims_port),
                 "IDENTITY_JWKS_URL": f"http://127.0.0.1:{jwks_port}/.well-known/jwks.json",
@@ -242,6 +249,7 @@ async def main(args: argparse.Namespace) -> None:
             "identity",
             {
                 **common,
+                **kafka_clients.process_env(kafka.bootstrap_servers, "identity"),
                 "IDENTITY_DATABASE_URL": postgres.url("identity"),
                 "IDENTITY_HTTP_PORT": str(identity_port),
                 "IDENTITY_THROTTLE_AFTER_FAILURES": "1000",
