@@ -163,6 +163,29 @@ def test_paid_and_not_covered_coverages_drop_out() -> None:
     assert claim_deadline(settled, TERMS) is None and dues(settled, TERMS) == []
 
 
+def test_a_coverage_paid_in_part_keeps_its_deadline_until_the_rest_is_paid() -> None:
+    """An advance (内払) made while the rest is only scheduled: money is still owed, so the
+    customer and the claims department still see the deadline it is owed by."""
+    advance = {"payment_id": "P1", "coverage": "own_vehicle", "amount": 100}
+    advance["paid_on"] = "2026-11-20"
+    rest = {"payment_id": "P2", "coverage": "own_vehicle", "amount": 900}
+    claim = folded(
+        coverage("own_vehicle", "paying"),
+        complete("2026-11-02"),
+        ("payment_made", advance, "2026-11-20T12:00:00+09:00"),
+        ("payment_scheduled", rest, "2026-11-20T12:01:00+09:00"),
+    )
+    vehicle = coverage_deadline(claim, "own_vehicle", TERMS)
+    assert vehicle is not None and vehicle.due_on == date(2026, 12, 1)
+    assert [due.coverage for due in dues(claim, TERMS)] == ["own_vehicle"]
+    whole = folded(
+        complete("2026-11-02"),
+        ("payment_made", advance, "2026-11-20T12:00:00+09:00"),
+        ("payment_scheduled", rest, "2026-11-20T12:01:00+09:00"),
+    )
+    assert claim_deadline(whole, TERMS) is not None, "no coverage named, the rest still owed"
+
+
 def test_no_deadline_before_the_claim_is_complete_nor_once_it_is_closed() -> None:
     assert claim_deadline(folded(), TERMS) is None
     closed = folded(complete("2026-11-02"), ("claim_closed", {}, "2026-11-25T10:00:00+09:00"))

@@ -136,23 +136,30 @@ def deadline(
     return latest
 
 
+def _owed(statuses: list[str]) -> bool:
+    """Money still owed on these payments: none made yet, or one still only scheduled (an
+    advance, 内払, made while the rest is scheduled leaves the rest owed)."""
+    return "made" not in statuses or "scheduled" in statuses
+
+
 def coverage_unpaid(claim: ClaimDocument, coverage: CoverageCode) -> bool:
-    """A coverage still to be paid: the adjuster has not set it paid or not covered, and no
-    payment of it was made."""
+    """A coverage still to be paid: the adjuster has not set it paid or not covered, and its
+    payments leave money owed."""
     if claim["coverages"].get(coverage) in ("paid", "not_covered"):
         return False
     payments = claim["payments"].values()
-    return not any(p["coverage"] == coverage and p["status"] == "made" for p in payments)
+    return _owed([p["status"] for p in payments if p["coverage"] == coverage])
 
 
 def claim_unpaid(claim: ClaimDocument) -> bool:
     """Something of the claim is still to be paid: a coverage, or, before the adjuster named
-    any coverage, the claim itself while no payment was made. A closed claim owes nothing."""
+    any coverage, the claim itself while its payments leave money owed. A closed claim owes
+    nothing."""
     if claim["closed"]:
         return False
     if claim["coverages"]:
         return any(coverage_unpaid(claim, coverage) for coverage in claim["coverages"])
-    return all(payment["status"] != "made" for payment in claim["payments"].values())
+    return _owed([payment["status"] for payment in claim["payments"].values()])
 
 
 def claim_deadline(claim: ClaimDocument, terms: PaymentTerms) -> Deadline | None:
