@@ -21,7 +21,9 @@ from aiokafka.errors import (
     TopicAuthorizationFailedError,
 )
 
+from claims_shared.dlq import DeadLetterQueue
 from claims_shared.events import topics
+from claims_shared.kafka_tools import KafkaSettings
 from devinfra import kafka_clients
 from devinfra.kafka import LocalKafka
 from devinfra.kafka_acls import bindings
@@ -159,6 +161,15 @@ async def test_the_operator_reads_and_replays_a_dlq(broker: str, prefix: str) ->
     await write(broker, "claim-status", dlq)
     assert await read(broker, "operator", dlq, "dlq-replay") == 1
     await write(broker, "operator", prefix + topics.ADJUSTER_UPDATES)
+
+    def queue(principal: str) -> DeadLetterQueue:
+        access = kafka_clients.access(broker, principal).model_dump()
+        settings = KafkaSettings(bootstrap_servers=broker, topic_prefix=prefix, **access)
+        return DeadLetterQueue(settings, topics.ADJUSTER_UPDATES)
+
+    assert [letter.key for letter in await queue("operator").read()] == ["k"]
+    with pytest.raises(TopicAuthorizationFailedError):  # told so, not shown an empty DLQ
+        await queue("adjusters").read()
 
 
 @pytest.mark.parametrize(

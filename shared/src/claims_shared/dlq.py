@@ -122,6 +122,7 @@ class DeadLetterQueue:
 
     async def _open(self, group: str | None) -> AIOKafkaConsumer:
         """Assigned every partition of the DLQ, at `group`'s committed position or the start."""
+        partitions = await partitions_of(self.settings, self.name)
         consumer = AIOKafkaConsumer(
             **self.settings.client_options(),
             group_id=group,
@@ -130,7 +131,6 @@ class DeadLetterQueue:
             isolation_level="read_committed",
         )
         await consumer.start()
-        partitions = await partitions_of(self.settings, self.name)
         if not partitions:
             return consumer  # no DLQ yet: nothing was ever dead-lettered
         consumer.assign(partitions)

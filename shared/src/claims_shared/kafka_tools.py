@@ -7,6 +7,7 @@ from typing import Any
 
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import TopicAuthorizationFailedError
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -28,13 +29,16 @@ class KafkaSettings(KafkaAccess):
 
 
 async def partitions_of(settings: KafkaSettings, topic: str) -> list[TopicPartition]:
-    """The topic's partitions; none when the topic does not exist (yet)."""
+    """The topic's partitions; none when the topic does not exist (yet). A principal that may
+    not see the topic is told so, rather than shown an empty topic."""
     admin = AIOKafkaAdminClient(**settings.client_options())
     await admin.start()
     try:
         described = await admin.describe_topics([topic])
     finally:
         await admin.close()
+    if any(t["error_code"] == TopicAuthorizationFailedError.errno for t in described):
+        raise TopicAuthorizationFailedError(topic)
     return sorted(
         TopicPartition(topic, p["partition"])
         for t in described
