@@ -5,7 +5,6 @@ else on a secured broker of this module's own."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -28,16 +27,16 @@ from devinfra import kafka_clients
 from devinfra.kafka import LocalKafka
 from devinfra.kafka_acls import bindings
 from devinfra.kafka_users import PRINCIPALS
-from devinfra.paths import local_dir, repo_root
+from devinfra.paths import repo_root
 from devinfra.testing import topic_prefix
 
 
 @pytest.fixture(scope="module")
-def broker(infrastructure: Any) -> Iterator[str]:
+def broker(infrastructure: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if kafka_clients.secured(infrastructure.kafka_bootstrap_servers):
         yield infrastructure.kafka_bootstrap_servers
         return
-    kafka = LocalKafka(local_dir() / f"test-{os.getpid()}-kafka-acls", secured=True).start()
+    kafka = LocalKafka(tmp_path_factory.mktemp("kafka-acls"), secured=True).start()
     try:
         yield kafka.bootstrap_servers
     finally:
