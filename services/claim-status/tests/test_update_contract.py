@@ -82,6 +82,16 @@ MALFORMED: list[tuple[str, str, dict[str, Any]]] = [
         {**PAYMENT, "payee": {**PAYEE, "account_last_digits": "１２３４"}},
     ),
     (
+        "a full account number in the branch's name",
+        "payment_scheduled",
+        {**PAYMENT, "payee": {**PAYEE, "branch": "渋谷支店 普通 1234567"}},
+    ),
+    (
+        "a full account number in full-width digits in the bank's name",
+        "payment_made",
+        {**PAYMENT, "payee": {**PAYEE, "bank": "みずほ銀行　１２３−４５６７"}},
+    ),
+    (
         "an account number beside the last digits",
         "payment_made",
         {**PAYMENT, "payee": {**PAYEE, "account_number": "1234567"}},

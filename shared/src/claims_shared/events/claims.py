@@ -9,6 +9,7 @@ models (`python -m claims_shared.events.contracts`).
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Annotated, Literal, cast, get_args
 from uuid import UUID
@@ -22,6 +23,7 @@ from pydantic import (
     StrictStr,
     StringConstraints,
     TypeAdapter,
+    field_validator,
     model_validator,
 )
 
@@ -136,12 +138,25 @@ class CustomerActionCompleted(UpdateData):
     action_id: Identifier
 
 
+ACCOUNT_NUMBER_LIKE = re.compile(r"\d(?:[\s\-‐‑‒–—―−ー－]*\d){4,}")
+"""Five digits or more in a row (ASCII or full-width, spaces and hyphens between them allowed):
+an account number, which has no place in a bank's or a branch's name."""
+
+
 class Payee(UpdateData):
-    """Where a payment goes, as the customer may be shown it (masked)."""
+    """Where a payment goes, as the customer may be shown it (masked): the account only by its
+    last four digits, and no account number slipped into the bank's or the branch's name."""
 
     bank: Name
     branch: Name
     account_last_digits: AccountLastDigits
+
+    @field_validator("bank", "branch")
+    @classmethod
+    def _no_account_number(cls, name: str) -> str:
+        if ACCOUNT_NUMBER_LIKE.search(name):
+            raise ValueError("five or more digits in a row: only account_last_digits may be sent")
+        return name
 
 
 class BreakdownLine(UpdateData):
