@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from datetime import date
 from typing import Any
 
 import pytest
@@ -206,6 +207,23 @@ def test_the_contract_takes_the_payee_breakdown_completion_and_extension() -> No
         **raw_update("CL-1", 4, "payment_deadline_extended", {"reason": "disaster_area"}, at)
     )
     assert extended.data.coverage is None  # type: ignore[attr-defined]
+
+
+def test_a_claim_is_complete_by_the_day_it_is_reported_so_in_japan() -> None:
+    """The day counts from Japan's calendar: reported at 00:30 in Japan (15:30 UTC the day
+    before), complete that Japanese day; never a day still to come, which the customer would
+    read as 「必要書類がそろった」 on a day that has not happened."""
+
+    def completed(on: str, at: str) -> AdjusterUpdate:
+        return AdjusterUpdate.of(
+            **raw_update("CL-1", 3, "claim_completed", {"completed_on": on}, at)
+        )
+
+    assert completed("2026-11-20", "2026-11-19T15:30:00Z").data.completed_on == date(2026, 11, 20)  # type: ignore[attr-defined]
+    assert completed("2026-11-20", "2026-11-20T23:59:00+09:00") is not None
+    for at in ("2026-11-20T10:00:00+09:00", "2026-11-20T00:00:00Z"):
+        with pytest.raises(ValidationError, match="after the update's occurred_at"):
+            completed("2026-11-21", at)
 
 
 async def test_malformed_updates_go_to_the_dlq_and_stop_nobody(

@@ -12,10 +12,9 @@ import asyncpg
 from prometheus_client import Gauge
 
 from claim_status.deadlines import Deadline, PaymentTerms, dues
-from claim_status.domain import JAPAN
 from claim_status.read_model import ClaimReadModel, load_document
 from claims_shared.clock import Clock
-from claims_shared.events.claims import CoverageCode
+from claims_shared.events.claims import JAPAN, CoverageCode
 
 PAYMENT_DEADLINES = Gauge(
     "claim_status_payment_deadlines",

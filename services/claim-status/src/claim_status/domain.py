@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal, TypedDict, TypeVar, cast, get_args
-from zoneinfo import ZoneInfo
 
 import orjson
 from eventsourcing.domain import Aggregate, event
 from pydantic import BaseModel
 
 from claims_shared.events.claims import (
+    JAPAN,
     AdjusterUpdate,
     ClaimClosed,
     ClaimCompleted,
@@ -370,9 +370,6 @@ def _opened_as_before(data: ClaimOpened) -> ClaimDocument:
 
 def _optional_date(value: object) -> str | None:
     return None if value is None else str(value)
-
-
-JAPAN = ZoneInfo("Asia/Tokyo")
 
 
 def japan_date(moment: str) -> date:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 from eventsourcing.application import Application
@@ -18,8 +17,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from claim_status.domain import Claim, ClaimDocument, claim_key, data_of, evolve
-
-JAPAN = ZoneInfo("Asia/Tokyo")
+from claims_shared.events.claims import JAPAN
 
 
 def parse_as_of(typed: str) -> datetime:

@@ -13,6 +13,7 @@ import re
 from datetime import date, timedelta
 from typing import Annotated, Literal, cast, get_args
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AwareDatetime,
@@ -137,6 +138,9 @@ class CustomerActionRequested(UpdateData):
 class CustomerActionCompleted(UpdateData):
     action_id: Identifier
 
+
+JAPAN = ZoneInfo("Asia/Tokyo")
+"""The calendar the claim's days are in (its completion day, its payment deadline)."""
 
 ACCOUNT_NUMBER_LIKE = re.compile(r"\d(?:[\s\-‐‑‒–—―−ー－]*\d){4,}")
 """Five digits or more in a row (ASCII or full-width, spaces and hyphens between them allowed):
@@ -357,9 +361,10 @@ class ClaimCompletedUpdate(AdjusterUpdate):
 
     @model_validator(mode="after")
     def _completed_by_the_report(self) -> ClaimCompletedUpdate:
-        """A claim reported complete was complete by then (a day's grace for time zones)."""
+        """A claim reported complete was complete by then: by the update's day in Japan, the
+        calendar the payment deadline counts in (whatever offset occurred_at is written in)."""
         completed_on = self.data.completed_on
-        if completed_on is not None and completed_on > self.occurred_at.date() + timedelta(days=1):
+        if completed_on is not None and completed_on > self.occurred_at.astimezone(JAPAN).date():
             raise ValueError("completed_on is after the update's occurred_at")
         return self
 
@@ -422,6 +427,7 @@ class ClaimStatusChanged(EventData):
 
 __all__ = [
     "ADJUSTER_UPDATE",
+    "JAPAN",
     "UPDATE_DATA",
     "AdjusterUpdate",
     "AnyAdjusterUpdate",
