@@ -20,6 +20,7 @@ from claim_status.deadlines import (
     load_terms,
     shipped_terms,
 )
+from claim_status.deadlines.__main__ import main as list_deadlines
 from claim_status.domain import ClaimDocument, evolve
 from claim_status.main import build
 from claim_status.presentation import detail
@@ -289,3 +290,12 @@ def test_the_service_does_not_start_on_terms_missing_a_reason(tmp_path: Path) ->
     without = write(tmp_path, shipped.split("[extensions.disaster_area]")[0])
     with pytest.raises(PaymentTermsError, match="disaster_area"):
         build(ClaimStatusSettings(payment_terms_file=without))
+
+
+def test_the_claims_departments_list_says_what_its_options_mean(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        list_deadlines(["--help"])
+    told = capsys.readouterr().out
+    assert "CLAIM_STATUS_DEADLINE_WARNING_DAYS" in told and "today in Japan" in told

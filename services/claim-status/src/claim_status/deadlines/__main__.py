@@ -52,10 +52,26 @@ def row(due: DueClaim) -> dict[str, object]:
 
 def main(argv: list[str] | None = None) -> int:
     settings = ClaimStatusSettings()
-    parser = argparse.ArgumentParser(prog="python -m claim_status.deadlines")
-    parser.add_argument("--within", type=int, default=settings.deadline_warning_days)
-    parser.add_argument("--today", type=date.fromisoformat, default=None)
-    parser.add_argument("--json", action="store_true")
+    parser = argparse.ArgumentParser(
+        prog="python -m claim_status.deadlines",
+        description="Unpaid complete claims whose payment deadline is near or passed.",
+    )
+    parser.add_argument(
+        "--within",
+        type=int,
+        default=settings.deadline_warning_days,
+        metavar="DAYS",
+        help="deadlines this many days ahead, and every one passed "
+        "(default: CLAIM_STATUS_DEADLINE_WARNING_DAYS, %(default)s)",
+    )
+    parser.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="count days left from this day (default: today in Japan)",
+    )
+    parser.add_argument("--json", action="store_true", help="JSON rows instead of a TSV table")
     arguments = parser.parse_args(argv)
     today = arguments.today or japan_today(datetime.now(UTC))
     terms = load_terms(settings.payment_terms_file)
