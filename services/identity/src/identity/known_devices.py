@@ -41,17 +41,20 @@ class KnownDevices:
         self.pool = pool
 
     async def recognise(self, user_id: uuid.UUID, sent: str | None, now: datetime) -> Recognised:
+        """One statement (issue 19: it was a transaction of four round trips): every part of a
+        statement sees the same snapshot, so `first` reads the account's devices as they were
+        before this log-in's upsert, exactly as the SELECT before the INSERT did."""
         device_id = device_id_or_new(sent)
-        async with self.pool.acquire() as conn, conn.transaction():
-            first = not await conn.fetchval(
-                "SELECT EXISTS (SELECT 1 FROM known_devices WHERE user_id = $1)", user_id
-            )
-            inserted = await conn.fetchval(
-                "INSERT INTO known_devices (user_id, device_hash, first_seen_at, last_seen_at) "
-                "VALUES ($1, $2, $3, $3) ON CONFLICT (user_id, device_hash) "
-                "DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at RETURNING xmax = 0",
-                user_id,
-                device_hash(device_id),
-                now,
-            )
-        return Recognised(device_id, new=bool(inserted) and not first)
+        row = await self.pool.fetchrow(_RECOGNISE, user_id, device_hash(device_id), now)
+        assert row is not None
+        return Recognised(device_id, new=bool(row["inserted"]) and not row["first"])
+
+
+_RECOGNISE = (
+    "WITH upserted AS (INSERT INTO known_devices (user_id, device_hash, first_seen_at, "
+    "last_seen_at) VALUES ($1, $2, $3, $3) ON CONFLICT (user_id, device_hash) "
+    "DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at RETURNING xmax = 0 AS inserted) "
+    "SELECT (SELECT inserted FROM upserted) AS inserted, "
+    "NOT EXISTS (SELECT 1 FROM known_devices WHERE user_id = $1) AS first"
+)
+"""The upsert's `xmax = 0` is true for a row it inserted, false for one it updated."""
