@@ -84,7 +84,10 @@ class DeadLetterQueue:
 
     async def read(self) -> list[DeadLetter]:
         """Everything in the DLQ, oldest first per partition."""
-        consumer = await self._open(group=None)
+        partitions = await partitions_of(self.settings, self.name)
+        if not partitions:
+            return []  # no DLQ yet: nothing was ever dead-lettered
+        consumer = await self._open(partitions, group=None)
         try:
             return [_dead_letter(r) for r in await _read_to_end(consumer)]
         finally:
@@ -92,7 +95,10 @@ class DeadLetterQueue:
 
     async def replay(self, only: Sequence[str] = ()) -> list[DeadLetter]:
         """Publish to the source topic: the given positions, or all not yet replayed."""
-        consumer = await self._open(group=None if only else REPLAY_GROUP)
+        partitions = await partitions_of(self.settings, self.name)
+        if not partitions:
+            return []
+        consumer = await self._open(partitions, group=None if only else REPLAY_GROUP)
         producer = AIOKafkaProducer(
             **self.settings.client_options(), enable_idempotence=True, acks="all"
         )
@@ -120,9 +126,10 @@ class DeadLetterQueue:
         kept = [(n, v.encode()) for n, v in letter.headers.items() if not n.startswith("dlq.")]
         return [*kept, ("dlq.replayed_from", f"{self.name}:{letter.position}".encode())]
 
-    async def _open(self, group: str | None) -> AIOKafkaConsumer:
-        """Assigned every partition of the DLQ, at `group`'s committed position or the start."""
-        partitions = await partitions_of(self.settings, self.name)
+    async def _open(self, partitions: list[TopicPartition], group: str | None) -> AIOKafkaConsumer:
+        """Assigned these partitions of the DLQ, at `group`'s committed position or the start.
+        Only opened when the DLQ exists: a consumer stopped before its first await fails in
+        aiokafka (its coordinator's task is cancelled before it ran)."""
         consumer = AIOKafkaConsumer(
             **self.settings.client_options(),
             group_id=group,
@@ -131,8 +138,6 @@ class DeadLetterQueue:
             isolation_level="read_committed",
         )
         await consumer.start()
-        if not partitions:
-            return consumer  # no DLQ yet: nothing was ever dead-lettered
         consumer.assign(partitions)
         for partition in partitions:
             committed = await consumer.committed(partition) if group else None
