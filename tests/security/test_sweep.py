@@ -157,6 +157,53 @@ def test_an_accidents_documents_and_thread_fuzzed_signed_in_answer_without_5xx(
     assert not failures, "\n\n".join(f"{k}: {v}" for k, v in failures.items())
 
 
+LIVE_CHALLENGES = {
+    "POST /api/v1/sessions/passkey": "/api/v1/sessions/passkey/options",
+    "POST /api/v1/me/passkeys": "/api/v1/me/passkeys/options",
+}
+"""Where each passkey answer's challenge comes from: a fuzzed answer sent with a live one gets
+past the challenge to py_webauthn's parsing and verification, as an attacker's would."""
+
+
+def test_passkeys_sessions_and_past_claims_fuzzed_signed_in_answer_without_5xx(
+    product: Product,
+) -> None:
+    """The accounts' routes fuzzed with the customer's own token (recent: it may add passkeys),
+    their accident and a live challenge in each passkey answer."""
+    me, mine = _with_an_accident(product)
+    labels = [label.split(" ", 1) for label in ACCOUNT_OPERATIONS]
+    failures: dict[str, str] = {}
+    answered: dict[str, set[str]] = {}
+    with httpx.Client(base_url=product.url, timeout=30) as client:
+        bearer = _signed_in(client, me.email)
+
+        def signed_in(case: Any) -> Any:
+            label = case.operation.label
+            if "claim_id" in (case.path_parameters or {}):
+                case.path_parameters = {**case.path_parameters, "claim_id": mine.claim_id}
+            if label in LIVE_CHALLENGES and isinstance(case.body, dict):
+                live = client.post(LIVE_CHALLENGES[label], headers=bearer).json()
+                case.body = {**case.body, "challenge_id": live["challenge_id"]}
+            response = case.call(base_url=product.url, headers=bearer, timeout=30)
+            code = response.json().get("code") if response.status_code >= 400 else ""
+            answered.setdefault(label, set()).add(f"{response.status_code} {code}".strip())
+            return response
+
+        for service, label in labels:
+            schema = schemathesis.openapi.from_url(f"{product.services[service]}/openapi.json")
+            method, path = label.split(" ")
+            operation = schema[path][method]
+            failure = _fuzzed(operation, signed_in)
+            if failure is not None:
+                failures[label] = failure
+    # Generated answers reached the verification of a passkey (refused there), not only the
+    # challenge's check, and the past claim was read.
+    assert "401 passkey_refused" in answered["POST /api/v1/sessions/passkey"], answered
+    assert "400 passkey_not_verified" in answered["POST /api/v1/me/passkeys"], answered
+    assert "200" in answered["GET /api/v1/me/accidents/{claim_id}"], answered
+    assert not failures, "\n\n".join(f"{k}: {v}" for k, v in failures.items())
+
+
 def _forged(token: str) -> dict[str, str]:
     header, payload, _ = token.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))

@@ -21,6 +21,8 @@ from web_harness import Product, passkey_origin
 
 from claim_status_harness import ClaimLog
 from claims_shared.events import UserRegistered
+from identity.passkey_api import PASSKEY_ERRORS
+from identity.passkeys import ChallengeExpired
 from identity.settings import IdentitySettings
 
 PASSWORD = "a good passphrase"
@@ -28,6 +30,9 @@ APP_DEVICE = {"User-Agent": "ClaimsApp/1.0 (iPhone; iOS 18.1)"}
 WEB = {"X-Session-Transport": "cookie"}
 URL = re.compile(r"(?:https?://|www\.)[^\s）)」]+")
 Options = dict[str, Any]
+USED_OR_EXPIRED = PASSKEY_ERRORS.refusal(ChallengeExpired())
+EXPIRED = (USED_OR_EXPIRED.status, USED_OR_EXPIRED.code)
+"""A challenge used, expired, never given or given for something else: as identity documents it."""
 
 
 def _origin(product: Product) -> str:
@@ -202,7 +207,7 @@ def test_passkey_sign_in_refuses_forged_unknown_replayed_expired_and_foreign_ans
         genuine = get(passkey, options, origin)
         signed_in = _passkey_sign_in(client, challenge_id, genuine)
         assert signed_in.status_code == 200 and signed_in.json()["access_token"], signed_in.text
-        _refused(_passkey_sign_in(client, challenge_id, genuine), 400, "passkey_challenge_expired")
+        _refused(_passkey_sign_in(client, challenge_id, genuine), *EXPIRED)
         other_challenge, _ = _sign_in_options(client)
         _refused(_passkey_sign_in(client, other_challenge, genuine), 401, "passkey_refused")
 
@@ -212,20 +217,18 @@ def test_passkey_sign_in_refuses_forged_unknown_replayed_expired_and_foreign_ans
             _passkey_sign_in(
                 client, ceremony["challenge_id"], get(passkey, ceremony["options"], origin)
             ),
-            400,
-            "passkey_challenge_expired",
+            *EXPIRED,
         )
         # Never given, and expired.
         _, options = _sign_in_options(client)
         _refused(
             _passkey_sign_in(client, str(uuid.uuid4()), get(passkey, options, origin)),
-            400,
-            "passkey_challenge_expired",
+            *EXPIRED,
         )
         challenge_id, options = _sign_in_options(client)
         product.clock.advance(seconds=_setting("webauthn_challenge_seconds") + 1)
         late = _passkey_sign_in(client, challenge_id, get(passkey, options, origin))
-        _refused(late, 400, "passkey_challenge_expired")
+        _refused(late, *EXPIRED)
 
         # The refusals were the answers', not the passkey's: it still signs its owner in.
         challenge_id, options = _sign_in_options(client)
