@@ -30,6 +30,8 @@ async def test_reset_moves_the_group_to_the_first_message_at_or_after_the_moment
         **kafka_clients.access(bootstrap, "operator").model_dump(),
     )
     topic = settings.topic_prefix + topics.ADJUSTER_UPDATES
+    # The group of this test alone: other tests' claim-status consumers join "claim-status".
+    group = settings.topic_prefix + "claim-status"
     admin = AIOKafkaAdminClient(**settings.client_options())
     await admin.start()
     await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
@@ -40,13 +42,11 @@ async def test_reset_moves_the_group_to_the_first_message_at_or_after_the_moment
         await producer.send_and_wait(topic, b"{}", timestamp_ms=int(moment.timestamp() * 1000))
     await producer.stop()
 
-    after_all = await reset_to(settings, "claim-status", topic, datetime(2030, 1, 1, tzinfo=UTC))
+    after_all = await reset_to(settings, group, topic, datetime(2030, 1, 1, tzinfo=UTC))
     assert list(after_all.values()) == [3]
-    back = await reset_to(
-        settings, "claim-status", topic, datetime(2026, 11, 25, 1, 30, tzinfo=UTC)
-    )
+    back = await reset_to(settings, group, topic, datetime(2026, 11, 25, 1, 30, tzinfo=UTC))
     assert list(back.values()) == [1]
-    assert list((await committed(settings, "claim-status", topic)).values()) == [1]
+    assert list((await committed(settings, group, topic)).values()) == [1]
 
     shown = subprocess.run(
         [
@@ -55,7 +55,7 @@ async def test_reset_moves_the_group_to_the_first_message_at_or_after_the_moment
             "claims_shared.offsets",
             "show",
             "--group",
-            "claim-status",
+            group,
             "--topic",
             topics.ADJUSTER_UPDATES,
         ],
@@ -69,7 +69,7 @@ async def test_reset_moves_the_group_to_the_first_message_at_or_after_the_moment
         timeout=60,
         check=True,
     )
-    assert shown.stdout.split() == ["claim-status", topic, "0", "1"]
+    assert shown.stdout.split() == [group, topic, "0", "1"]
     naive = subprocess.run(
         [
             sys.executable,
@@ -77,7 +77,7 @@ async def test_reset_moves_the_group_to_the_first_message_at_or_after_the_moment
             "claims_shared.offsets",
             "reset",
             "--group",
-            "claim-status",
+            group,
             "--topic",
             topics.ADJUSTER_UPDATES,
             "--to-datetime",
