@@ -220,6 +220,9 @@ def test_complete_extended_paid_as_the_customer_reads_it(product: Product, page:
     board.get_by_role("button", name="送信する").click()
     expect(board.locator("li.message .message-text")).to_have_text("入金を確認しました。")
     expect(page.locator("#timeline li").first).to_contain_text("お振込みの手続きが完了しました")
+    # Today's entries are what the page shows already: no link to call today "過去の情報".
+    expect(page.locator("#timeline li").first.get_by_role("link")).to_have_count(0)
+    expect(page.locator("#timeline li").last.get_by_role("link")).to_have_count(1)
 
     page.get_by_role("button", name="English").click()
     expect(page.locator("#payment-deadline")).to_contain_text("Payment expected by")

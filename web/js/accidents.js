@@ -189,12 +189,18 @@ function slot(element) {
   return element ?? h("div", { hidden: true });
 }
 
-/** An entry of the timeline; its time opens the claim as it was at the end of that day. */
-function timelineItem(claimId, entry) {
-  const href = `/accidents/${encodeURIComponent(claimId)}?as_of=${japanDay(entry.at)}`;
+/**
+ * An entry of the timeline; its time opens the claim as it was at the end of that day. An entry of
+ * the day the page shows (today, in the live view) has no link: the end of today is still to come,
+ * so claim-status answers it live, and the page would call today's claim 「過去の情報」.
+ */
+function timelineItem(claimId, entry, shownDay) {
+  const day = japanDay(entry.at);
+  const time = h("time", { datetime: entry.at }, formatDateTime(entry.at));
+  if (day === shownDay) return h("li", {}, time, entry.text);
+  const href = `/accidents/${encodeURIComponent(claimId)}?as_of=${day}`;
   return h("li", {},
-    link(href, [h("time", { datetime: entry.at }, formatDateTime(entry.at)), h("span", { class: "visually-hidden" }, t("viewThatDay"))],
-      { class: "as-of-link" }),
+    link(href, [time, h("span", { class: "visually-hidden" }, t("viewThatDay"))], { class: "as-of-link" }),
     entry.text);
 }
 
@@ -223,7 +229,7 @@ function claimParts(accident, { claimId, asked, refresh }) {
       : null),
     payments: slot(paymentsSection(accident, section)),
     timeline: section("timeline", t("timeline"),
-      h("ol", { class: "timeline" }, accident.timeline.map((entry) => timelineItem(claimId, entry)))),
+      h("ol", { class: "timeline" }, accident.timeline.map((entry) => timelineItem(claimId, entry, japanDay(accident.as_of))))),
   };
 }
 
