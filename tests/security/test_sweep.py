@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -268,7 +269,13 @@ def test_every_customer_route_refuses_other_customers_and_tokens_identity_never_
             ("POST", "/api/v1/me/passkeys/options"),
             ("POST", "/api/v1/me/passkeys"),
             ("DELETE", f"/api/v1/me/passkeys/{uuid.uuid4()}"),
+            ("GET", "/api/v1/me/notification-settings"),
+            ("PUT", "/api/v1/me/notification-settings"),
+            ("POST", "/api/v1/me/push-subscriptions"),
+            ("DELETE", f"/api/v1/me/push-subscriptions/{uuid.uuid4()}"),
+            ("POST", f"/api/v1/registrations/{uuid.uuid4()}/account"),
         ]
+        _every_secured_operation_is_tried(client.get("/api/v1/openapi.json").json(), routes)
         for name, forged in {**_forged(token), "no token": ""}.items():
             for method, path in routes:
                 answer = client.request(
@@ -281,6 +288,21 @@ def test_every_customer_route_refuses_other_customers_and_tokens_identity_never_
                 assert set(answer.json()) == {"code", "message"}, answer.text
 
 
+def _every_secured_operation_is_tried(
+    document: dict[str, Any], routes: list[tuple[str, str]]
+) -> None:
+    """The API document the gateway serves: each operation that takes a token is among `routes`,
+    so a route added later without joining this sweep fails here."""
+    tried = {(method, path.split("?")[0]) for method, path in routes}
+    for template, operations in document["paths"].items():
+        shape = re.compile(re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)))
+        for method, operation in operations.items():
+            if operation.get("security"):
+                assert any(m == method.upper() and shape.fullmatch(p) for m, p in tried), (
+                    f"{method.upper()} {template} takes a token: try it with forged ones"
+                )
+
+
 def _body(method: str, path: str) -> dict[str, Any]:
     """What each route would take from its owner, so only the token is wrong."""
     if method == "PUT":
@@ -290,6 +312,8 @@ def _body(method: str, path: str) -> dict[str, Any]:
             "files": {"file": ("見積書.pdf", PDF, "application/pdf")},
             "data": {"action_id": "A1"},
         }
+    if method == "POST" and path.endswith("/account"):
+        return {"json": {"email": "taro@example.jp", "password": "山田家の合言葉2026"}}
     if method == "POST" and path.endswith("/messages"):
         return {"json": {"text": "修理工場が決まりました。"}}
     return {}
