@@ -107,7 +107,7 @@ function common(credential) {
     rawId: base64url(credential.rawId),
     type: credential.type,
     authenticatorAttachment: credential.authenticatorAttachment ?? undefined,
-    clientExtensionResults: credential.getClientExtensionResults?.() ?? {},
+    clientExtensionResults: {}, // none requested, none read
   };
 }
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from claims_shared.auth import NOT_SIGNED_IN, CurrentCustomer
 from claims_shared.errors import ErrorTable, Message, Refusal
@@ -44,8 +44,9 @@ from identity.recent_sign_in import SIGN_IN_AGAIN, RecentlySignedIn
 
 PASSKEY_ERRORS = ErrorTable(
     {
+        # 409: the request is well formed, the server's state (the challenge, used or gone) is not
         ChallengeExpired: Refusal(
-            400,
+            409,
             "passkey_challenge_expired",
             Message(
                 "時間切れになりました。もう一度はじめからお試しください。",
@@ -86,10 +87,15 @@ Base64Url = Annotated[str, StringConstraints(max_length=16384, pattern=r"^[A-Za-
 Transport = Annotated[str, StringConstraints(max_length=32, pattern=r"^[a-z-]+$")]
 
 
-class ClientExtensions(BaseModel):
-    """Whatever extensions the browser reports; none is used, so any is accepted and ignored."""
+class CredProps(RequestBody):
+    rk: bool
 
-    model_config = ConfigDict(extra="allow")
+
+class ClientExtensionResults(RequestBody):
+    """What getClientExtensionResults() reports: no extension is requested, so browsers report
+    none (the web front sends {}); credProps, the one some report unasked, is let through."""
+
+    credProps: CredProps | None = None
 
 
 class AttestationResponse(RequestBody):
@@ -113,7 +119,7 @@ class Credential(RequestBody):
     rawId: Base64Url
     type: Literal["public-key"]
     authenticatorAttachment: Literal["platform", "cross-platform"] | None = None
-    clientExtensionResults: ClientExtensions = Field(default_factory=ClientExtensions)
+    clientExtensionResults: ClientExtensionResults = Field(default_factory=ClientExtensionResults)
 
 
 class NewCredential(Credential):

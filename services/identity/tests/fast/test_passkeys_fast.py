@@ -217,7 +217,7 @@ async def test_a_challenge_is_used_once_and_expires(customer: Customer) -> None:
     )
 
     assert first.status_code == 200
-    assert replayed.status_code == 400
+    assert replayed.status_code == 409
     assert replayed.json()["code"] == "passkey_challenge_expired"
     assert too_late.json()["code"] == "passkey_challenge_expired"
 
