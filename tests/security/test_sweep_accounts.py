@@ -133,6 +133,8 @@ def test_another_customers_sessions_passkeys_and_past_claims_are_not_found_and_u
         assert [p["passkey_id"] for p in kept] == [passkey_id]
 
         _past_claims_are_theirs_alone(client, bearer, mine, theirs)
+    _mails_link_to_no_password_form(product, other, "パスキー登録", "新しい端末")
+    _mails_link_to_no_password_form(product, me)  # the accident's notices, as far as they came
 
 
 def _past_claims_are_theirs_alone(
@@ -234,6 +236,7 @@ def test_passkey_sign_in_refuses_forged_unknown_replayed_expired_and_foreign_ans
         challenge_id, options = _sign_in_options(client)
         again = _passkey_sign_in(client, challenge_id, get(passkey, options, origin))
         assert again.status_code == 200, again.text
+    _mails_link_to_no_password_form(product, owner, "パスキー登録", "新しい端末")
 
 
 def _setting(name: str) -> int:
