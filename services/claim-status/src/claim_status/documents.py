@@ -64,27 +64,12 @@ class DocumentQueries:
         """The documents received for the claim (quarantined ones are not the customer's
         documents: they were told at once to send another), oldest first."""
         rows = await self.pool.fetch(
-            "SELECT document_id, action_id, file_name, content_type, size_bytes, "
-            "submitted_at FROM claim_documents WHERE claim_id = $1 AND customer_id = $2 "
+            f"SELECT {_COLUMNS} FROM claim_documents d WHERE claim_id = $1 AND customer_id = $2 "
             "AND state = 'received' ORDER BY submitted_at, document_id",
             claim_id,
             customer_id,
         )
-        return [_stored(row) for row in rows]
-
-    async def of_claims(self, claim_ids: list[str]) -> dict[str, list[StoredDocument]]:
-        """The received documents of several claims (a page of the list), by claim id; the
-        claims were already found to be the customer's."""
-        rows = await self.pool.fetch(
-            "SELECT claim_id, document_id, action_id, file_name, content_type, size_bytes, "
-            "submitted_at FROM claim_documents WHERE claim_id = ANY($1) "
-            "AND state = 'received' ORDER BY submitted_at, document_id",
-            claim_ids,
-        )
-        found: dict[str, list[StoredDocument]] = {}
-        for row in rows:
-            found.setdefault(row["claim_id"], []).append(_stored(row))
-        return found
+        return stored_documents(rows)
 
     async def files_for_request(self, claim_id: str, action_id: str) -> int:
         count = await self.pool.fetchval(
@@ -107,12 +92,29 @@ class DocumentQueries:
         return found
 
 
-def _stored(row: asyncpg.Record) -> StoredDocument:
-    return {
-        "document_id": str(row["document_id"]),
-        "action_id": row["action_id"],
-        "file_name": row["file_name"],
-        "content_type": row["content_type"],
-        "size_bytes": row["size_bytes"],
-        "submitted_at": row["submitted_at"].isoformat(),
-    }
+_COLUMNS = "d.document_id, d.action_id, d.file_name, d.content_type, d.size_bytes, d.submitted_at"
+_RECEIVED = (
+    f"ARRAY(SELECT ROW({_COLUMNS}) FROM claim_documents d WHERE d.claim_id = a.claim_id"
+    "{also} AND d.state = 'received' ORDER BY d.submitted_at, d.document_id) AS documents"
+)
+RECEIVED_DOCUMENTS = _RECEIVED.format(also="")
+"""A column for a query of the accidents read model aliased `a`: the received documents of
+each row's claim, oldest first (decode with stored_documents). The accident, its thread and its
+documents come in one round trip (issue 19: the list and the detail made two)."""
+RECEIVED_DOCUMENTS_OF_ITS_CUSTOMER = _RECEIVED.format(also=" AND d.customer_id = a.customer_id")
+"""The same, only those the claim's customer sent (the detail's documents, as of_claim)."""
+
+
+def stored_documents(rows: Sequence[Sequence[Any]]) -> list[StoredDocument]:
+    """Rows (or the records of a RECEIVED_DOCUMENTS column) in _COLUMNS' order."""
+    return [
+        {
+            "document_id": str(document_id),
+            "action_id": action_id,
+            "file_name": file_name,
+            "content_type": content_type,
+            "size_bytes": size_bytes,
+            "submitted_at": submitted_at.isoformat(),
+        }
+        for document_id, action_id, file_name, content_type, size_bytes, submitted_at in rows
+    ]

@@ -11,7 +11,12 @@ import asyncpg
 from pydantic import TypeAdapter
 
 from claim_status.deadlines import PaymentTerms, shipped_terms
-from claim_status.documents import DocumentQueries, StoredDocument
+from claim_status.documents import (
+    RECEIVED_DOCUMENTS,
+    RECEIVED_DOCUMENTS_OF_ITS_CUSTOMER,
+    DocumentQueries,
+    stored_documents,
+)
 from claim_status.domain import ClaimDocument
 from claim_status.history import ClaimHistory, as_utc
 from claim_status.messages import unread_messages
@@ -63,7 +68,8 @@ class ClaimQueries:
     ) -> tuple[list[AccidentListItemView], str | None]:
         # The customer's read mark on each thread (messages.unread_messages counts from it).
         accidents = (
-            f"SELECT a.claim_id, a.detail, t.read_up_to FROM {self.read_model.table} a "
+            f"SELECT a.claim_id, a.detail, t.read_up_to, {RECEIVED_DOCUMENTS} "
+            f"FROM {self.read_model.table} a "
             "LEFT JOIN claim_threads t ON t.claim_id = a.claim_id AND t.customer_id = $1 "
             "WHERE a.customer_id = $1 "
         )
@@ -82,9 +88,7 @@ class ClaimQueries:
                 cursor[1],
                 limit + 1,
             )
-        page = rows[:limit]
-        documents = await self.documents.of_claims([row["claim_id"] for row in page])
-        items = [_list_item(row, language, documents.get(row["claim_id"], [])) for row in page]
+        items = [_list_item(row, language) for row in rows[:limit]]
         more = len(rows) > limit
         next_cursor = (
             encode_cursor(items[-1]["accident_date"], items[-1]["claim_id"]) if more else None
@@ -101,15 +105,23 @@ class ClaimQueries:
     ) -> AccidentDetailView | None:
         """The claim now, or as it was at `as_of` (a moment still to come: now). None: not
         this customer's claim, or not opened yet at `as_of`."""
-        claim = await self.claim_of(customer_id, claim_id)
-        if claim is None:
+        row = await self.pool.fetchrow(
+            f"SELECT a.detail, {RECEIVED_DOCUMENTS_OF_ITS_CUSTOMER} FROM {self.read_model.table} "
+            "a WHERE a.claim_id = $1 AND a.customer_id = $2",
+            claim_id,
+            customer_id,
+        )
+        if row is None:
             return None
-        documents = await self.documents.of_claim(claim_id, customer_id)
+        documents = stored_documents(row["documents"])
         if as_of is not None and as_of < now:
-            claim = await self.history.claim_at(claim_id, as_of)
-            if claim is None or claim["customer_id"] != customer_id:
+            then = await self.history.claim_at(claim_id, as_of)
+            if then is None or then["customer_id"] != customer_id:
                 return None
+            claim = then
             documents = [d for d in documents if datetime.fromisoformat(d["submitted_at"]) <= as_of]
+        else:
+            claim = load_document(row["detail"])
         moment = as_utc(now if as_of is None or as_of >= now else as_of)
         typical = await self.typical.days(now)
         return detail(
@@ -126,11 +138,9 @@ class ClaimQueries:
         return load_document(row["detail"]) if row else None
 
 
-def _list_item(
-    row: asyncpg.Record, language: str, documents: list[StoredDocument]
-) -> AccidentListItemView:
+def _list_item(row: asyncpg.Record, language: str) -> AccidentListItemView:
     claim = load_document(row["detail"])
     return {
-        **summary(row["claim_id"], claim, language, documents),
+        **summary(row["claim_id"], claim, language, stored_documents(row["documents"])),
         "unread_messages": unread_messages(claim, row["read_up_to"]),
     }
