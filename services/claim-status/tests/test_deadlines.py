@@ -138,6 +138,24 @@ def test_an_extension_for_a_coverage_is_that_coverages_only() -> None:
     ]
 
 
+def test_the_claims_deadline_is_the_soonest_of_what_is_still_owed() -> None:
+    """Own vehicle paid, bodily injury extended for an expert examination: the page's headline
+    says when the money still owed is due (1月30日, and why), not the 30 days (12月1日) that no
+    longer apply to anything, which from 2 December the customer would read as the insurer late."""
+    made = {"payment_id": "P1", "coverage": "own_vehicle", "amount": 100}
+    made["paid_on"] = "2026-11-20"
+    claim = folded(
+        coverage("own_vehicle", "paying"),
+        coverage("bodily_injury", "investigating"),
+        complete("2026-11-02"),
+        extended("expert_examination", "bodily_injury"),
+        ("payment_made", made, "2026-11-20T12:00:00+09:00"),
+    )
+    whole = claim_deadline(claim, TERMS)
+    assert whole is not None and whole.due_on == date(2027, 1, 30)
+    assert whole.extension is not None and whole.extension.reason == "expert_examination"
+
+
 def test_an_extension_for_the_claim_reaches_every_coverage() -> None:
     claim = folded(
         coverage("own_vehicle", "reviewing"), complete("2026-11-02"), extended("disaster_area")

@@ -249,8 +249,9 @@ class AccidentDetail(AccidentSummary):
     documents: list[SentDocument] = Field(description="every document sent, oldest first")
     closed: bool = Field(description="a resolved claim is read-only: no documents or messages")
     payment_deadline: PaymentDeadline | None = Field(
-        description="お支払い期限の目安 of the claim (its whole-claim extensions); null before "
-        "every required document is in, or once nothing is left to pay"
+        description="お支払い期限の目安 of the claim: the soonest deadline of what is still owed "
+        "(the coverages still to be paid, each with its extensions); null before every "
+        "required document is in, or once nothing is left to pay"
     )
     payment_totals: PaymentTotals = Field(description="yen paid, and scheduled still")
     as_of: str = Field(

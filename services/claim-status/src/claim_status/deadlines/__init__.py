@@ -163,9 +163,12 @@ def claim_unpaid(claim: ClaimDocument) -> bool:
 
 
 def claim_deadline(claim: ClaimDocument, terms: PaymentTerms) -> Deadline | None:
-    """The claim's deadline with the extensions for the whole claim; None before it is complete
-    or once nothing is left to pay."""
-    return _deadline_for(claim, None, terms) if claim_unpaid(claim) else None
+    """The soonest deadline of what is still owed: of the coverages still to be paid (each with
+    its own extensions and the claim's), or of the claim itself while it names no coverage (a
+    coverage paid no longer sets it, so the page never shows a base period that no longer
+    applies to anything). None before the claim is complete or once nothing is left to pay."""
+    running = dues(claim, terms)
+    return running[0].deadline if running else None
 
 
 def coverage_deadline(
@@ -202,7 +205,7 @@ class Due:
 def dues(claim: ClaimDocument, terms: PaymentTerms) -> list[Due]:
     """Every deadline still running on the claim, earliest first."""
     if not claim["coverages"]:
-        whole = claim_deadline(claim, terms)
+        whole = _deadline_for(claim, None, terms) if claim_unpaid(claim) else None
         return [] if whole is None else [Due(None, whole)]
     found = [
         Due(coverage, due)
