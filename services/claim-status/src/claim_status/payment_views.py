@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from claim_status.deadlines import Deadline, PaymentTerms
 from claim_status.domain import ClaimDocument, Payment
 from claims_shared.errors import Message
+from claims_shared.events.claims import ExtensionReason
 
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 BASIS = Message(
@@ -30,9 +31,9 @@ def day_in_words(day: date, language: str) -> str:
     return f"{day.day} {MONTHS_EN[day.month - 1]}"
 
 
-def reason_label(reason: str, terms: PaymentTerms, language: str) -> str:
+def reason_label(reason: ExtensionReason, terms: PaymentTerms, language: str) -> str:
     """An extension's reason in the insurer's words; one the terms no longer list, as its code."""
-    term = terms.extensions.get(reason)  # type: ignore[call-overload]
+    term = terms.extensions.get(reason)
     return reason if term is None else term.label.in_language(language)
 
 
