@@ -28,8 +28,15 @@ CUSTOMER = "C-HISTORY"
 DAY = 86400
 
 
+PAYMENT = {"payment_id": "P1", "coverage": "own_vehicle", "amount": 350_000}
+PAYEE = {"bank": "みずほ銀行", "branch": "渋谷支店", "account_last_digits": "0042"}
+BREAKDOWN = [{"item": "修理費", "amount": 400_000}, {"item": "免責金額", "amount": -50_000}]
+
+
 def long_claim(log: ClaimLog, clock: ManualClock) -> list[AdjusterUpdate]:
-    """A claim through every stage, closed, reopened and closed again."""
+    """A claim through every stage, complete, its deadline extended, paid to a masked payee
+    with a breakdown (the payment made keeps the schedule's), closed, reopened and closed
+    again."""
     return [
         opened(log, clock, CUSTOMER),
         log.next(
@@ -42,10 +49,13 @@ def long_claim(log: ClaimLog, clock: ManualClock) -> list[AdjusterUpdate]:
         log.next("note_added", clock, text="修理工場に確認しました。"),
         log.next("stage_changed", clock, stage="negotiating"),
         log.next("coverage_updated", clock, coverage="own_vehicle", status="agreed"),
-        log.next("stage_changed", clock, stage="payment_processing"),
-        *log.payment(
-            clock, "P1", "own_vehicle", 350_000, scheduled_on="2026-11-25", paid_on="2026-11-25"
+        log.next("claim_completed", clock),
+        log.next(
+            "payment_deadline_extended", clock, reason="expert_examination", coverage="own_vehicle"
         ),
+        log.next("stage_changed", clock, stage="payment_processing"),
+        log.next("payment_scheduled", clock, **PAYMENT, payee=PAYEE, breakdown=BREAKDOWN),
+        log.next("payment_made", clock, **PAYMENT, paid_on="2026-11-25"),
         log.next("stage_changed", clock, stage="paid"),
         log.next("claim_closed", clock),
         log.next("claim_reopened", clock, stage="negotiating"),
@@ -80,6 +90,10 @@ async def test_as_of_on_every_stage_of_a_long_claim_is_the_live_detail_then(
         live.append((update.occurred_at, shown))
         clock.advance(minutes=1)  # the read is before the next update
 
+    views = [then for _, then in live]
+    assert any(v["payment_deadline"] and v["payment_deadline"]["extension"] for v in views)
+    made = [p for v in views for p in v["payments"] if p["status"] == "made"]
+    assert made and made[0]["payee"]["account"] == "****0042" and len(made[0]["breakdown"]) == 2
     for occurred_at, then in live:
         answer = await as_of(claim_status, log.claim_id, occurred_at.isoformat())
         assert answer.status_code == 200, answer.text
