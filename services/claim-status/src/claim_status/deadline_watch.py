@@ -46,8 +46,10 @@ async def due_within(
 ) -> list[DueClaim]:
     """Deadlines still running that fall within `days` of `today` or have passed, soonest
     first."""
+    # Without the timeline and the messages: the bulk of a long claim's document, and no
+    # deadline reads them (the sweeper runs this every round on every instance).
     rows = await pool.fetch(
-        f"SELECT claim_id, detail FROM {read_model.table} "
+        f"SELECT claim_id, detail - 'timeline' - 'messages' AS detail FROM {read_model.table} "
         "WHERE detail ? 'completed_on' AND NOT (detail->>'closed')::boolean"
     )
     found: list[DueClaim] = []
