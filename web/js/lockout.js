@@ -7,8 +7,9 @@ import { h } from "./dom.js";
 import { retryButton } from "./failures.js";
 import { language } from "./i18n.js";
 
-// The number the security mails give (the notifier's NOTIFIER_CONTACT_DESK): keep them the same.
-const CONTACT_DESK = { ja: "0120-000-000（平日9:00〜17:00）", en: "0120-000-000 (weekdays 9:00-17:00)" };
+// The desk is the notifier's NOTIFIER_CONTACT_DESK (GET /api/v1/contact-desk), the one the
+// security mails name: an insurer sets it once. Without it (unset, or not reachable) the words
+// still say to call the desk, without a number.
 
 const TEXT = {
   ja: {
@@ -16,12 +17,14 @@ const TEXT = {
     locked: "ログインの失敗が続いたため、安全のため、このアカウントへのログインを{time}（日本時間）まで停止しています。停止中は、正しいパスワードでもログインできません。",
     lockedAfter: "{time}を過ぎると、再びログインできます。",
     call: "お心当たりのない場合や、お急ぎの場合は、お客さまWebサービス窓口 {desk} へお電話ください。",
+    callDesk: "お心当たりのない場合や、お急ぎの場合は、お客さまWebサービス窓口へお電話ください。",
   },
   en: {
     wait: "There have been several failed log-ins. Please wait about {seconds} seconds, then try again.",
     locked: "After too many failed log-ins, logging in to this account is suspended for your safety until {time} (Japan time). Until then, even the right password cannot log in.",
     lockedAfter: "After {time} you can log in again.",
     call: "If this was not you, or if it is urgent, please call the customer web service desk on {desk}.",
+    callDesk: "If this was not you, or if it is urgent, please call the customer web service desk.",
   },
 };
 
@@ -35,6 +38,17 @@ function japanTime(secondsFromNow) {
   }).format(new Date(Date.now() + secondsFromNow * 1000));
 }
 
+/** The paragraph saying whom to call: the desk's words at once, its number once the notifier
+ * has said it. */
+function contactDesk() {
+  const paragraph = h("p", { id: "contact-desk" }, say("callDesk", {}));
+  api.publicCall("GET", "/api/v1/contact-desk").then(
+    ({ desk }) => { if (desk) paragraph.textContent = say("call", { desk }); },
+    () => {}, // the words without a number stay: the lock itself is what matters here
+  );
+  return paragraph;
+}
+
 /** What to show for a refused log-in that is a wait or a lock, or null for any other failure. */
 export function logInBlocked(error, retry) {
   if (!(error instanceof api.ApiFailure) || error.status !== 429) return null;
@@ -44,7 +58,7 @@ export function logInBlocked(error, retry) {
     return [
       h("p", { id: "locked-until" }, say("locked", { time })),
       h("p", {}, say("lockedAfter", { time })),
-      h("p", { id: "contact-desk" }, say("call", { desk: CONTACT_DESK[language()] })),
+      contactDesk(),
     ];
   }
   return [h("p", { id: "wait-a-moment" }, say("wait", { seconds })), retryButton(retry)];

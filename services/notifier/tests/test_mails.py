@@ -5,6 +5,8 @@ import asyncio
 import uuid
 from typing import Any
 
+import httpx
+
 from claims_shared.events import (
     AccountLocked,
     ClaimStatusChanged,
@@ -167,6 +169,31 @@ async def test_a_redelivered_event_sends_nothing_more(notifier: NotifierService)
     assert "ログインを一時停止しました" in locked["subject"]
     assert len(await notifier.mails_to(email)) == 1
     assert "Reset5kQ2xZp" in (await notifier.mails_to(email))[0]["text"]
+
+
+async def test_the_lock_out_mail_and_the_log_in_pages_desk_are_one_setting(
+    notifier: NotifierService,
+) -> None:
+    """The log-in page tells a locked customer whom to call from GET /api/v1/contact-desk: the
+    desk the lock-out mail names (NOTIFIER_CONTACT_DESK), public, set once by the insurer."""
+    email = unique_email()
+    await notifier.publish(
+        AccountLocked(
+            user_id=uuid.uuid4(),
+            customer_id="C1",
+            email=email,
+            locked_until=EXPIRES,
+            failed_attempts=10,
+        ),
+        "C1",
+    )
+    transport = httpx.ASGITransport(app=notifier.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://notifier") as anyone:
+        answer = await anyone.get("/api/v1/contact-desk")
+    assert answer.status_code == 200
+    assert answer.json() == {"desk": "0120-000-000"}
+    mail = await one_mail(notifier, email)
+    assert f"お問い合わせ窓口（{answer.json()['desk']}）へご連絡ください" in mail["text"]
 
 
 async def test_a_status_change_mail_holds_no_claim_details(notifier: NotifierService) -> None:

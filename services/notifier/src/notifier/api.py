@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import StrictBool
+from pydantic import BaseModel, StrictBool
 
 from claims_shared.auth import NOT_SIGNED_IN, CustomerId
 from claims_shared.errors import ErrorTable
@@ -17,6 +17,16 @@ from notifier.preferences import Channels, NoticeKind, NotificationPreferences
 
 PREFERENCES = Wired[NotificationPreferences]("notification_preferences")
 Preferences = Annotated[NotificationPreferences, Depends(PREFERENCES)]
+
+
+class ContactDesk(BaseModel):
+    """Whom a customer calls about their account (NOTIFIER_CONTACT_DESK, e.g. "0120-000-000
+    平日9〜17時"); "" when the insurer has set none. The security mails name the same desk."""
+
+    desk: str
+
+
+CONTACT_DESK = Wired[ContactDesk]("contact_desk")
 
 ERRORS = ErrorTable({})
 """The notifier's own refusals (none yet: a malformed body is the shared 422)."""
@@ -47,6 +57,15 @@ class NotificationSettingsBody(RequestBody):
 customer_router = APIRouter(
     prefix="/api/v1", tags=["notifications"], dependencies=[Depends(outside_maintenance)]
 )
+
+
+@customer_router.get("/contact-desk", response_model=ContactDesk)
+async def contact_desk(
+    desk: Annotated[ContactDesk, Depends(CONTACT_DESK)],
+) -> ContactDesk:
+    """Public: the log-in page's lock-out words name this desk, so the number an insurer sets
+    once for the mails is the one the page shows (no copy of it in the web front)."""
+    return desk
 
 
 def _body(chosen: dict[NoticeKind, Channels]) -> NotificationSettingsBody:

@@ -15,7 +15,7 @@ from claims_shared.events import topics
 from claims_shared.migrations import migrate
 from claims_shared.service import open_resources, supervised
 from claims_shared.web import create_service_app
-from notifier.api import ERRORS, PREFERENCES, customer_router
+from notifier.api import CONTACT_DESK, ERRORS, PREFERENCES, ContactDesk, customer_router
 from notifier.handlers import (
     CustomerDirectory,
     CustomerTable,
@@ -104,13 +104,15 @@ def build(
             async with supervised([consumer, sweeper]):
                 yield
 
-    return create_service_app(
+    app = create_service_app(
         settings=settings,
         routers=[customer_router, push_router],
         lifespan=lifespan,
         clock=clock,
         errors=ERRORS,
     )
+    CONTACT_DESK.put(app, ContactDesk(desk=settings.contact_desk))
+    return app
 
 
 def push_registry(settings: NotifierSettings, subscriptions: PushSubscriptionTable) -> PushRegistry:
