@@ -120,7 +120,14 @@ async def test_registration_writes_its_events_but_not_the_adjusters_updates(
         await write(broker, "registration", prefix + topics.CLAIM_STATUS_EVENTS)
 
 
-async def test_the_adjusters_write_their_updates_and_read_nothing(broker: str, prefix: str) -> None:
+async def test_the_adjusters_write_their_updates_and_read_only_the_customers_submissions(
+    broker: str, prefix: str
+) -> None:
+    """The customers' documents and messages reach the claims handlers' systems only through
+    claims.customer-submissions (docs/contracts: answer with an adjuster update)."""
+    submissions = prefix + topics.CUSTOMER_SUBMISSIONS
+    await write(broker, "claim-status", submissions)
+    assert await read(broker, "adjusters", submissions, "adjusters") == 1
     await write(broker, "adjusters", prefix + topics.ADJUSTER_UPDATES)
     assert await read(broker, "claim-status", prefix + topics.ADJUSTER_UPDATES) == 1
     with pytest.raises(TopicAuthorizationFailedError):  # what it writes, it may not read
@@ -133,6 +140,8 @@ async def test_the_adjusters_write_their_updates_and_read_nothing(broker: str, p
         await read(broker, "adjusters", prefix + topics.ADJUSTER_UPDATES, "claim-status")
     with pytest.raises(TopicAuthorizationFailedError):
         await write(broker, "adjusters", prefix + topics.POLICY_RECORDS)
+    with pytest.raises(TopicAuthorizationFailedError):  # it reads them, it does not forge them
+        await write(broker, "adjusters", submissions)
 
 
 async def test_the_policy_system_writes_only_policy_records(broker: str, prefix: str) -> None:

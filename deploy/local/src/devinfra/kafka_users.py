@@ -65,7 +65,15 @@ PRINCIPALS: tuple[Principal, ...] = (
         (),
         (topics.REGISTRATION_EVENTS, topics.IDENTITY_EVENTS, topics.CLAIM_STATUS_EVENTS),
     ),
-    Principal("adjusters", "ADJUSTERS", writes=(topics.ADJUSTER_UPDATES,)),
+    # The claims handlers' systems answer what customers send (claims.customer-submissions,
+    # docs/contracts) with their updates: they read that topic in their own group.
+    Principal(
+        "adjusters",
+        "ADJUSTERS",
+        writes=(topics.ADJUSTER_UPDATES,),
+        reads=(topics.CUSTOMER_SUBMISSIONS,),
+        groups=("adjusters",),
+    ),
     Principal("policy-system", "POLICY_SYSTEM", writes=(topics.POLICY_RECORDS,)),
     Principal("operator", "OPERATOR", operator=True),
 )
