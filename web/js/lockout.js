@@ -38,12 +38,19 @@ function japanTime(secondsFromNow) {
   }).format(new Date(Date.now() + secondsFromNow * 1000));
 }
 
+/** The words naming the desk, its phone numbers kept on one line (a phone broke 0120-|000-000). */
+function callWords(desk) {
+  const [before, after] = say("call", { desk: "\u0001" }).split("\u0001");
+  const parts = desk.split(/(\+?\d[\d-]*\d)/);
+  return [before, ...parts.map((part, i) => (i % 2 ? h("span", { class: "phone-number" }, part) : part)), after];
+}
+
 /** The paragraph saying whom to call: the desk's words at once, its number once the notifier
  * has said it. */
 function contactDesk() {
   const paragraph = h("p", { id: "contact-desk" }, say("callDesk", {}));
   api.publicCall("GET", "/api/v1/contact-desk").then(
-    ({ desk }) => { if (desk) paragraph.textContent = say("call", { desk }); },
+    ({ desk }) => { if (desk) paragraph.replaceChildren(...callWords(desk)); },
     () => {}, // the words without a number stay: the lock itself is what matters here
   );
   return paragraph;
