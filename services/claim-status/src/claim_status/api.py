@@ -253,6 +253,10 @@ class AccidentDetail(AccidentSummary):
         "(the coverages still to be paid, each with its extensions); null before every "
         "required document is in, or once nothing is left to pay"
     )
+    payment_terms_days: int = Field(
+        description="the payment terms' base period: days from the day every required document "
+        "is in (the web front says it before the claim is complete, when payment_deadline is null)"
+    )
     payment_totals: PaymentTotals = Field(description="yen paid, and scheduled still")
     as_of: str = Field(
         description="the moment the view reflects: the time of the read, or the as_of asked for"

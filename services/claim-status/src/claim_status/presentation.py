@@ -232,6 +232,7 @@ class AccidentDetailView(AccidentSummaryView):
     documents: list[DocumentView]
     closed: bool
     payment_deadline: PaymentDeadlineView | None  # the claim's; null: not complete, or paid
+    payment_terms_days: int  # the terms' base period, said before the claim is complete
     payment_totals: PaymentTotalsView
     as_of: str  # the moment the view reflects (the time of the read, or the one asked for)
 
@@ -331,6 +332,7 @@ def detail(
         "documents": [document_view(claim, document, language) for document in documents],
         "closed": claim["closed"],
         "payment_deadline": deadline_view(claim_deadline(claim, terms), terms, language),
+        "payment_terms_days": terms.base_days,
         "payment_totals": payment_totals(claim),
         "as_of": as_of or claim["updated_at"],
     }
