@@ -130,31 +130,45 @@ def test_complete_extended_paid_as_the_customer_reads_it(product: Product, page:
         )
     )
     expect(page.locator("#deadline-extension")).to_have_count(0)
+    expect(page.locator("#deadline-pending")).to_have_count(0)
     progress = page.get_by_role("list", name="対応の進み具合")
-    expect(progress.locator("[aria-current=step]")).to_contain_text("損害調査中")
-    expect(progress.locator("[aria-current=step]")).to_contain_text(re.compile(day(completed)))
-    expect(progress.get_by_role("listitem").filter(has_text="事故受付")).to_contain_text(
-        re.compile(day(reported_on))
+    current = progress.locator("[aria-current=step]")
+    expect(current).to_contain_text("損害調査中")
+    # The current stage since its day (「〜」 on screen, 「から」 to a screen reader); a done
+    # stage's day is labelled 到達日 for a screen reader.
+    expect(current.locator(".step-date [aria-hidden=true]")).to_have_text(
+        re.compile(rf"^{day(completed)}〜$")
+    )
+    expect(current.locator(".step-date .visually-hidden")).to_have_text(
+        re.compile(rf"^{day(completed)}から$")
+    )
+    reported_step = progress.get_by_role("listitem").filter(has_text="事故受付")
+    expect(reported_step.locator(".step-date [aria-hidden=true]")).to_have_text(
+        re.compile(rf"^{day(reported_on)}$")
+    )
+    expect(reported_step.locator(".step-date .visually-hidden")).to_have_text(
+        re.compile(rf"^到達日 {day(reported_on)}$")
     )
     # No closed claim backs a typical duration in a fresh store: none is made up.
     expect(progress).not_to_contain_text("通常")
 
     clock.advance(days=1)
     product.adjuster_sends(
-        claim.next("payment_deadline_extended", clock, reason="public_authority_inquiry")
+        claim.next(
+            "payment_deadline_extended",
+            clock,
+            reason="public_authority_inquiry",
+            coverage="property_damage",
+        )
     )
     product.visible(claim)
     refresh(page)
     extended = completed + timedelta(days=179)  # an inquiry to a public authority: 180 days
-    expect(page.locator("#deadline-extension")).to_have_text(
-        re.compile(
-            r"^警察・検察・消防など公の機関への照会が必要なため、"
-            rf"お支払い期限を{day(extended)}まで延長しています。$"
-        )
-    )
+    # Property damage alone is extended: the soonest deadline, own vehicle's, is still the headline.
     expect(page.locator("#payment-deadline")).to_contain_text(
-        re.compile(rf"^お支払い期限の目安：{day(extended)}（")
+        re.compile(rf"^お支払い期限の目安：{day(due)}（")
     )
+    expect(page.locator("#deadline-extension")).to_have_count(0)
 
     clock.advance(days=1)
     paid_on = reported_on + timedelta(days=3)
@@ -179,6 +193,16 @@ def test_complete_extended_paid_as_the_customer_reads_it(product: Product, page:
     expect(page.locator("#payment-totals")).to_have_text(
         re.compile("お支払い済みの合計.*￥1,234,567.*お支払い予定の合計.*￥98,000", re.S)
     )
+    # Own vehicle paid, the headline is property damage's extended deadline: whose, in words.
+    expect(page.locator("#payment-deadline")).to_contain_text(
+        re.compile(rf"^お支払い期限の目安：{day(extended)}（")
+    )
+    expect(page.locator("#deadline-extension")).to_have_text(
+        re.compile(
+            r"^対物賠償は、警察・検察・消防など公の機関への照会が必要なため、"
+            rf"お支払い期限を{day(extended)}まで延長しています。$"
+        )
+    )
     # Each coverage still to be paid has its own deadline; the one paid has none left.
     coverages = page.locator("#coverages tbody tr")
     expect(coverages.filter(has_text="対物賠償")).to_contain_text(
@@ -187,7 +211,9 @@ def test_complete_extended_paid_as_the_customer_reads_it(product: Product, page:
     expect(coverages.filter(has_text="車両")).not_to_contain_text("お支払い期限")
     expect(progress.get_by_role("listitem").filter(has_text="示談交渉中")).to_have_class("skipped")
     expect(progress.get_by_role("listitem").filter(has_text="示談交渉中")).not_to_contain_text("月")
-    expect(progress.locator("[aria-current=step]")).to_contain_text(re.compile(day(paid_on)))
+    expect(current.locator(".step-date [aria-hidden=true]")).to_have_text(
+        re.compile(rf"^{day(paid_on)}〜$")
+    )
     assert page.evaluate(SIDEWAYS) <= 0, "the detail scrolls sideways"
     accessible(page)
     width = page.viewport_size["width"] if page.viewport_size else 0
@@ -210,6 +236,7 @@ def test_complete_extended_paid_as_the_customer_reads_it(product: Product, page:
     page.get_by_role("link", name="最新の状況に戻る").click()
     expect(page.locator("#past-view")).to_have_count(0)
     expect(page.locator("#payments .payment")).to_have_count(2)
+    past_and_future_days(page, product, claim.claim_id, reported_on)
 
     # The customer's own message: the page read again already holds what changed meanwhile.
     product.adjuster_sends(claim.next("note_added", clock, text="お振込みの手続きが完了しました"))
@@ -230,4 +257,56 @@ def test_complete_extended_paid_as_the_customer_reads_it(product: Product, page:
     expect(page.locator("#payments")).to_contain_text("Paid to")
     expect(page.locator("#payment-totals")).to_contain_text("Total paid")
     expect(page.locator("#as-of")).to_contain_text("Information as of")
+    expect(page.locator("#deadline-extension")).to_contain_text(
+        re.compile(r"^The payment date for Property damage liability is extended to \d+ \w+")
+    )
+    steps = page.locator("#progress li")  # the list's name is English now
+    expect(page.locator("#progress [aria-current=step] .step-date")).to_contain_text(
+        re.compile(r"^since \d+ \w+")
+    )
+    expect(steps.first.locator(".step-date [aria-hidden=true]")).to_have_text(
+        re.compile(r"^reached \d+ \w+")
+    )
     page.screenshot(path=artifacts_dir() / f"web17-detail-en-{width}.png", full_page=True)
+
+
+def past_and_future_days(page: Page, product: Product, claim_id: str, reported_on: date) -> None:
+    """The address asks for a day; the page believes claim-status's answer, not the address. The
+    day the claim was reported (not complete yet): a past view that says when payment will come.
+    Today and a day to come: answered live, shown as the latest. The day before it was reported:
+    the claim did not exist yet, said in words, with the way back."""
+    detail = f"{product.url}/accidents/{claim_id}"
+    page.goto(f"{detail}?as_of={reported_on.isoformat()}")
+    expect(page.locator("#past-view")).to_be_visible()
+    expect(page.locator("#payment-deadline")).to_have_count(0)
+    expect(page.locator("#deadline-pending")).to_have_text(
+        re.compile(
+            r"^お支払いの時期：必要書類がすべてそろった日から30日以内を目安にお支払いします"
+            r"（調査が必要な場合は延びることがあります）。.*ここにお支払い期限の目安を表示します。$"
+        )
+    )
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    page.screenshot(path=artifacts_dir() / f"polish17-before-complete-{width}.png", full_page=True)
+
+    today = product.clock.now.astimezone(JAPAN).date()
+    for asked in (today, today + timedelta(days=3)):
+        page.goto(f"{detail}?as_of={asked.isoformat()}")
+        expect(page.locator("#as-of")).to_have_text(re.compile(r"\d+時\d+分時点の情報"))
+        expect(page.locator("#past-view")).to_have_count(0)
+        expect(page.get_by_role("button", name="更新")).to_be_visible()
+        expect(page.locator("#messages")).to_be_visible()
+        expect(page).to_have_url(re.compile(rf"/accidents/{claim_id}$"))
+
+    before = reported_on - timedelta(days=1)
+    page.goto(f"{detail}?as_of={before.isoformat()}")
+    expect(page.locator("#not-yet-opened")).to_have_text(
+        re.compile(
+            rf"^この事故は{before.year}年{before.month}月{before.day}日にはまだ受け付けられて"
+            "いませんでした。"
+        )
+    )
+    expect(page.locator("#not-found")).to_have_count(0)
+    page.screenshot(path=artifacts_dir() / f"polish17-not-yet-{width}.png", full_page=True)
+    page.get_by_role("link", name="最新の状況に戻る").click()
+    expect(page.locator("#not-yet-opened")).to_have_count(0)
+    expect(page.locator("#payments .payment")).to_have_count(2)

@@ -5,7 +5,7 @@
 import * as api from "./api.js";
 import { h, link } from "./dom.js";
 import { failureText, retryButton } from "./failures.js";
-import { freshness, pastDayAsked, pastViewBanner } from "./freshness.js";
+import { answeredLive, freshness, notYetOpened, pastDayAsked, pastViewBanner } from "./freshness.js";
 import { formatDate, formatDateTime, formatDay, japanDay, t } from "./i18n.js";
 import { coverageDeadline, paymentsSection } from "./payments.js";
 import {
@@ -128,15 +128,26 @@ function progressStep(step) {
     h("span", { class: "step-text" },
       step.label,
       state === "skipped" ? h("span", { class: "step-note" }, ` ${t("stepSkipped")}`) : null,
-      state !== "skipped" && step.reached_at
-        ? h("time", { class: "step-date", datetime: step.reached_at }, formatDay(step.reached_at))
-        : null,
+      state !== "skipped" && step.reached_at ? stepDate(state, step.reached_at) : null,
       typical !== null
         ? h("span", { class: "step-typical" }, t("typicalDays", { days: typical }), h("span", { class: "step-note" }, t("typicalNote")))
         : null),
     state === "done" || state === "current"
       ? h("span", { class: "visually-hidden" }, ` (${t(state === "done" ? "stepDone" : "stepCurrent")})`)
       : null);
+}
+
+/**
+ * When a stage was reached: 「11月27日〜」 on the current stage (in it since then), the day with
+ * 「到達日」 for a screen reader on a done one (a phone's line has no room for the word); a screen
+ * reader hears 「11月27日から」, not the wave dash.
+ */
+function stepDate(state, reachedAt) {
+  const date = formatDay(reachedAt);
+  const [shown, spoken] = state === "current" ? ["stepSinceShown", "stepSinceSpoken"] : ["stepReachedShown", "stepReachedSpoken"];
+  return h("time", { class: "step-date", datetime: reachedAt },
+    h("span", { "aria-hidden": "true" }, t(shown, { date })),
+    h("span", { class: "visually-hidden" }, t(spoken, { date })));
 }
 
 function section(id, title, ...content) {
@@ -239,8 +250,24 @@ function replaceParts(shown, fresh) {
   return fresh;
 }
 
+/**
+ * 404 for a moment asked: the claim was not opened yet then when it is the customer's now (read
+ * live to tell), else not found, in the same words as without a moment.
+ */
+async function notFoundPage(page, claimId, asked) {
+  if (asked && await readAccident(claimId, null).then(() => true, () => false)) {
+    return page(t("detailTitle"), notYetOpened(claimId, asked));
+  }
+  return page(t("notFoundTitle"), h("p", { class: "alert", id: "not-found" }, t("notFound")), link("/accidents", t("back")));
+}
+
+/** Drops `?as_of=` from the address when claim-status answered live: the page is the latest. */
+function forgetPastDay(claimId) {
+  history.replaceState(history.state, "", `/accidents/${encodeURIComponent(claimId)}${location.hash}`);
+}
+
 export async function accidentDetail({ page, params: [claimId], fail }) {
-  const asked = pastDayAsked();
+  let asked = pastDayAsked();
   const nothing = { status: "fulfilled", value: null };
   // A past view shows the claim only: documents and messages are sent from the latest.
   const readCorrespondence = () => (asked ? { documents: nothing, messages: nothing } : correspondenceOf(claimId));
@@ -249,10 +276,13 @@ export async function accidentDetail({ page, params: [claimId], fail }) {
   try {
     [accident, correspondence] = await Promise.all([readAccident(claimId, asked), readCorrespondence()]);
   } catch (error) {
-    if (error instanceof api.ApiFailure && error.status === 404) {
-      return page(t("notFoundTitle"), h("p", { class: "alert", id: "not-found" }, t("notFound")), link("/accidents", t("back")));
-    }
+    if (error instanceof api.ApiFailure && error.status === 404) return notFoundPage(page, claimId, asked);
     throw error;
+  }
+  if (asked && answeredLive(accident.as_of, asked)) {
+    asked = null;
+    forgetPastDay(claimId);
+    correspondence = await readCorrespondence();
   }
   const results = uploadResults();
   const pending = sentOnThisVisit();

@@ -9,7 +9,7 @@ import { formatDay, formatYen, t } from "./i18n.js";
  * extended, why, in the words claim-status keeps for each reason. Null when there is no deadline
  * (the documents are not all in yet, or nothing is left to pay).
  */
-export function deadlineLines(deadline) {
+export function deadlineLines(deadline, coverages = []) {
   if (!deadline) return [];
   const lines = [
     h("p", { class: "deadline", id: "payment-deadline" },
@@ -17,10 +17,44 @@ export function deadlineLines(deadline) {
   ];
   const extension = deadline.extension;
   if (extension) {
+    const values = { reason: extension.reason.label, date: formatDay(extension.until) };
+    const coverage = extendedCoverage(deadline, coverages);
     lines.push(h("p", { class: "deadline-extension", id: "deadline-extension" },
-      t("deadlineExtended", { reason: extension.reason.label, date: formatDay(extension.until) })));
+      coverage ? t("coverageDeadlineExtended", { ...values, coverage }) : t("deadlineExtended", values)));
   }
   return lines;
+}
+
+/**
+ * The coverage whose deadline, with its extension, is the claim's: named when the claim has more
+ * than one coverage and that one alone carries it (the detail's deadline does not say whose it is;
+ * each coverage carries its own). Null when several do (the whole claim's extension).
+ */
+function extendedCoverage(deadline, coverages) {
+  const same = coverages.filter(({ payment_deadline: own }) => own?.extension
+    && own.date === deadline.date
+    && own.extension.reason.code === deadline.extension.reason.code
+    && own.extension.until === deadline.extension.until);
+  return same.length === 1 && coverages.length > 1 ? same[0].label : null;
+}
+
+/**
+ * Before the claim is complete: when payment comes, in words, where its deadline will appear once
+ * every required document is in; the days are the insurer's terms as claim-status sends them (an
+ * answer kept offline from before it sent them: the terms named without the number). Not on a
+ * claim closed or paid in full: nothing is left to wait for.
+ */
+function deadlineToCome(accident) {
+  if (accident.payment_deadline || accident.closed || paidInFull(accident)) return null;
+  const days = accident.payment_terms_days;
+  const text = Number.isInteger(days) ? t("deadlinePending", { days }) : t("deadlinePendingTerms");
+  return h("p", { class: "deadline-pending", id: "deadline-pending" }, text);
+}
+
+/** Every coverage paid or not covered, one at least paid: nothing is left to pay. */
+function paidInFull(accident) {
+  const codes = (accident.coverages ?? []).map((coverage) => coverage.status.code);
+  return codes.includes("paid") && codes.every((code) => code === "paid" || code === "not_covered");
 }
 
 /** A coverage's own deadline, under its status (null when it has none). */
@@ -68,12 +102,17 @@ function totals(paymentTotals) {
     h("dt", {}, t("totalScheduled")), h("dd", { class: "amount" }, formatYen(paymentTotals.scheduled)));
 }
 
-/** The deadline, the payments and their totals: nothing when there is neither deadline nor payment. */
+/**
+ * The deadline (or, before the claim is complete, when it will come), the payments and their
+ * totals: nothing on a closed claim with neither deadline nor payment.
+ */
 export function paymentsSection(accident, section) {
   const payments = accident.payments ?? [];
-  if (!accident.payment_deadline && !payments.length) return null;
+  const toCome = deadlineToCome(accident);
+  if (!accident.payment_deadline && !payments.length && !toCome) return null;
   return section("payments", t("payments"),
-    ...deadlineLines(accident.payment_deadline),
+    toCome,
+    ...deadlineLines(accident.payment_deadline, accident.coverages),
     payments.length ? h("ul", { class: "payments" }, payments.map(paymentCard)) : null,
     payments.length ? totals(accident.payment_totals) : null);
 }
