@@ -156,3 +156,24 @@ async def test_another_customer_cannot_remove_a_passkey(identity: Identity) -> N
 
     assert refused.status_code == 404
     assert len((await identity.client.get("/api/v1/me/passkeys", headers=owner)).json()) == 1
+
+
+async def test_an_answer_without_its_user_handle_is_refused(identity: Identity) -> None:
+    """Usernameless: the account is named by the passkey's user handle (WebAuthn §7.2, step 6:
+    when the user was not identified before the ceremony, the handle must be present)."""
+    _, bearer = await signed_in(identity)
+    passkey, _ = await add_passkey(identity, bearer)
+    ceremony = (await identity.client.post("/api/v1/sessions/passkey/options")).json()
+    answer = get(passkey, ceremony["options"], ORIGIN)
+    del answer["response"]["userHandle"]
+
+    refused = await identity.client.post(
+        "/api/v1/sessions/passkey",
+        headers=WEB,
+        json={"challenge_id": ceremony["challenge_id"], "credential": answer},
+    )
+
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "passkey_refused"
+    assert "set-cookie" not in refused.headers
+    assert (await sign_in(identity, passkey)).status_code == 200, "the passkey itself still works"

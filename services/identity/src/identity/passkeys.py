@@ -240,9 +240,11 @@ class PasskeyService:
         if passkey is None:
             log.info("passkey sign-in with an unknown credential")
             raise PasskeyRefused
-        handle = parsed.response.user_handle
-        if handle is not None and handle != passkey.user_id.bytes:
-            log.warning("passkey user handle differs", passkey_id=str(passkey.passkey_id))
+        # Usernameless, so the handle names the account and must be there (WebAuthn §7.2 6).
+        if parsed.response.user_handle != passkey.user_id.bytes:
+            log.warning(
+                "passkey user handle missing or differs", passkey_id=str(passkey.passkey_id)
+            )
             raise PasskeyRefused
         presented = self._verify_assertion(parsed, challenge, passkey)
         if sign_count_went_back(passkey.sign_count, presented) or not (
