@@ -420,7 +420,7 @@ EGRESS: dict[str, set[tuple[str, int | str]]] = {
     "notifier": {("identity", 8101), ("smtp", 587), PUBLIC_HTTPS},
     CLAMAV: {PUBLIC_HTTPS},  # freshclam
 }
-SERVICES_BACKENDS = {("kafka", 9092), ("kafka", 9093), ("database", 5432)}
+SERVICES_BACKENDS = {("kafka", 9093), ("database", 5432)}  # the TLS listener alone
 DNS = {("dns", 53)}
 PRIVATE = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16")
 
