@@ -29,6 +29,16 @@ from notifier_harness import (
 )
 
 
+def locked_out(email: str) -> AccountLocked:
+    return AccountLocked(
+        user_id=uuid.uuid4(),
+        customer_id="C1",
+        email=email,
+        locked_until=EXPIRES,
+        failed_attempts=10,
+    )
+
+
 async def one_mail(notifier: NotifierService, email: str) -> dict[str, Any]:
     mails = await eventually(lambda: notifier.mails_to(email))
     assert len(mails) == 1
@@ -155,16 +165,7 @@ async def test_a_redelivered_event_sends_nothing_more(notifier: NotifierService)
     for _ in range(3):
         await notifier.publish(event, "C1", event_id)
     marker = unique_email()
-    await notifier.publish(
-        AccountLocked(
-            user_id=uuid.uuid4(),
-            customer_id="C1",
-            email=marker,
-            locked_until=EXPIRES,
-            failed_attempts=10,
-        ),
-        "C1",
-    )
+    await notifier.publish(locked_out(marker), "C1")
     locked = await one_mail(notifier, marker)
     assert "ログインを一時停止しました" in locked["subject"]
     assert len(await notifier.mails_to(email)) == 1
@@ -177,16 +178,7 @@ async def test_the_lock_out_mail_and_the_log_in_pages_desk_are_one_setting(
     """The log-in page tells a locked customer whom to call from GET /api/v1/contact-desk: the
     desk the lock-out mail names (NOTIFIER_CONTACT_DESK), public, set once by the insurer."""
     email = unique_email()
-    await notifier.publish(
-        AccountLocked(
-            user_id=uuid.uuid4(),
-            customer_id="C1",
-            email=email,
-            locked_until=EXPIRES,
-            failed_attempts=10,
-        ),
-        "C1",
-    )
+    await notifier.publish(locked_out(email), "C1")
     transport = httpx.ASGITransport(app=notifier.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://notifier") as anyone:
         answer = await anyone.get("/api/v1/contact-desk")
