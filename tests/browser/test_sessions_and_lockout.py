@@ -211,3 +211,41 @@ def test_the_app_keeps_its_device_id_so_its_next_log_in_is_not_new(
         mails = [m for m in product.mails_to(customer.email) if "新しい端末" in m["subject"]]
         time.sleep(0.5)
     assert len(mails) == 1 and "端末：Windows の Edge" in mails[0]["text"]
+
+
+def sign_out_everywhere_else(product: Product, email: str) -> None:
+    """Device A (the app) ends every other session: the browser's among them."""
+    device_a = app_log_in(product, email, WINDOWS_EDGE)
+    ended = httpx.delete(
+        product.url + "/api/v1/me/sessions",
+        headers={"Authorization": f"Bearer {device_a['access_token']}"},
+    )
+    assert ended.status_code == 204, ended.text
+
+
+def test_a_browser_signed_out_from_another_device_cannot_change_the_password(
+    product: Product, android: Page
+) -> None:
+    """Its access token is still valid for minutes, but identity refuses it session_ended, and
+    the page treats that as the session lost: the log-in link, and the password unchanged."""
+    customer = product.customer()
+    android.goto(product.url + "/")
+    fill_log_in(android, customer.email, PASSWORD)
+    expect(android.get_by_role("heading", name="事故一覧")).to_be_visible()
+    android.get_by_role("link", name="パスワード変更").click()
+    expect(android.get_by_role("heading", name="パスワードの変更")).to_be_visible()
+    sign_out_everywhere_else(product, customer.email)
+
+    android.get_by_label("現在のパスワード").fill(PASSWORD)
+    android.get_by_label("新しいパスワード", exact=True).fill("山田家の 新しい 合言葉 2026")
+    android.get_by_label("新しいパスワード（確認のためもう一度）").fill(
+        "山田家の 新しい 合言葉 2026"
+    )
+    android.get_by_role("button", name="変更する").click()
+
+    expect(android.get_by_role("alert")).to_contain_text("もう一度ログインしてください。")
+    expect(android.get_by_role("link", name="ログイン画面へ")).to_be_visible()
+    android.screenshot(path=SHOTS / "sessioncheck-password-refused.png", full_page=True)
+    android.get_by_role("link", name="ログイン中の端末").click()
+    expect(android.get_by_role("heading", name=re.compile("ログイン"))).to_be_visible()
+    assert app_log_in(product, customer.email, IPHONE_SAFARI)["access_token"], "unchanged"

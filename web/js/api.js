@@ -250,14 +250,21 @@ export async function logOut() {
   }
 }
 
-/** Changing the password ends every session; log straight back in with the new one. */
+/** Changing the password ends every session; log straight back in with the new one. A session
+ * ended from another device (identity's 401 session_ended) is a lost session, as customerCall's. */
 export async function changePassword(currentPassword, newPassword) {
   const email = session.email ?? (await customerCall("GET", "/api/v1/me")).email;
   const remember = localStorage.getItem(KEPT) !== null;
-  await send("PUT", "/api/v1/me/password", {
-    body: { current_password: currentPassword, new_password: newPassword },
-    token: session.token,
-  });
+  try {
+    await send("PUT", "/api/v1/me/password", {
+      body: { current_password: currentPassword, new_password: newPassword },
+      token: session.token,
+    });
+  } catch (error) {
+    if (!(error instanceof ApiFailure) || error.code !== "session_ended") throw error;
+    await forget();
+    throw new SessionEnded();
+  }
   forget();
   await logIn(email, newPassword, { remember });
 }

@@ -200,7 +200,12 @@ async def test_a_password_change_ends_every_session(identity: Identity) -> None:
         json={"current_password": PASSWORD, "new_password": "山田家の 新しい 合言葉 2026"},
     )
     assert changed.status_code == 204
-    assert await sessions_of(identity, phone["access_token"]) == []
+    listed = await identity.client.get("/api/v1/me/sessions", headers=bearer(phone["access_token"]))
+    assert (listed.status_code, listed.json()["code"]) == (401, "session_ended")
+    refreshed = await identity.client.post(
+        "/api/v1/sessions/refresh", json={"refresh_token": phone["refresh_token"]}
+    )
+    assert refreshed.status_code == 401
 
 
 async def test_the_access_token_carries_its_session_and_sign_in_time(identity: Identity) -> None:

@@ -63,6 +63,22 @@ async def refresh_tokens_rotate_and_catch_reuse(
         await tokens.rotate(other, clock())
 
 
+async def sessions_are_live_until_they_end(tokens: RefreshTokenStore, clock: ManualClock) -> None:
+    """`is_live`, which the sensitive routes ask: as long as the session can refresh."""
+    user, phone, pc = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    first = await tokens.start(user, phone, PHONE, clock())
+    await tokens.start(user, pc, PHONE, clock())
+    await tokens.rotate(first, clock())
+    assert await tokens.is_live(user, phone, clock()), "a rotated family stays live"
+    assert not await tokens.is_live(uuid.uuid4(), phone, clock()), "another account's is not"
+    await tokens.end_others(user, phone, clock())
+    assert not await tokens.is_live(user, pc, clock())
+    assert await tokens.is_live(user, phone, clock())
+    assert not await tokens.is_live(user, phone, clock() + timedelta(days=31)), "expired"
+    await tokens.revoke_family(phone, clock())
+    assert not await tokens.is_live(user, phone, clock())
+
+
 async def test_failure_log_in_postgres(identity: Identity) -> None:
     await failure_records_count_per_subject(identity.app.state.sign_in.failures, ManualClock())
 
@@ -80,3 +96,12 @@ async def test_refresh_tokens_in_memory() -> None:
     await refresh_tokens_rotate_and_catch_reuse(
         InMemoryRefreshTokens(timedelta(days=30)), ManualClock()
     )
+
+
+async def test_live_sessions_in_postgres(identity: Identity) -> None:
+    tokens = identity.app.state.sign_in.refresh_tokens
+    await sessions_are_live_until_they_end(tokens, ManualClock())
+
+
+async def test_live_sessions_in_memory() -> None:
+    await sessions_are_live_until_they_end(InMemoryRefreshTokens(timedelta(days=30)), ManualClock())

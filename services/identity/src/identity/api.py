@@ -35,6 +35,7 @@ from identity.application import (
     TemporaryPasswordExpired,
 )
 from identity.devices import device_from_user_agent
+from identity.live_session import ENDED_SESSION, LiveCustomer, LivePasswordChanger
 from identity.sessions import RefreshTokenInvalid
 from identity.sign_in import Session, SessionNotFound, SignInService
 
@@ -82,6 +83,8 @@ RESET_ACCEPTED = Message(
 SESSION_ENDED = Refusal(401, "invalid_refresh_token", REFRESH_INVALID)
 SIGNED_IN = (*NOT_SIGNED_IN, CHANGE_PASSWORD_FIRST, NOT_ALLOWED)
 """What a route for a customer's full session may answer before its own work."""
+LIVE = (*SIGNED_IN, ENDED_SESSION)
+"""And a route that acts only while the token's session is live (identity.live_session)."""
 ERRORS = ErrorTable(
     {
         InvalidCredentials: Refusal(401, "invalid_credentials", INVALID_CREDENTIALS),
@@ -341,10 +344,12 @@ async def log_out(principal: PasswordChanger, sign_in: SignInServiceDep, now: No
 @customer_router.put(
     "/me/password",
     status_code=204,
-    responses=ERRORS.responses_for(*NOT_SIGNED_IN, CurrentPasswordIncorrect, PasswordRefused),
+    responses=ERRORS.responses_for(
+        *NOT_SIGNED_IN, ENDED_SESSION, CurrentPasswordIncorrect, PasswordRefused
+    ),
 )
 async def change_password(
-    body: PasswordChange, principal: PasswordChanger, sign_in: SignInServiceDep, now: Now
+    body: PasswordChange, principal: LivePasswordChanger, sign_in: SignInServiceDep, now: Now
 ) -> Response:
     await sign_in.change_password(
         uuid.UUID(principal.user_id), body.current_password, body.new_password, now
@@ -388,10 +393,10 @@ async def jwks(keys: Annotated[KeyFetcher, Depends(JWKS)]) -> dict[str, Any]:
 
 
 @customer_router.get(
-    "/me/sessions", response_model=SessionList, responses=ERRORS.responses_for(*SIGNED_IN)
+    "/me/sessions", response_model=SessionList, responses=ERRORS.responses_for(*LIVE)
 )
 async def sessions(
-    principal: CurrentCustomer, sign_in: SignInServiceDep, now: Now, language: Language
+    principal: LiveCustomer, sign_in: SignInServiceDep, now: Now, language: Language
 ) -> SessionList:
     """The account's sessions that can still refresh, the one used last first."""
     found = await sign_in.sessions_of(uuid.UUID(principal.user_id), now)
@@ -412,19 +417,19 @@ async def sessions(
 @customer_router.delete(
     "/me/sessions/{session_id}",
     status_code=204,
-    responses=ERRORS.responses_for(*SIGNED_IN, SessionNotFound),
+    responses=ERRORS.responses_for(*LIVE, SessionNotFound),
 )
 async def end_session(
-    session_id: uuid.UUID, principal: CurrentCustomer, sign_in: SignInServiceDep, now: Now
+    session_id: uuid.UUID, principal: LiveCustomer, sign_in: SignInServiceDep, now: Now
 ) -> Response:
     """One session ended (another account's is 404, like one that does not exist)."""
     await sign_in.end_session(uuid.UUID(principal.user_id), session_id, now)
     return Response(status_code=204)
 
 
-@customer_router.delete("/me/sessions", status_code=204, responses=ERRORS.responses_for(*SIGNED_IN))
+@customer_router.delete("/me/sessions", status_code=204, responses=ERRORS.responses_for(*LIVE))
 async def end_other_sessions(
-    principal: CurrentCustomer, sign_in: SignInServiceDep, now: Now
+    principal: LiveCustomer, sign_in: SignInServiceDep, now: Now
 ) -> Response:
     """Every session but the one this request comes from."""
     if principal.session_id is None:

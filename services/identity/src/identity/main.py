@@ -34,6 +34,7 @@ from identity.api import (
 from identity.application import Accounts
 from identity.integration import registration_routes, translate
 from identity.known_devices import KnownDevices
+from identity.live_session import LIVE_SESSIONS
 from identity.lookup import AccountEmailLookup, AccountEmails
 from identity.passkey_api import PASSKEY_ERRORS, PASSKEYS, passkeys_router
 from identity.passkey_store import Challenges, Passkeys
@@ -183,6 +184,7 @@ def build(
             ACCOUNTS.put(app, opened.accounts)
             SESSION_COOKIE.put(app, SessionCookie(opened.refresh_tokens.lifetime))
             PASSKEYS.put(app, passkey_service(settings, opened))
+            LIVE_SESSIONS.put(app, opened.refresh_tokens)
             RECENT_SIGN_IN.put(
                 app, RecentSignIn(timedelta(seconds=settings.recent_sign_in_seconds))
             )

@@ -30,6 +30,7 @@ from identity.api import (
 )
 from identity.application import Accounts, TemporaryPasswordExpired
 from identity.devices import device_from_user_agent
+from identity.live_session import ENDED_SESSION, LiveRecentlySignedIn
 from identity.passkeys import (
     Ceremony,
     ChallengeExpired,
@@ -40,7 +41,7 @@ from identity.passkeys import (
     PasskeyRefused,
     PasskeyService,
 )
-from identity.recent_sign_in import SIGN_IN_AGAIN, RecentlySignedIn
+from identity.recent_sign_in import SIGN_IN_AGAIN
 
 PASSKEY_ERRORS = ErrorTable(
     {
@@ -190,7 +191,7 @@ def _notice(accounts: Accounts, user_id: uuid.UUID, now: datetime, *, added: boo
 passkeys_router = APIRouter(
     prefix="/api/v1", tags=["passkeys"], dependencies=[Depends(outside_maintenance)]
 )
-_RECENT = (*NOT_SIGNED_IN, SIGN_IN_AGAIN)
+_RECENT = (*NOT_SIGNED_IN, SIGN_IN_AGAIN, ENDED_SESSION)
 
 
 @passkeys_router.get(
@@ -209,7 +210,7 @@ async def list_passkeys(principal: CurrentCustomer, passkeys: PasskeysDep) -> li
     responses=ERRORS.responses_for(*_RECENT),
 )
 async def passkey_registration_options(
-    principal: RecentlySignedIn, passkeys: PasskeysDep, accounts: AccountsDep, now: Now
+    principal: LiveRecentlySignedIn, passkeys: PasskeysDep, accounts: AccountsDep, now: Now
 ) -> CeremonyOut:
     user_id = uuid.UUID(principal.user_id)
     account = await asyncio.to_thread(accounts.account, user_id)
@@ -227,7 +228,7 @@ async def passkey_registration_options(
 )
 async def add_passkey(
     body: NewPasskey,
-    principal: RecentlySignedIn,
+    principal: LiveRecentlySignedIn,
     passkeys: PasskeysDep,
     accounts: AccountsDep,
     now: Now,
@@ -251,7 +252,7 @@ async def add_passkey(
 )
 async def remove_passkey(
     passkey_id: uuid.UUID,
-    principal: RecentlySignedIn,
+    principal: LiveRecentlySignedIn,
     passkeys: PasskeysDep,
     accounts: AccountsDep,
     now: Now,

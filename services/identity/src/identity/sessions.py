@@ -174,3 +174,15 @@ class RefreshTokens:
             keep,
             now,
         )
+
+    async def is_live(self, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime) -> bool:
+        """As `active` counts one (a family that can still refresh), for the one session a
+        sensitive route is asked from: one query on refresh_tokens_family."""
+        live: bool = await self.pool.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = $2 AND user_id = $1 "
+            "AND revoked_at IS NULL AND used_at IS NULL AND expires_at > $3)",
+            user_id,
+            session_id,
+            now,
+        )
+        return live

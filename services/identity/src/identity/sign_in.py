@@ -76,6 +76,8 @@ class RefreshTokenStore(Protocol):
 
     async def end_others(self, user_id: uuid.UUID, keep: uuid.UUID, now: datetime) -> None: ...
 
+    async def is_live(self, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime) -> bool: ...
+
 
 class DeviceRecognition(Protocol):
     """identity.known_devices.KnownDevices: the hashed device ids each account has used."""

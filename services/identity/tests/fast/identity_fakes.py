@@ -112,6 +112,9 @@ class InMemoryRefreshTokens:
     async def end_others(self, user_id: uuid.UUID, keep: uuid.UUID, now: datetime) -> None:
         self._revoke(lambda token: token.user_id == user_id and token.family_id != keep, now)
 
+    async def is_live(self, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime) -> bool:
+        return session_id in {family for family, _ in self._live(user_id, now)}
+
     def _live(self, user_id: uuid.UUID, now: datetime) -> list[tuple[uuid.UUID, str]]:
         """Families with an unused, unrevoked, unexpired token, as the real store asks."""
         return [

@@ -245,3 +245,25 @@ async def test_changing_the_password_ends_the_other_sessions(identity: Identity)
     assert changed.status_code == 204
     assert refreshed.status_code == 401
     assert (await identity.log_in(email, "山田家の新しい合言葉2026")).status_code == 200
+
+
+async def test_a_session_ended_elsewhere_can_no_longer_change_the_password(
+    identity: Identity,
+) -> None:
+    """The other device's access token is still valid, but its session is not (live_session)."""
+    email = identity.register()
+    other_device = (await identity.log_in(email, PASSWORD)).json()["access_token"]
+    session = (await identity.log_in(email, PASSWORD)).json()["access_token"]
+    await identity.client.delete(
+        "/api/v1/me/sessions", headers={"Authorization": f"Bearer {session}"}
+    )
+
+    changed = await identity.client.put(
+        "/api/v1/me/password",
+        json={"current_password": PASSWORD, "new_password": "山田家の新しい合言葉2026"},
+        headers={"Authorization": f"Bearer {other_device}", "Accept-Language": "en"},
+    )
+
+    assert (changed.status_code, changed.json()["code"]) == (401, "session_ended")
+    assert changed.json()["message"].startswith("This session has ended")
+    assert (await identity.log_in(email, PASSWORD)).status_code == 200, "password unchanged"
