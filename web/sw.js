@@ -13,7 +13,7 @@
 //   previous one's answers, and the page's log-out message deletes everything.
 /* global importScripts */
 
-const VERSION = "2026-11-30.11";
+const VERSION = "2026-11-30.12";
 const SHELL = `shell-${VERSION}`;
 const OFFLINE = "offline-v1"; // not versioned: a new app version keeps what the customer last saw
 const CURRENT = "/__offline/current"; // {customer_id} of the account signed in on this device

@@ -146,7 +146,7 @@ def test_a_cloned_passkey_whose_sign_count_went_back_is_refused(
     product: Product, phone_390: Page
 ) -> None:
     page, origin = phone_390, local(product)
-    _, cdp, authenticator_id = signed_in_with_a_passkey(product, page, "私のPixel")
+    email, cdp, authenticator_id = signed_in_with_a_passkey(product, page, "私のPixel")
     log_out(page)
     log_in_with_passkey(page, origin)
     expect(page.get_by_role("heading", name="事故一覧")).to_be_visible()
@@ -170,6 +170,23 @@ def test_a_cloned_passkey_whose_sign_count_went_back_is_refused(
         "パスキーでログインできませんでした。パスワードでログインしてください。"
     )
     page.screenshot(path=SHOTS / "passkeys-refused-ja.png", full_page=True)
+
+    # Disabled, not only refused: the list says so, and the customer is mailed the notice.
+    log_in_with_password(page, origin, email)
+    page.goto(origin + "/settings/passkeys")
+    entry = page.locator("#passkey-list li.passkey").filter(has_text="私のPixel")
+    expect(entry).to_contain_text("無効（複製の疑い）")
+    expect(entry).to_contain_text("このパスキーではログインできません。")
+    page.screenshot(path=SHOTS / "sessioncheck-passkey-disabled-ja.png", full_page=True)
+    product.wait_for(
+        "notifier",
+        "SELECT 1 FROM sent_mails WHERE kind = 'passkey_disabled' AND recipient = %s",
+        email,
+        timeout=60,
+    )
+    log_out(page)
+    log_in_with_passkey(page, origin)  # the authenticator's copy now counts up: still refused
+    expect(page.locator("#passkey-log-in-error")).to_be_visible()
 
 
 def test_adding_a_passkey_long_after_the_log_in_asks_to_log_in_again(

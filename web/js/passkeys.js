@@ -29,6 +29,8 @@ const TEXT = {
     remove: "削除",
     removeLabel: "「{name}」を削除",
     removedDone: "パスキーを削除しました。",
+    disabled: "無効（複製の疑い）",
+    disabledHint: "複製されたおそれがあるため無効にしました。このパスキーではログインできません。削除してください。",
     notice: "パスキーの追加・削除は、安全のためメールでお知らせします。",
     again: "もう一度ログインする",
     cancelled: "パスキーの操作が取り消されたか、時間切れになりました。もう一度お試しください。",
@@ -53,6 +55,8 @@ const TEXT = {
     remove: "Remove",
     removeLabel: "Remove “{name}”",
     removedDone: "The passkey has been removed.",
+    disabled: "disabled (possible copy)",
+    disabledHint: "We disabled it because it may have been copied. It cannot log in; please remove it.",
     notice: "For your safety, we tell you by email when a passkey is added or removed.",
     again: "Log in again",
     cancelled: "The passkey step was cancelled or took too long. Please try again.",
@@ -207,8 +211,13 @@ export async function passkeySettings({ page }) {
         }
       },
     }, say("remove"));
+    // Disabled by identity as a possible copy (its sign count went back): said in words.
+    const disabled = passkey.disabled_at
+      ? [h("p", { class: "warn passkey-disabled" }, say("disabledHint"))]
+      : [];
     return h("li", { class: "passkey" },
-      h("p", { class: "passkey-name" }, h("strong", {}, passkey.name)),
+      h("p", { class: "passkey-name" }, h("strong", {}, passkey.name), passkey.disabled_at ? ` ${say("disabled")}` : ""),
+      ...disabled,
       h("p", { class: "hint" }, `${say("added")}: ${formatDateTime(passkey.created_at)}`),
       h("p", { class: "hint" }, `${say("lastUsed")}: ${passkey.last_used_at ? formatDateTime(passkey.last_used_at) : say("never")}`),
       remove);

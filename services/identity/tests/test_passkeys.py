@@ -95,10 +95,10 @@ async def test_a_passkey_added_is_told_and_signs_the_web_front_in_like_a_passwor
     assert relisted.json()[0]["last_used_at"] is not None
 
 
-async def test_a_cloned_passkey_is_refused_and_the_stored_count_stays(
+async def test_a_cloned_passkey_is_refused_disabled_and_told(
     identity: Identity,
 ) -> None:
-    _, bearer = await signed_in(identity)
+    user_id, bearer = await signed_in(identity)
     passkey, _ = await add_passkey(identity, bearer)
     assert (await sign_in(identity, passkey)).status_code == 200
     assert (await sign_in(identity, passkey)).status_code == 200
@@ -108,10 +108,17 @@ async def test_a_cloned_passkey_is_refused_and_the_stored_count_stays(
 
     assert cloned.status_code == 401
     assert cloned.json()["code"] == "passkey_refused"
-    stored = await identity.app.state.passkeys.passkeys.pool.fetchval(
-        "SELECT sign_count FROM passkeys WHERE credential_id = $1", passkey.credential_id
+    stored = await identity.app.state.passkeys.passkeys.pool.fetchrow(
+        "SELECT sign_count, disabled_at FROM passkeys WHERE credential_id = $1",
+        passkey.credential_id,
     )
-    assert stored == 2
+    assert stored["sign_count"] == 2
+    assert stored["disabled_at"] is not None, "disabled, not only refused"
+    assert (await told(identity, user_id, "PasskeyDisabled"))["data"]["name"] == "Pixel 8"
+    [listed] = (await identity.client.get("/api/v1/me/passkeys", headers=bearer)).json()
+    assert listed["disabled_at"] is not None
+    passkey.sign_count = 10  # the original authenticator, counting up: the key is not trusted
+    assert (await sign_in(identity, passkey)).json()["code"] == "passkey_refused"
 
 
 async def test_answers_made_for_another_origin_are_refused(identity: Identity) -> None:

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
@@ -30,6 +30,9 @@ from identity.domain import Account
 T = TypeVar("T")
 
 ACCOUNTS_LOCKED = Counter("identity_accounts_locked_total", "Accounts locked after failed log-ins")
+
+PasskeyChange = Literal["added", "removed", "disabled"]
+"""What happened to a passkey, each told by its own security notice."""
 
 
 @dataclass(frozen=True)
@@ -144,16 +147,18 @@ class Accounts(Application[uuid.UUID]):
         return _retrying_conflicts(attempt)
 
     def record_passkey_change(
-        self, account_id: uuid.UUID, name: str, at: datetime, *, added: bool
+        self, account_id: uuid.UUID, name: str, at: datetime, change: PasskeyChange
     ) -> None:
         """The event the security notice leaves from (identity.integration)."""
 
         def record() -> None:
             account = self.account(account_id)
-            if added:
-                account.record_passkey_added(name=name, at=at)
-            else:
-                account.record_passkey_removed(name=name, at=at)
+            recorders = {
+                "added": account.record_passkey_added,
+                "removed": account.record_passkey_removed,
+                "disabled": account.record_passkey_disabled,
+            }
+            recorders[change](name=name, at=at)
             self.save(account)
 
         _retrying_conflicts(record)

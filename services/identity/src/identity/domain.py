@@ -66,6 +66,10 @@ class Account(Aggregate):
         name: str
         at: datetime
 
+    class PasskeyDisabled(Aggregate.Event):
+        name: str
+        at: datetime
+
     @event(Registered)
     def __init__(
         self,
@@ -203,6 +207,10 @@ class Account(Aggregate):
     @event(PasskeyRemoved)
     def record_passkey_removed(self, name: str, at: datetime) -> None:
         """Only the fact, for the security notice (see record_passkey_added)."""
+
+    @event(PasskeyDisabled)
+    def record_passkey_disabled(self, name: str, at: datetime) -> None:
+        """Found cloned at a sign-in: only the fact, for the security notice."""
 
 
 class NoPendingReset(ValueError):

@@ -12,6 +12,7 @@ from claims_shared.events import (
     Envelope,
     EventData,
     PasskeyAdded,
+    PasskeyDisabled,
     PasskeyRemoved,
     PasswordChanged,
     SignedInFromNewDevice,
@@ -56,9 +57,10 @@ def registration_routes(accounts: Accounts) -> EventRoutes:
     return EventRoutes().on(UserRegistered, create_account_for)
 
 
-_PASSKEY_EVENTS: dict[type[Any], type[PasskeyAdded | PasskeyRemoved]] = {
+_PASSKEY_EVENTS: dict[type[Any], type[PasskeyAdded | PasskeyRemoved | PasskeyDisabled]] = {
     Account.PasskeyAdded: PasskeyAdded,
     Account.PasskeyRemoved: PasskeyRemoved,
+    Account.PasskeyDisabled: PasskeyDisabled,
 }
 _LEAVING: tuple[type[Any], ...] = (
     Account.PasswordChanged,
@@ -106,7 +108,9 @@ def translate(accounts: Accounts) -> Any:
                     "expires_at": domain_event.expires_at,
                 }
             )
-        elif isinstance(domain_event, (Account.PasskeyAdded, Account.PasskeyRemoved)):
+        elif isinstance(
+            domain_event, (Account.PasskeyAdded, Account.PasskeyRemoved, Account.PasskeyDisabled)
+        ):
             data = _PASSKEY_EVENTS[type(domain_event)].model_validate(
                 {**common, "name": domain_event.name, "at": domain_event.at}
             )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -28,7 +29,7 @@ from identity.api import (
     SignInServiceDep,
     _session_out,
 )
-from identity.application import Accounts, TemporaryPasswordExpired
+from identity.application import Accounts, PasskeyChange, TemporaryPasswordExpired
 from identity.devices import device_from_user_agent
 from identity.live_session import ENDED_SESSION, LiveRecentlySignedIn
 from identity.passkeys import (
@@ -160,6 +161,11 @@ class PasskeyOut(BaseModel):
     name: str
     created_at: datetime
     last_used_at: datetime | None
+    disabled_at: datetime | None = Field(
+        default=None,
+        description="When identity disabled it as a possible copy (its sign count went back); "
+        "it signs nobody in, and the customer may remove it",
+    )
 
 
 def _ceremony_out(ceremony: Ceremony) -> CeremonyOut:
@@ -172,6 +178,7 @@ def _passkey_out(passkey: Passkey) -> PasskeyOut:
         name=passkey.name,
         created_at=passkey.created_at,
         last_used_at=passkey.last_used_at,
+        disabled_at=passkey.disabled_at,
     )
 
 
@@ -179,11 +186,20 @@ def _credential(credential: Credential) -> dict[str, Any]:
     return credential.model_dump(exclude_none=True)
 
 
-def _notice(accounts: Accounts, user_id: uuid.UUID, now: datetime, *, added: bool) -> Any:
+def _notice(accounts: Accounts, user_id: uuid.UUID, now: datetime, change: PasskeyChange) -> Any:
     """PasskeyAdded / PasskeyRemoved on the account, saved inside the passkey's transaction."""
 
     async def record(name: str) -> None:
-        await asyncio.to_thread(accounts.record_passkey_change, user_id, name, now, added=added)
+        await asyncio.to_thread(accounts.record_passkey_change, user_id, name, now, change)
+
+    return record
+
+
+def _disabled_notice(accounts: Accounts, now: datetime) -> Callable[[Passkey], Awaitable[None]]:
+    """PasskeyDisabled on the cloned passkey's account, inside the transaction that disables it."""
+
+    async def record(passkey: Passkey) -> None:
+        await _notice(accounts, passkey.user_id, now, "disabled")(passkey.name)
 
     return record
 
@@ -240,7 +256,7 @@ async def add_passkey(
         _credential(body.credential),
         body.name,
         now,
-        _notice(accounts, user_id, now, added=True),
+        _notice(accounts, user_id, now, "added"),
     )
     return _passkey_out(passkey)
 
@@ -258,7 +274,7 @@ async def remove_passkey(
     now: Now,
 ) -> Response:
     user_id = uuid.UUID(principal.user_id)
-    await passkeys.remove(user_id, passkey_id, _notice(accounts, user_id, now, added=False))
+    await passkeys.remove(user_id, passkey_id, _notice(accounts, user_id, now, "removed"))
     return Response(status_code=204)
 
 
@@ -279,13 +295,14 @@ async def log_in_with_passkey(
     response: Response,
     passkeys: PasskeysDep,
     sign_in: SignInServiceDep,
+    accounts: AccountsDep,
     cookie: SessionCookieDep,
     now: Now,
 ) -> SessionOut:
     """The same session, tokens and cookie as the password's log-in (POST /api/v1/sessions)."""
     try:
         user_id = await passkeys.verify_sign_in(
-            body.challenge_id, _credential(body.credential), now
+            body.challenge_id, _credential(body.credential), now, _disabled_notice(accounts, now)
         )
         session = await sign_in.log_in_with_passkey(
             user_id,

@@ -12,7 +12,7 @@ from identity.passkeys import Challenge, Passkey, Purpose
 
 _COLUMNS = (
     "passkey_id, user_id, credential_id, public_key, sign_count, transports, name, created_at, "
-    "last_used_at"
+    "last_used_at, disabled_at"
 )
 
 
@@ -27,6 +27,7 @@ def _passkey(row: asyncpg.Record) -> Passkey:
         name=row["name"],
         created_at=row["created_at"],
         last_used_at=row["last_used_at"],
+        disabled_at=row["disabled_at"],
     )
 
 
@@ -52,8 +53,8 @@ class Passkeys:
         exists without its security notice on the way."""
         async with self.pool.acquire() as conn, conn.transaction():
             inserted = await conn.fetchval(
-                f"INSERT INTO passkeys ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-                "ON CONFLICT (credential_id) DO NOTHING RETURNING true",
+                f"INSERT INTO passkeys ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+                "$10) ON CONFLICT (credential_id) DO NOTHING RETURNING true",
                 passkey.passkey_id,
                 passkey.user_id,
                 passkey.credential_id,
@@ -63,6 +64,7 @@ class Passkeys:
                 passkey.name,
                 passkey.created_at,
                 passkey.last_used_at,
+                passkey.disabled_at,
             )
             if not inserted:
                 return False
@@ -94,6 +96,20 @@ class Passkeys:
             now,
         )
         return bool(updated)
+
+    async def disable(
+        self, passkey_id: uuid.UUID, now: datetime, then: Callable[[], Awaitable[None]]
+    ) -> None:
+        """The PasskeyDisabled event commits with the mark, or neither does."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            disabled = await conn.fetchval(
+                "UPDATE passkeys SET disabled_at = $2 WHERE passkey_id = $1 "
+                "AND disabled_at IS NULL RETURNING true",
+                passkey_id,
+                now,
+            )
+            if disabled:
+                await then()
 
 
 class Challenges:

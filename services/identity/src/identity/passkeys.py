@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NoReturn, Protocol
 
 from webauthn import (
     generate_authentication_options,
@@ -71,6 +71,8 @@ class Passkey:
     name: str
     created_at: datetime
     last_used_at: datetime | None = None
+    disabled_at: datetime | None = None
+    """Set when a sign-in showed it cloned: it signs nobody in again."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,12 @@ class PasskeyStore(Protocol):
     async def record_use(self, passkey_id: uuid.UUID, sign_count: int, now: datetime) -> bool:
         """Moves the sign count forward; False if it is not above the stored one (a
         concurrent sign-in with the same count lost the race)."""
+
+    async def disable(
+        self, passkey_id: uuid.UUID, now: datetime, then: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Marks it disabled and runs `then` before committing, once: a passkey already
+        disabled is left as it was, without a second notice."""
 
 
 class ChallengeStore(Protocol):
@@ -228,9 +236,14 @@ class PasskeyService:
         return Ceremony(challenge.challenge_id, _as_json(options_to_json(options)))
 
     async def verify_sign_in(
-        self, challenge_id: uuid.UUID, credential: dict[str, Any], now: datetime
+        self,
+        challenge_id: uuid.UUID,
+        credential: dict[str, Any],
+        now: datetime,
+        notify_disabled: Callable[[Passkey], Awaitable[None]],
     ) -> uuid.UUID:
-        """The account the verified passkey belongs to."""
+        """The account the verified passkey belongs to. A cloned one is disabled as well as
+        refused, and `notify_disabled` (the PasskeyDisabled notice) commits with it."""
         challenge = await self._take(challenge_id, "sign_in", now)
         try:
             parsed = parse_authentication_credential_json(credential)
@@ -240,6 +253,11 @@ class PasskeyService:
         if passkey is None:
             log.info("passkey sign-in with an unknown credential")
             raise PasskeyRefused
+        if passkey.disabled_at is not None:
+            log.warning(
+                "passkey sign-in with a disabled passkey", passkey_id=str(passkey.passkey_id)
+            )
+            raise PasskeyRefused
         # Usernameless, so the handle names the account and must be there (WebAuthn §7.2 6).
         if parsed.response.user_handle != passkey.user_id.bytes:
             log.warning(
@@ -247,18 +265,40 @@ class PasskeyService:
             )
             raise PasskeyRefused
         presented = self._verify_assertion(parsed, challenge, passkey)
-        if sign_count_went_back(passkey.sign_count, presented) or not (
-            await self.passkeys.record_use(passkey.passkey_id, presented, now)
-        ):
+        if sign_count_went_back(passkey.sign_count, presented):
+            await self._disable_cloned(passkey, presented, now, notify_disabled)
+        if not await self.passkeys.record_use(passkey.passkey_id, presented, now):
             log.warning(
-                "passkey sign count went back: a cloned credential or a replay, refused",
+                "passkey sign-in lost the race for its sign count: refused",
                 passkey_id=str(passkey.passkey_id),
-                user_id=str(passkey.user_id),
-                stored=passkey.sign_count,
                 presented=presented,
             )
             raise PasskeyRefused
         return passkey.user_id
+
+    async def _disable_cloned(
+        self,
+        passkey: Passkey,
+        presented: int,
+        now: datetime,
+        notify: Callable[[Passkey], Awaitable[None]],
+    ) -> NoReturn:
+        """The signature was the passkey's, so its key was copied: no later answer from it can
+        be trusted, whichever copy gives it. Only a count going back against the stored one
+        disables; a lost race of two sign-ins at the same moment (record_use) only refuses."""
+        log.warning(
+            "passkey sign count went back: a cloned credential, disabled and refused",
+            passkey_id=str(passkey.passkey_id),
+            user_id=str(passkey.user_id),
+            stored=passkey.sign_count,
+            presented=presented,
+        )
+
+        async def told() -> None:
+            await notify(passkey)
+
+        await self.passkeys.disable(passkey.passkey_id, now, told)
+        raise PasskeyRefused
 
     def _verify_assertion(self, parsed: Any, challenge: Challenge, passkey: Passkey) -> int:
         """The new sign count, once origin, RP id, challenge, user verification and the

@@ -91,6 +91,7 @@ passkeys = Table(  # WebAuthn credentials, found by credential id at a usernamel
     Column("name", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_used_at", DateTime(timezone=True)),
+    Column("disabled_at", DateTime(timezone=True)),  # found cloned (identity_0004)
     Index("passkeys_user", "user_id"),
 )
 

@@ -46,6 +46,14 @@ class InMemoryPasskeys:
         self.rows[passkey_id] = replace(passkey, sign_count=sign_count, last_used_at=now)
         return True
 
+    async def disable(
+        self, passkey_id: uuid.UUID, now: datetime, then: Callable[[], Awaitable[None]]
+    ) -> None:
+        passkey = self.rows[passkey_id]
+        if passkey.disabled_at is None:
+            await then()
+            self.rows[passkey_id] = replace(passkey, disabled_at=now)
+
 
 class InMemoryChallenges:
     def __init__(self) -> None:

@@ -14,7 +14,12 @@ import pytest
 from pydantic import ValidationError
 from soft_authenticator import SoftPasskey, create, get
 
-from claims_shared.events import PasskeyAdded, PasskeyRemoved, SignedInFromNewDevice
+from claims_shared.events import (
+    PasskeyAdded,
+    PasskeyDisabled,
+    PasskeyRemoved,
+    SignedInFromNewDevice,
+)
 from claims_shared.testing import leaving
 from devinfra.testing import ManualClock, in_process
 from identity.integration import translate
@@ -195,6 +200,31 @@ async def test_a_cloned_passkey_whose_sign_count_goes_back_is_refused(customer: 
     assert cloned.status_code == 401
     assert cloned.json()["code"] == "passkey_refused"
     assert unchanged.status_code == 401
+
+
+async def test_a_cloned_passkey_is_disabled_shown_so_and_told_once(customer: Customer) -> None:
+    """Refusing the copy is not enough: either holder of the key may be the thief, so the
+    passkey signs nobody in again, even the original counting up, until it is removed."""
+    passkey, _ = await customer.add_passkey(name="仕事用のiPhone")
+    assert (await customer.sign_in_with(passkey)).status_code == 200
+    assert (await customer.sign_in_with(passkey)).status_code == 200
+
+    passkey.sign_count = 1  # a copy of the key made after its first use
+    cloned = await customer.sign_in_with(passkey)
+    passkey.sign_count = 10  # the original, counting up as it should
+    original = await customer.sign_in_with(passkey)
+    listed = await customer.client.get("/api/v1/me/passkeys", headers=customer.bearer)
+
+    assert (cloned.status_code, original.status_code) == (401, 401)
+    assert original.json()["code"] == "passkey_refused"
+    [shown] = listed.json()
+    assert shown["name"] == "仕事用のiPhone" and shown["disabled_at"] is not None
+    [notice] = [e for e in customer.told() if isinstance(e, PasskeyDisabled)]
+    assert (notice.name, notice.email) == ("仕事用のiPhone", customer.email)
+    removed = await customer.client.delete(
+        f"/api/v1/me/passkeys/{shown['passkey_id']}", headers=customer.bearer
+    )
+    assert removed.status_code == 204, "the customer can remove it"
 
 
 async def test_a_challenge_is_used_once_and_expires(customer: Customer) -> None:

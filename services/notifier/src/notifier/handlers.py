@@ -15,6 +15,7 @@ from claims_shared.events import (
     ClaimStatusChanged,
     Envelope,
     PasskeyAdded,
+    PasskeyDisabled,
     PasskeyRemoved,
     PasswordChanged,
     SignedInFromNewDevice,
@@ -25,6 +26,13 @@ from claims_shared.kafka import EventRoutes, UnprocessableMessage
 from claims_shared.passwords import open_sealed
 from notifier.mails import Mail, compose, one_mailbox
 from notifier.preferences import NotificationPreferences, kind_of_change
+
+_PASSKEY_MAILS: dict[type[Any], str] = {
+    PasskeyAdded: "passkey_added",
+    PasskeyRemoved: "passkey_removed",
+    PasskeyDisabled: "passkey_disabled",
+}
+"""Each passkey notice's mail template."""
 
 # Changes worth a mail, by the notice they schedule (notifier.notices); a request for action
 # is a notice of its own (pushed in its own words, mailed as a status update). The rest (coverage
@@ -113,6 +121,7 @@ class NotificationService:
             .on(SignedInFromNewDevice, self.tell_of_new_device)
             .on(PasskeyAdded, self.tell_of_passkey_change)
             .on(PasskeyRemoved, self.tell_of_passkey_change)
+            .on(PasskeyDisabled, self.tell_of_passkey_change)
             .on(ClaimStatusChanged, self.schedule_status_notice)
         )
 
@@ -182,12 +191,13 @@ class NotificationService:
         await self.sender.send_once(str(envelope.event_id), mail)
 
     async def tell_of_passkey_change(
-        self, changed: PasskeyAdded | PasskeyRemoved, envelope: Envelope[Any]
+        self, changed: PasskeyAdded | PasskeyRemoved | PasskeyDisabled, envelope: Envelope[Any]
     ) -> None:
         """Always mailed, like the other security notices: a passkey someone else added is a
-        way into the account that survives a password change. No link: the mail names the
-        passkey and whom to call."""
-        kind = "passkey_added" if isinstance(changed, PasskeyAdded) else "passkey_removed"
+        way into the account that survives a password change, and one identity disabled as a
+        possible copy means someone may hold its key. No link: the mail names the passkey and
+        whom to call."""
+        kind = _PASSKEY_MAILS[type(changed)]
         mail = self._compose(
             kind, changed.language, changed.email, name=changed.name, at=changed.at
         )

@@ -26,6 +26,7 @@ KINDS = (
     "new_device_sign_in",
     "passkey_added",
     "passkey_removed",
+    "passkey_disabled",
     "claim_status_changed",
     "registration_complete",
     "new_message",

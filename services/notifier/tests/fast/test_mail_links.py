@@ -31,6 +31,7 @@ SECURITY_NOTICES = {
     "password_changed",
     "passkey_added",
     "passkey_removed",
+    "passkey_disabled",
 }
 URL = re.compile(r"(?:https?://|www\.)[^\s）)」]+")
 

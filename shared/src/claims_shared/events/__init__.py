@@ -18,6 +18,7 @@ from claims_shared.events.envelope import Envelope, EventData
 from claims_shared.events.identity import (
     AccountLocked,
     PasskeyAdded,
+    PasskeyDisabled,
     PasskeyRemoved,
     PasswordChanged,
     SignedInFromNewDevice,
@@ -37,6 +38,7 @@ __all__ = [
     "Envelope",
     "EventData",
     "PasskeyAdded",
+    "PasskeyDisabled",
     "PasskeyRemoved",
     "PasswordChanged",
     "PolicyRecorded",

@@ -14,6 +14,7 @@ from claims_shared.events.envelope import Envelope, EventData
 from claims_shared.events.identity import (
     AccountLocked,
     PasskeyAdded,
+    PasskeyDisabled,
     PasskeyRemoved,
     PasswordChanged,
     SignedInFromNewDevice,
@@ -35,6 +36,7 @@ EVENT_TYPES: dict[tuple[str, int], type[EventData]] = {
         SignedInFromNewDevice,
         PasskeyAdded,
         PasskeyRemoved,
+        PasskeyDisabled,
         AdjusterUpdate,
         ClaimStatusChanged,
         DocumentSubmitted,

@@ -58,8 +58,8 @@ class SignedInFromNewDevice(AccountEvent):
 
 
 class PasskeyEvent(AccountEvent):
-    """A passkey added to or removed from an account: the security notice names it, so a
-    customer who did not do it recognises which one and calls the insurer."""
+    """A passkey added to, removed from or disabled on an account: the security notice names
+    it, so a customer who did not do it recognises which one and calls the insurer."""
 
     name: str
     at: AwareDatetime
@@ -72,3 +72,10 @@ class PasskeyAdded(PasskeyEvent):
 
 class PasskeyRemoved(PasskeyEvent):
     event_type = "PasskeyRemoved"
+
+
+class PasskeyDisabled(PasskeyEvent):
+    """Found cloned at a sign-in (its sign count went backwards) and disabled by identity: the
+    notice says so without a link, with the desk to call."""
+
+    event_type = "PasskeyDisabled"
