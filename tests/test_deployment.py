@@ -523,3 +523,18 @@ def test_only_the_gateway_is_reached_from_outside_and_prometheus_scrapes_the_ser
     }
     for workload, peers in expected.items():
         assert traffic(objects, workload, "ingress") == peers, workload
+
+
+def test_the_contact_desk_is_set_wherever_the_notifier_runs(
+    compose: dict[str, Any], overlay: tuple[str, list[dict[str, Any]]]
+) -> None:
+    """The security mails and GET /api/v1/contact-desk name it, and production refuses to start
+    without it (notifier.settings): compose and every overlay give the notifier one."""
+    _, objects = overlay
+    notifier = of_kind(objects, "Deployment")["notifier"]["spec"]["template"]["spec"]
+    from_config = {"configMapRef": {"name": "claims-config"}} in notifier["containers"][0].get(
+        "envFrom", []
+    )
+    config = of_kind(objects, "ConfigMap")["claims-config"]["data"]
+    assert from_config and config.get("NOTIFIER_CONTACT_DESK", "").strip()
+    assert compose["notifier"]["environment"].get("NOTIFIER_CONTACT_DESK", "").strip()

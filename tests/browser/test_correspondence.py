@@ -167,7 +167,9 @@ def test_a_message_round_trip_with_the_unread_badge_and_the_mail(
     )
     mail = new_message_mail(product, customer.email)
     assert mail["subject"] == "【お客さまWebサービス】新着メッセージがあります"
-    assert f"/accidents/{claim.claim_id}" in mail["text"]
+    assert "ログインし、事故一覧で対象の事故をご確認ください" in mail["text"]
+    assert "「担当者とのメッセージ」に表示され" in mail["text"]
+    assert "http" not in mail["text"] and claim.claim_id not in mail["text"], "no link, no claim"
     assert "ありがとうございます" not in mail["text"], "the mail never carries the message itself"
 
     phone.goto(product.url + "/accidents")

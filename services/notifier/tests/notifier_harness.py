@@ -93,6 +93,15 @@ class NotifierService:
         return [m for m in listing if address in m["to"]]
 
 
+# What the status, request and new-message mails say in place of a link (they carry none).
+WHERE_TO_LOOK = {
+    "ja": "お客さまWebサービス（ブックマークまたはアプリ）からログインし、"
+    "事故一覧で対象の事故をご確認ください。",
+    "en": "Log in to the customer web service (from your bookmark or the app) and open the "
+    'accident under "Your accidents".',
+}
+
+
 def notifier_settings(infrastructure: Any, database_url: str, **overrides: Any) -> NotifierSettings:
     fields: dict[str, Any] = {
         "database_url": database_url,
@@ -100,7 +109,6 @@ def notifier_settings(infrastructure: Any, database_url: str, **overrides: Any) 
         "kafka_topic_prefix": topic_prefix(),
         "smtp_host": infrastructure.smtp_host,
         "smtp_port": infrastructure.smtp_port,
-        "customer_web_url": "https://www.example-insurer.jp/web",
         "contact_desk": "0120-000-000",
         # Short, so tests that wait for a "status updated" mail (here, tests/browser,
         # tests/test_registration_journeys.py) get it promptly; bursts tests set their own.

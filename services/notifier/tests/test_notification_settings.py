@@ -24,7 +24,6 @@ from notifier_harness import (
     unique_email,
 )
 
-WEB_URL = "https://www.example-insurer.jp/web"
 SETTINGS = "/api/v1/me/notification-settings"
 WINDOW = 0.5
 
@@ -65,13 +64,14 @@ async def known_customer(service: NotifierService, email: str) -> str:
     return customer.customer_id
 
 
-def claim_mails(mails: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(subject, the link) of each status and new-message mail, in the order received."""
+def claim_mails(mails: list[dict[str, Any]]) -> list[tuple[str, bool]]:
+    """(subject, whether it says where to look) of each status, request and new-message mail,
+    in the order received. They carry no link, nor the claim: the subject is what tells them
+    apart."""
     found = []
     for mail in mails:
         if any(words in mail["subject"] for words in ("対応状況", "新着メッセージ", "お願い")):
-            [link] = [word for word in mail["text"].split() if "/accidents/" in word]
-            found.append((mail["subject"], link))
+            found.append((mail["subject"], "事故一覧で対象の事故をご確認ください" in mail["text"]))
     return found
 
 
@@ -106,8 +106,8 @@ async def test_status_mail_off_leaves_the_requests_and_messages_mailed(
     await asyncio.sleep(WINDOW * 2 + 1)
     assert await service.pending_notices() == []
     assert sorted(claim_mails(await service.mails_to(email))) == [
-        (REQUEST, f"{WEB_URL}/accidents/CL-ASKED"),  # the request, not the assignment before it
-        (MESSAGE, f"{WEB_URL}/accidents/CL-QUIET#messages"),
+        (REQUEST, True),  # the request, not the status mail of the assignment before it
+        (MESSAGE, True),
     ]
 
 

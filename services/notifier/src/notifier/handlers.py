@@ -104,7 +104,6 @@ class NotificationService:
     sender: Mailer
     preferences: NotificationPreferences
     sealing_private_key: str
-    web_url: str
     previous_sealing_private_keys: tuple[str, ...] = ()
     contact_desk: str = ""
     status_mail_window_seconds: float = 60.0
@@ -229,18 +228,16 @@ class NotificationService:
         )
 
     def _compose(self, kind: str, language: str, to: str, **context: Any) -> Mail:
-        """Every mail knows the web address and whom to call; each template uses what it needs."""
-        return compose(
-            kind, language, to, web_url=self.web_url, contact=self.contact_desk, **context
-        )
+        """Every mail knows whom to call; each template uses what it needs."""
+        return compose(kind, language, to, contact=self.contact_desk, **context)
 
     async def schedule_status_notice(
         self, changed: ClaimStatusChanged, envelope: Envelope[ClaimStatusChanged]
     ) -> None:
         """Schedules the claim's notice (notifier.notices), recorded with the event id: the
         sweeper mails it, one per claim and kind per burst. No claim details in the mail, nor
-        the handler's message: it links to the accident's page (or its thread), to be seen after
-        logging in. A change of a kind the customer chose neither mail nor push for
+        the handler's message, nor a link: it tells the customer to log in and look at the
+        accident list. A change of a kind the customer chose neither mail nor push for
         (notifier.preferences) schedules nothing; the sweeper mails a notice only if its kind's
         mail is on when it is sent."""
         kind = MAILED_CHANGES.get(changed.change)

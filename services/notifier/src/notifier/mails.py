@@ -1,6 +1,8 @@
 """The mails customers receive, composed from Jinja2 templates (templates/<language>/<kind>.txt;
 the first line is the subject). Japanese unless the account's language is English. Every mail
-goes to exactly one mailbox."""
+goes to exactly one mailbox, and none carries a link (tests/fast/test_mail_links.py): a mail
+with a link that ends on a log-in form is what phishing looks like (the FSA's direction for
+online financial services), so each tells the customer in words where to look."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -57,18 +58,6 @@ def one_mailbox(address: str) -> str:
         raise UnprocessableMessage(
             f"the recipient is not exactly one mailbox ({error.refusal.code})"
         ) from None
-
-
-def accident_link(web_url: str, claim_id: str) -> str:
-    """The web front's page of one accident (web/js/app.js: /accidents/<id>). Claim ids come
-    from adjusters' systems, so every character but letters, digits and -_.~ is quoted."""
-    return f"{web_url.rstrip('/')}/accidents/{quote(claim_id, safe='')}"
-
-
-def thread_link(web_url: str, claim_id: str) -> str:
-    """The accident's message board (メッセージ): the detail page holds the thread, in its
-    `#messages` section, so the link opens the accident even where the section is missing."""
-    return f"{accident_link(web_url, claim_id)}#messages"
 
 
 def _japan_time(moment: datetime, language: str) -> str:

@@ -57,7 +57,6 @@ def wire(settings: NotifierSettings, ports: NotifierPorts) -> NotificationServic
         preferences=ports.preferences,
         sealing_private_key=settings.sealing_private_key,
         previous_sealing_private_keys=settings.previous_sealing_private_keys,
-        web_url=settings.customer_web_url,
         contact_desk=settings.contact_desk,
         status_mail_window_seconds=settings.status_mail_window_seconds,
     )
@@ -95,7 +94,6 @@ def build(
             sweeper = StatusNoticeSweeper(
                 resources.pool,
                 sender,
-                web_url=settings.customer_web_url,
                 window_seconds=settings.status_mail_window_seconds,
                 retry_seconds=settings.send_retry_seconds,
                 preferences=preferences,

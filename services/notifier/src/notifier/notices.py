@@ -6,9 +6,10 @@ ClaimStatusChanged, and a mail for each would be several identical mails. So the
 a claim schedules a notice, due a window later (NOTIFIER_STATUS_MAIL_WINDOW_SECONDS); changes of
 the same claim until it is sent join it; a change after it was sent schedules the next one. At
 most one mail per claim per window. A handler's message to the customer (message_to_customer)
-schedules a notice of its own kind (new_message: "you have a new message", without its text,
-linking to the thread); messages join it as changes join a status notice, and neither kind ever
-joins the other, so a burst with a stage change and a message mails both.
+schedules a notice of its own kind (new_message: "you have a new message", without its text
+and, like every notice, without a link: it says where to look after logging in); messages join
+it as changes join a status notice, and neither kind ever joins the other, so a burst with a
+stage change and a message mails both.
 
 The notice is a row in the notifier's database, written in the transaction that records the
 event as processed (claims_shared.idempotency), before the Kafka offset is committed: a kill -9
@@ -35,7 +36,7 @@ import asyncpg
 from claims_shared.idempotency import apply_once
 from claims_shared.kafka import UnprocessableMessage
 from claims_shared.logging import get_logger
-from notifier.mails import Mail, accident_link, compose, thread_link
+from notifier.mails import Mail, compose
 from notifier.preferences import NoticeKind, NotificationPreferences
 from notifier.push_notices import NoticePushes
 from notifier.sending import MailSender
@@ -55,13 +56,8 @@ FOR UPDATE OF n SKIP LOCKED
 """
 
 
-# Each kind of notice is a mail template and the page its link opens.
-NOTICE_LINKS = {
-    "claim_status_changed": accident_link,
-    "action_requested": accident_link,
-    "new_message": thread_link,
-}
-# The customer's setting (notifier.preferences) that decides each kind of notice's mail.
+# Each kind of notice is a mail template (no link, no claim detail) and the customer's setting
+# (notifier.preferences) that decides its mail.
 NOTICE_SETTINGS: dict[str, NoticeKind] = {
     "claim_status_changed": "status_changed",
     "action_requested": "action_requested",
@@ -115,7 +111,6 @@ class StatusNoticeSweeper:
 
     pool: asyncpg.Pool
     sender: MailSender
-    web_url: str
     window_seconds: float
     retry_seconds: float
     preferences: NotificationPreferences | None = None  # none: every notice is mailed
@@ -178,22 +173,16 @@ class StatusNoticeSweeper:
     def _mail(self, notice: asyncpg.Record) -> Mail:
         if notice["email"] is None:
             raise UnprocessableMessage("the customer is no longer in the directory")
-        link = NOTICE_LINKS.get(notice["kind"])
-        if link is None:
+        if notice["kind"] not in NOTICE_SETTINGS:
             raise UnprocessableMessage(f"no mail for notices of kind {notice['kind']!r}")
-        return compose(
-            notice["kind"],
-            notice["language"],
-            notice["email"],
-            accident_url=link(self.web_url, notice["claim_id"]),
-        )
+        return compose(notice["kind"], notice["language"], notice["email"])
 
     async def _mailed(self, notice: asyncpg.Record) -> bool:
         """The customer's mail setting for this kind of notice, read when it is sent: a change
         of mind within the window counts."""
         if self.preferences is None:
             return True
-        setting = NOTICE_SETTINGS[notice["kind"]]  # _mail refused kinds without a link
+        setting = NOTICE_SETTINGS[notice["kind"]]  # _mail refused kinds without a mail
         return (await self.preferences.channels(notice["customer_id"], setting)).mail
 
     async def _postpone(

@@ -11,9 +11,9 @@ no longer allowed, loses its subscription."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from claims_shared.logging import get_logger
-from notifier.mails import accident_link, thread_link
 from notifier.preferences import NoticeKind, NotificationPreferences
 from notifier.push_endpoints import EndpointRefused
 from notifier.push_sending import PushFailed, PushMessage, SubscriptionGone, WebPushSender
@@ -47,14 +47,22 @@ NOTICE_PUSHES: dict[str, tuple[NoticeKind, dict[str, str], bool]] = {
 }
 
 
+def accident_path(claim_id: str, to_thread: bool = False) -> str:
+    """The installed app's page of one accident (web/js/app.js: /accidents/<id>, its message
+    board in `#messages`), relative to the app that opens it: a push opens the app, never a
+    browser's log-in form, so pushes keep the link mails no longer carry. Claim ids come from
+    adjusters' systems, so every character but letters, digits and -_.~ is quoted."""
+    path = f"/accidents/{quote(claim_id, safe='')}"
+    return f"{path}#messages" if to_thread else path
+
+
 def push_message(notice_kind: str, claim_id: str, language: str) -> PushMessage | None:
     pushed = NOTICE_PUSHES.get(notice_kind)
     if pushed is None:
         return None
     _, words, to_thread = pushed
     language = "en" if language == "en" else "ja"
-    link = thread_link if to_thread else accident_link
-    return PushMessage(TITLE[language], words[language], link("", claim_id))
+    return PushMessage(TITLE[language], words[language], accident_path(claim_id, to_thread))
 
 
 @dataclass

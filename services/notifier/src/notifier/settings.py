@@ -28,9 +28,9 @@ class NotifierSettings(ServiceSettings):
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = 10.0
     mail_from: str = "お客さまWebサービス <noreply@claims-status.example.jp>"
-    customer_web_url: str = "http://127.0.0.1:8080"
-    # Whom a customer calls when a security notice was not them, e.g. "0120-000-000 平日9〜17時".
-    # Empty: the notices say "contact us" with no number.
+    # Whom a customer calls when a security notice was not them, e.g. "0120-000-000 平日9〜17時"
+    # (the mails and GET /api/v1/contact-desk). Empty in development: the notices say "contact
+    # us" with no number, which production refuses (a mail that says "call us" must say where).
     contact_desk: str = ""
     sealing_private_key: str = DEVELOPMENT_SEALING_PRIVATE_KEY
     # Comma-separated keys still accepted while a rotation drains (docs/operations.md).
@@ -62,4 +62,6 @@ class NotifierSettings(ServiceSettings):
         )
         if self.environment == "production" and self.push_allow_loopback_for_tests:
             raise ValueError("NOTIFIER_PUSH_ALLOW_LOOPBACK_FOR_TESTS is refused in production")
+        if self.environment == "production" and not self.contact_desk.strip():
+            raise ValueError("NOTIFIER_CONTACT_DESK must name the desk's number in production")
         return self

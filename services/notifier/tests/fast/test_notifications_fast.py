@@ -22,7 +22,6 @@ from notifier.admin import generate_sealing_key
 from notifier.handlers import NotificationService
 from notifier.mails import compose
 from notifier.main import NotifierPorts, wire
-from notifier.notices import NOTICE_LINKS
 from notifier.settings import NotifierSettings
 from notifier_fakes import (
     FakeMailSender,
@@ -283,17 +282,23 @@ async def test_the_handlers_read_mark_mails_nothing(notifier: Notifier) -> None:
 @pytest.mark.parametrize(
     ("language", "subject", "read_it"),
     [
-        ("ja", "【お客さまWebサービス】新着メッセージがあります", "ログインしてご確認ください"),
-        ("en", "[Customer web service] You have a new message", "Log in on this page to read it"),
+        (
+            "ja",
+            "【お客さまWebサービス】新着メッセージがあります",
+            "「担当者とのメッセージ」に表示され",
+        ),
+        (
+            "en",
+            "[Customer web service] You have a new message",
+            'under "Messages with your handler"',
+        ),
     ],
 )
-def test_the_new_message_mail_links_to_the_thread_in_the_customers_language(
+def test_the_new_message_mail_says_where_the_thread_is_in_the_customers_language(
     language: str, subject: str, read_it: str
 ) -> None:
-    link = NOTICE_LINKS["new_message"]("https://www.example-insurer.jp/web/", "CL/7 #2")
-
-    mail = compose("new_message", language, "taro@example.jp", accident_url=link)
+    mail = compose("new_message", language, "taro@example.jp")
 
     assert mail.subject == subject
     assert read_it in mail.text
-    assert "https://www.example-insurer.jp/web/accidents/CL%2F7%20%232#messages" in mail.text
+    assert "/accidents/" not in mail.text and "http" not in mail.text

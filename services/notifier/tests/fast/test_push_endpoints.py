@@ -1,16 +1,12 @@
 """Which push endpoints the notifier calls (notifier.push_endpoints): https to a global address
-only, so a subscription cannot make the notifier call the platform's own networks; and the
-settings that would weaken it in production."""
+only, so a subscription cannot make the notifier call the platform's own networks (the
+settings that would weaken it in production: test_production_settings.py)."""
 
 import ipaddress
 
 import pytest
-from pydantic import ValidationError
 
-from notifier.admin import generate_sealing_key
 from notifier.push_endpoints import EndpointRefused, address_allowed, check_endpoint
-from notifier.push_sending import generate_vapid_key
-from notifier.settings import NotifierSettings
 
 REFUSED = [
     "http://push.example.com/x",  # not https
@@ -72,24 +68,3 @@ def test_connected_addresses_are_judged_alike() -> None:
     assert not address_allowed(ipaddress.ip_address("2002:0a00:0001::1"))  # 6to4 of 10.0.0.1
     assert not address_allowed(ipaddress.ip_address("127.0.0.1"))
     assert address_allowed(ipaddress.ip_address("127.0.0.1"), allow_test_loopback=True)
-
-
-def test_production_refuses_the_development_vapid_key_and_the_test_loopback(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("APP_ENV", "production")
-    private, public = generate_sealing_key()
-    real = {
-        "sealing_private_key": private,
-        "notifier_sealing_public_key": public,
-        "database_url": "postgresql://notifier:a-real-password@db/notifier",
-        "kafka_security_protocol": "SASL_SSL",
-        "kafka_username": "notifier",
-        "kafka_password": "a-real-kafka-password",
-    }
-    with pytest.raises(ValidationError, match="development VAPID key"):
-        NotifierSettings(**real)
-    vapid = generate_vapid_key()[0]
-    with pytest.raises(ValidationError, match="LOOPBACK"):
-        NotifierSettings(**real, vapid_private_key=vapid, push_allow_loopback_for_tests=True)
-    assert NotifierSettings(**real, vapid_private_key=vapid).vapid_private_key == vapid
