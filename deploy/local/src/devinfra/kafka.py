@@ -12,17 +12,13 @@ authenticate controllers: its credentials live in the metadata the controller se
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import concurrent.futures
 import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from claims_shared.kafka_access import KafkaAccess
 from devinfra import kafka_acls, kafka_clients
@@ -251,7 +247,7 @@ class LocalKafka(LocalProcess):
         self._wait_started(offset, timeout)
         if self.secured:
             kafka_clients.register(self.bootstrap_servers, str(self.ca_file))
-            _run_apart(self._authorise)
+            kafka_clients.run_apart(self._authorise())
         return self
 
     async def _authorise(self) -> None:
@@ -278,17 +274,5 @@ class LocalKafka(LocalProcess):
 
     def stop(self, timeout: float = 30.0) -> None:
         """A controlled shutdown takes the broker longer than the other servers."""
+        kafka_clients.unregister(self.bootstrap_servers)
         super().stop(timeout)
-
-
-def _run_apart(work: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    """Run `work` to its end on an event loop of its own, in a thread when the caller is itself
-    on a running loop (the benches start their servers from inside `asyncio.run`, where a second
-    `asyncio.run` is refused)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        asyncio.run(work())
-        return
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as thread:
-        thread.submit(lambda: asyncio.run(work())).result()

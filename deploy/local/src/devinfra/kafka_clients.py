@@ -35,6 +35,11 @@ def register(bootstrap: str, ca_file: str) -> None:
     _secured[bootstrap] = ca_file
 
 
+def unregister(bootstrap: str) -> None:
+    """A broker this process stopped: no test's topics are granted on it any more."""
+    _secured.pop(bootstrap, None)
+
+
 def _ca_file(bootstrap: str) -> str | None:
     if bootstrap in _secured:
         return _secured[bootstrap]
@@ -105,10 +110,10 @@ def grant_prefix(prefix: str) -> None:
     if named and secured(named):
         brokers.add(named)
     for bootstrap in brokers:
-        _run_apart(_grant(bootstrap, prefix))
+        run_apart(_grant(bootstrap, prefix))
 
 
-def _run_apart(work: Coroutine[Any, Any, None]) -> None:
+def run_apart(work: Coroutine[Any, Any, None]) -> None:
     """Run `work` on an event loop of its own in another thread; its failure is raised here."""
     failures: list[BaseException] = []
 
