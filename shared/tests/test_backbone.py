@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import signal
 import subprocess
@@ -33,8 +34,13 @@ from devinfra.testing import eventually, read_records
 SCRIPT = str(Path(ledger.__file__))
 
 
-def spawn(*args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, SCRIPT, *args])
+def spawn(command: str, database_url: str, bootstrap: str, *args: str) -> subprocess.Popen[bytes]:
+    """The relay or consumer as a process of its own, signed in to the broker as the operator
+    (a new process knows no broker the test's process started: it is told in its environment)."""
+    return subprocess.Popen(
+        [sys.executable, SCRIPT, command, database_url, bootstrap, *args],
+        env={**os.environ, **kafka_clients.process_env(bootstrap, "operator")},
+    )
 
 
 @pytest.mark.slow
