@@ -88,9 +88,13 @@ def in_sequence(
     ]
 
 
-async def produce(bootstrap: str, topic: str, items: list[AdjusterUpdate]) -> None:
+async def produce(
+    bootstrap: str, topic: str, items: list[AdjusterUpdate], principal: str = "adjusters"
+) -> None:
+    """`items` on `topic` as `principal` would send them (the adjusters' systems may write only
+    claims.adjuster-updates: the warm-up topic is the operator's)."""
     producer = AIOKafkaProducer(
-        **kafka_clients.client(bootstrap, "adjusters"),
+        **kafka_clients.client(bootstrap, principal),
         enable_idempotence=True,
         acks="all",
         linger_ms=10,
@@ -387,7 +391,7 @@ async def main(
     total = claims * per_claim
     try:
         items = updates(claims, per_claim)
-        await produce(kafka.bootstrap_servers, "warm-up", items[:10])
+        await produce(kafka.bootstrap_servers, "warm-up", items[:10], "operator")
         insert = await raw_insert_rate(postgres.url(), total)
 
         key = Ed25519PrivateKey.generate()
