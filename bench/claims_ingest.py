@@ -357,6 +357,18 @@ def customer_token(key: Ed25519PrivateKey, customer_id: str) -> str:
     )
 
 
+def serve_bare(port: int) -> subprocess.Popen[bytes]:
+    """The baseline: a bare FastAPI endpoint verifying the same token, as a process of its own."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            BARE_APP + "import uvicorn\n"
+            f"uvicorn.run(app, host='127.0.0.1', port={port}, log_level='warning')",
+        ]
+    )
+
+
 def serve_jwks(key: Ed25519PrivateKey, port: int) -> subprocess.Popen[bytes]:
     public = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(key.public_key()))
     jwks = json.dumps({"keys": [{**public, "kid": "bench", "alg": "EdDSA", "use": "sig"}]})
@@ -486,16 +498,7 @@ async def main(
         ]
         consume = await raw_consume_rate(kafka.bootstrap_servers, "claims.adjuster-updates", total)
 
-        children.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-c",
-                    BARE_APP + "import uvicorn\n"
-                    f"uvicorn.run(app, host='127.0.0.1', port={bare_port}, log_level='warning')",
-                ]
-            )
-        )
+        children.append(serve_bare(bare_port))
         await eventually(lambda: asyncio.to_thread(port_answers, bare_port))
         bare = await request_rate(f"http://127.0.0.1:{bare_port}/bare", {}, requests)
         headers = {"Authorization": f"Bearer {customer_token(key, 'C0001')}"}

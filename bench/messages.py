@@ -21,10 +21,10 @@ import time
 import asyncpg
 import httpx
 from claims_ingest import (
-    BARE_APP,
     customer_token,
     distinct_ports,
     request_rate,
+    serve_bare,
     serve_jwks,
     service_ready,
     stop_all,
@@ -107,16 +107,7 @@ async def main(customers: int, rounds: int, concurrency: int) -> None:
 
         await eventually(opened, timeout=600, interval=0.5)
         tokens = [customer_token(key, customer_id(n)) for n in range(customers)]
-        children.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-c",
-                    BARE_APP + "import uvicorn\n"
-                    f"uvicorn.run(app, host='127.0.0.1', port={bare_port}, log_level='warning')",
-                ]
-            )
-        )
+        children.append(serve_bare(bare_port))
         await eventually(lambda: asyncio.to_thread(port_answers, bare_port))
         await post_and_read(base, tokens, 50, concurrency)  # warm-up
         bare = await request_rate(f"http://127.0.0.1:{bare_port}/bare", {}, rounds, concurrency)

@@ -16,21 +16,11 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from web_harness import Product
 
+from claims_shared.testing.user_agents import ANDROID_CHROME, IPHONE_SAFARI, WINDOWS_EDGE
+
 expect.set_options(timeout=15_000)
 PASSWORD = "a good passphrase"
 SHOTS = Path("/tmp/shots")
-ANDROID_CHROME = (
-    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Mobile Safari/537.36"
-)
-IPHONE_SAFARI = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
-    "Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
-)
-WINDOWS_EDGE = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0"
-)
 
 
 @pytest.fixture

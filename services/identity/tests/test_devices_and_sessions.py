@@ -11,21 +11,9 @@ from typing import Any
 import httpx
 from test_passwords_and_sessions import WEB, _session_cookie, bearer
 
+from claims_shared.testing.user_agents import ANDROID_CHROME, IPHONE_SAFARI, WINDOWS_EDGE
 from devinfra.testing import find_envelopes
 from identity_harness import PASSWORD, Identity
-
-ANDROID_CHROME = (
-    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Mobile Safari/537.36"
-)
-IPHONE_SAFARI = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
-    "Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
-)
-WINDOWS_EDGE = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0"
-)
 
 
 async def web_log_in(
