@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -143,9 +143,11 @@ async def raw_insert_rate(url: str, rows: int) -> float:
         await conn.close()
 
 
-async def request_rate(
-    url: str, headers: dict[str, str], total: int, concurrency: int = 16
+async def closed_loop(
+    total: int, concurrency: int, one: Callable[[httpx.AsyncClient, int], Awaitable[None]]
 ) -> tuple[float, float, float]:
+    """`total` rounds of `one(client, n)` (n counts down), `concurrency` at a time, each round
+    timed as one: rounds/s, p50 and p99 seconds."""
     latencies: list[float] = []
     remaining = [total]
 
@@ -153,8 +155,7 @@ async def request_rate(
         while remaining[0] > 0:
             remaining[0] -= 1
             started = time.perf_counter()
-            response = await client.get(url, headers=headers)
-            assert response.status_code == 200, response.text
+            await one(client, remaining[0])
             latencies.append(time.perf_counter() - started)
 
     async with httpx.AsyncClient(timeout=30) as client:
@@ -163,6 +164,16 @@ async def request_rate(
         elapsed = time.perf_counter() - started
     latencies.sort()
     return total / elapsed, latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
+
+
+async def request_rate(
+    url: str, headers: dict[str, str], total: int, concurrency: int = 16
+) -> tuple[float, float, float]:
+    async def get(client: httpx.AsyncClient, n: int) -> None:
+        response = await client.get(url, headers=headers)
+        assert response.status_code == 200, response.text
+
+    return await closed_loop(total, concurrency, get)
 
 
 async def freshness(

@@ -16,11 +16,11 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 
 import asyncpg
 import httpx
 from claims_ingest import (
+    closed_loop,
     customer_token,
     distinct_ports,
     request_rate,
@@ -43,30 +43,19 @@ async def post_and_read(
     base: str, tokens: list[str], rounds: int, concurrency: int
 ) -> tuple[float, float, float]:
     """Rounds of POST a message + GET the thread, each round timed as one."""
-    latencies: list[float] = []
-    remaining = [rounds]
 
-    async def worker(client: httpx.AsyncClient) -> None:
-        while remaining[0] > 0:
-            remaining[0] -= 1
-            n = remaining[0] % len(tokens)
-            path = f"{base}/api/v1/me/accidents/{claim_id(n)}/messages"
-            headers = {"Authorization": f"Bearer {tokens[n]}"}
-            started = time.perf_counter()
-            posted = await client.post(
-                path, json={"text": "修理工場の見積書を送りました。"}, headers=headers
-            )
-            assert posted.status_code == 201, posted.text
-            thread = await client.get(path, headers=headers)
-            assert thread.status_code == 200, thread.text
-            latencies.append(time.perf_counter() - started)
+    async def post_then_read(client: httpx.AsyncClient, n: int) -> None:
+        n %= len(tokens)
+        path = f"{base}/api/v1/me/accidents/{claim_id(n)}/messages"
+        headers = {"Authorization": f"Bearer {tokens[n]}"}
+        posted = await client.post(
+            path, json={"text": "修理工場の見積書を送りました。"}, headers=headers
+        )
+        assert posted.status_code == 201, posted.text
+        thread = await client.get(path, headers=headers)
+        assert thread.status_code == 200, thread.text
 
-    async with httpx.AsyncClient(timeout=30) as client:
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    latencies.sort()
-    return rounds / elapsed, latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
+    return await closed_loop(rounds, concurrency, post_then_read)
 
 
 async def main(customers: int, rounds: int, concurrency: int) -> None:
