@@ -25,7 +25,9 @@ from devinfra.object_store import ObjectStore
 from devinfra.paths import free_port
 from devinfra.testing import ManualClock, eventually, find_envelopes, serve_http, topic_prefix
 
-UPLOADS = 60
+KILLS = 3
+MAX_UPLOADS = 2_000  # a bound, never reached: the loop ends after the last kill
+PACE_SECONDS = 0.02
 
 
 def jwks_app() -> FastAPI:
@@ -63,13 +65,15 @@ async def test_killed_during_uploads_every_201_is_stored_and_announced_once(
             "CLAIM_STATUS_OBJECT_STORE_ACCESS_KEY": object_store.access_key,
             "CLAIM_STATUS_OBJECT_STORE_SECRET_KEY": object_store.secret_key,
             "CLAIM_STATUS_CLAMD_ADDRESS": clamd_address,
-            "CLAIM_STATUS_UPLOADS_PER_HOUR": "1000",
+            "CLAIM_STATUS_UPLOADS_PER_HOUR": "100000",
             "LOG_LEVEL": "WARNING",
         }
 
         service = claim_status_process(env)
         base = f"http://127.0.0.1:{port}"
         accepted: list[str] = []
+        accepted_at_kills: list[int] = []
+        uploading_at_kills: list[bool] = []
         async with httpx.AsyncClient(base_url=base, timeout=10) as client:
 
             async def answers() -> bool:
@@ -88,8 +92,14 @@ async def test_killed_during_uploads_every_201_is_stored_and_announced_once(
                 )
                 await eventually(lambda: _found(client, log.claim_id, customer))
 
+                kills_done = asyncio.Event()
+
                 async def uploads() -> None:
-                    for n in range(UPLOADS):
+                    """Upload until every kill is behind us (bounded, paced so a fast machine
+                    does not finish before the first kill)."""
+                    for n in range(MAX_UPLOADS):
+                        if kills_done.is_set():
+                            return
                         content = PDF + f"% upload {n}\n".encode()
                         try:
                             response = await client.post(
@@ -102,35 +112,43 @@ async def test_killed_during_uploads_every_201_is_stored_and_announced_once(
                             continue
                         if response.status_code == 201:
                             accepted.append(response.json()["document_id"])
+                        await asyncio.sleep(PACE_SECONDS)
 
                 sending = asyncio.create_task(uploads())
-                rng, kills = random.Random(7), 0
-                while not sending.done():
-                    kills += 1
+                rng = random.Random(7)
+                for _ in range(KILLS):
                     await asyncio.sleep(rng.uniform(0.3, 1.2))
+                    uploading_at_kills.append(not sending.done())
+                    accepted_at_kills.append(len(accepted))
                     service.send_signal(signal.SIGKILL)
                     service.wait()
                     service = claim_status_process(env)
                     await eventually(answers)
+                last = len(accepted)
+                await eventually(lambda: _more_than(accepted, last))
+                accepted_at_kills.append(len(accepted))
+                kills_done.set()
                 await sending
                 await eventually(answers)
                 announced = await find_envelopes(
                     infrastructure.kafka_bootstrap_servers,
                     prefix + topics.CUSTOMER_SUBMISSIONS,
                     lambda e: e["data"]["claim_id"] == log.claim_id,
-                    expected=UPLOADS * 2,
+                    expected=len(accepted) * 2,
                     timeout=15,
                 )
             finally:
                 service.terminate()
                 service.wait(timeout=20)
 
-    assert kills >= 3, "killed while uploads went on"
-    assert len(accepted) >= UPLOADS // 4, "enough uploads got through between the kills"
+    assert all(uploading_at_kills), "every kill came while uploads went on"
+    assert all(
+        before < after for before, after in zip(accepted_at_kills, accepted_at_kills[1:])
+    ), f"uploads got 201 between every two kills and after the last: {accepted_at_kills}"
     ids_of: dict[str, set[str]] = {}
     for envelope in announced:
         ids_of.setdefault(envelope["data"]["document_id"], set()).add(envelope["event_id"])
-    assert set(accepted) <= set(ids_of), f"every 201 ({len(accepted)}, {kills} kills) announced"
+    assert set(accepted) <= set(ids_of), f"every 201 ({len(accepted)}, {KILLS} kills) announced"
     assert all(len(ids) == 1 for ids in ids_of.values()), "each document under one event id"
     client_s3 = botocore.session.get_session().create_client("s3", **object_store.client_options())
     for document_id in accepted:
@@ -152,3 +170,7 @@ async def _found(client: httpx.AsyncClient, claim_id: str, headers: dict[str, st
     return (
         await client.get(f"/api/v1/me/accidents/{claim_id}", headers=headers)
     ).status_code == 200
+
+
+async def _more_than(accepted: list[str], count: int) -> bool:
+    return len(accepted) > count
