@@ -6,6 +6,7 @@ consumers drop)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import random
 import signal
@@ -143,7 +144,7 @@ async def test_killed_during_uploads_every_201_is_stored_and_announced_once(
 
     assert all(uploading_at_kills), "every kill came while uploads went on"
     assert all(
-        before < after for before, after in zip(accepted_at_kills, accepted_at_kills[1:])
+        before < after for before, after in itertools.pairwise(accepted_at_kills)
     ), f"uploads got 201 between every two kills and after the last: {accepted_at_kills}"
     ids_of: dict[str, set[str]] = {}
     for envelope in announced:
