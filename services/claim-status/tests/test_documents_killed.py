@@ -143,9 +143,9 @@ async def test_killed_during_uploads_every_201_is_stored_and_announced_once(
                 service.wait(timeout=20)
 
     assert all(uploading_at_kills), "every kill came while uploads went on"
-    assert all(
-        before < after for before, after in itertools.pairwise(accepted_at_kills)
-    ), f"uploads got 201 between every two kills and after the last: {accepted_at_kills}"
+    assert all(before < after for before, after in itertools.pairwise(accepted_at_kills)), (
+        f"uploads got 201 between every two kills and after the last: {accepted_at_kills}"
+    )
     ids_of: dict[str, set[str]] = {}
     for envelope in announced:
         ids_of.setdefault(envelope["data"]["document_id"], set()).add(envelope["event_id"])
