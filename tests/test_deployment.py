@@ -132,11 +132,20 @@ def test_compose_gateway_fills_every_placeholder_of_the_nginx_template(
         assert upstreams[key] == f"{service}:{default(settings, 'http_port')}"
 
 
-def test_compose_creates_every_topic_with_its_dlq(compose: dict[str, Any]) -> None:
+def test_compose_creates_every_topic_and_dlq_with_the_partitions_of_kubernetes(
+    compose: dict[str, Any],
+) -> None:
+    """Partitions decide each consumer group's parallelism and which claims share an order:
+    the same in compose as in the Strimzi topics."""
     script = compose["kafka-topics"]["command"][0]
-    for topic in topics.ALL:
-        assert topic in script
-    assert "$$topic.dlq" in script
+    created = {name: int(n) for name, n in re.findall(r"^\s*topic ([\w.-]+) (\d+)$", script, re.M)}
+    dlqs = re.search(r"for dlq in ([^;]+); do\s+topic \$\$dlq\.dlq (\d+)", script)
+    assert dlqs is not None, "the DLQs are created in a loop"
+    created |= {topics.dlq(name): int(dlqs[2]) for name in dlqs[1].replace("\\", " ").split()}
+    strimzi = yaml.safe_load_all((DEPLOY / "k8s/base/topics.yaml").read_text())
+    declared = {o["spec"]["topicName"]: o["spec"]["partitions"] for o in strimzi if o}
+    assert set(created) == {*topics.ALL, *(topics.dlq(t) for t in topics.ALL)}
+    assert created == declared
 
 
 def test_prometheus_scrapes_each_service_where_it_listens() -> None:

@@ -5,6 +5,7 @@ else on a secured broker of this module's own."""
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -235,12 +236,44 @@ OPERATIONS = {
 PATTERNS = {3: "literal", 4: "prefix"}
 
 
-def test_the_kubernetes_users_grant_what_the_local_broker_grants() -> None:
-    local = {
+def _local_acls() -> dict[str, set[tuple[str, str, str, str]]]:
+    return {
         who.name: {
             (NAMES[b.resource_type], b.name, PATTERNS[b.pattern], OPERATIONS[b.operation])
             for b in bindings(who)
         }
         for who in PRINCIPALS
     }
-    assert _strimzi_acls() == local
+
+
+def _compose_acls() -> dict[str, set[tuple[str, str, str, str]]]:
+    """The `acl <user> <kafka-acls.sh options>` lines of compose's kafka-topics script."""
+    compose = yaml.safe_load((repo_root() / "deploy/compose.yaml").read_text())
+    script = compose["services"]["kafka-topics"]["command"][0]
+    found: dict[str, set[tuple[str, str, str, str]]] = {}
+    for line in script.splitlines():
+        if not line.strip().startswith("acl "):
+            continue
+        words = shlex.split(line)
+        user, options = words[1], words[2:]
+        operations = [options[i + 1] for i, word in enumerate(options) if word == "--operation"]
+        pattern = "prefix" if "prefixed" in options else "literal"
+        resources = [
+            (option.removeprefix("--"), options[i + 1])
+            for i, option in enumerate(options)
+            if option in ("--topic", "--group")
+        ]
+        if "--cluster" in options:
+            resources.append(("cluster", "kafka-cluster"))
+        found.setdefault(user, set()).update(
+            (kind, name, pattern, operation) for kind, name in resources for operation in operations
+        )
+    return found
+
+
+def test_the_kubernetes_users_grant_what_the_local_broker_grants() -> None:
+    assert _strimzi_acls() == _local_acls()
+
+
+def test_compose_grants_what_the_local_broker_grants() -> None:
+    assert _compose_acls() == _local_acls()
