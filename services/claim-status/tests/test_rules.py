@@ -175,6 +175,23 @@ def test_a_deadline_is_extended_only_once_the_claim_is_complete() -> None:
     ]
 
 
+def test_a_coverages_deadline_is_extended_only_for_a_coverage_the_claim_names() -> None:
+    """An extension of a coverage the claim does not name would be told to the customer and
+    change no deadline: refused with the reason, for the DLQ."""
+    c = claim()
+    c.apply_update(update(2, "claim_completed", {"completed_on": "2026-11-02"}))
+    extension = {"reason": "public_authority_inquiry", "coverage": "property_damage"}
+    assert "property_damage, a coverage this claim does not name" in refused(
+        c, "payment_deadline_extended", extension
+    )
+    c.apply_update(
+        update(3, "coverage_updated", {"coverage": "property_damage", "status": "reviewing"})
+    )
+    c.apply_update(update(4, "payment_deadline_extended", extension))
+    assert c.state is not None
+    assert [e["coverage"] for e in c.state["deadline_extensions"]] == ["property_damage"]
+
+
 def test_a_payments_breakdown_sums_to_its_amount() -> None:
     payee = {"bank": "みずほ銀行", "branch": "渋谷支店", "account_last_digits": "0042"}
     lines = [{"item": "修理費", "amount": 400_000}, {"item": "免責金額", "amount": -50_000}]

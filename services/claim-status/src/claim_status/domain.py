@@ -273,6 +273,13 @@ def _check_kind(state: ClaimDocument, data: UpdateData) -> None:
     elif isinstance(data, PaymentDeadlineExtended):
         if "completed_on" not in state:
             raise InvalidUpdate("payment_deadline_extended before claim_completed")
+        if data.coverage is not None and data.coverage not in state["coverages"]:
+            # Deadlines are kept per coverage the claim names: an extension of any other would
+            # be shown to the customer and change no deadline.
+            raise InvalidUpdate(
+                f"payment_deadline_extended for {data.coverage}, a coverage this claim does not"
+                " name (coverage_updated first)"
+            )
     elif isinstance(data, MessageToCustomer):
         message_id = str(data.message_id)
         if any(m["message_id"] == message_id for m in state.get("messages", [])):

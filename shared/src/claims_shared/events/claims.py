@@ -240,7 +240,8 @@ class ClaimCompleted(UpdateData):
 
 class PaymentDeadlineExtended(UpdateData):
     """The payment deadline is extended for one of the reasons the policy terms list; for one
-    coverage, or the whole claim when `coverage` is None. Only after claim_completed."""
+    coverage (one the claim names through coverage_updated), or the whole claim when `coverage`
+    is None. Only after claim_completed."""
 
     reason: ExtensionReason
     coverage: CoverageCode | None = None

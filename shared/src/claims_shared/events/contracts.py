@@ -31,8 +31,9 @@ CONTRACTS = {
         " (a day's grace); document_reviewed with result resubmit has its reason; the message"
         " key is the claim_id; the Claim's rules between updates (stages move forward, one"
         " payment id once, one message_id once, a payment's breakdown lines sum to its amount,"
-        " payment_deadline_extended only after claim_completed, nothing but claim_reopened,"
-        " note_added or customer_messages_read after claim_closed); an update_id never reused"
+        " payment_deadline_extended only after claim_completed and for a coverage only one the"
+        " claim names, nothing but claim_reopened, note_added or customer_messages_read after"
+        " claim_closed); an update_id never reused"
         " for other content. document_reviewed names a DocumentSubmitted's document_id,"
         " customer_messages_read a CustomerMessagePosted's message_id.",
     ),
