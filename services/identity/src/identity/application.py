@@ -121,7 +121,7 @@ class Accounts(Application[uuid.UUID]):
             else:
                 self._record_failure(account, now, policy)
                 raise InvalidCredentials
-            self.save(account)
+            self._save_if_changed(account)
             return LoggedIn(account)
 
         return _retrying_conflicts(attempt)
@@ -141,7 +141,7 @@ class Accounts(Application[uuid.UUID]):
             if account.temporary_password_expired(now):
                 raise TemporaryPasswordExpired
             account.record_successful_log_in()
-            self.save(account)
+            self._save_if_changed(account)
             return LoggedIn(account)
 
         return _retrying_conflicts(attempt)
@@ -176,6 +176,13 @@ class Accounts(Application[uuid.UUID]):
             self.save(account)
 
         _retrying_conflicts(record)
+
+    def _save_if_changed(self, account: Account) -> None:
+        """A log-in with nothing to record (no failures to clear: most of them) saves nothing.
+        eventsourcing's save of no events still opened a transaction, a BEGIN and a COMMIT on
+        PostgreSQL for every log-in (issue 19); a save with events checks the version as before."""
+        if account.pending_events:
+            self.save(account)
 
     def _record_failure(self, account: Account, now: datetime, policy: LockoutPolicy) -> None:
         locked_before = account.failures.locked_until

@@ -162,6 +162,19 @@ async def test_the_right_password_works_again_once_the_lock_has_run_out(
     assert (await identity.log_in(email, PASSWORD)).status_code == 200
 
 
+async def test_a_successful_log_in_forgets_the_failures_before_it(identity: Identity) -> None:
+    """The log-in that clears failures is saved (one with nothing to clear saves nothing):
+    two wrong passwords before it and two after stay under the throttle of three."""
+    email = identity.register()
+    await identity.fail_to_log_in(email, times=2)
+    assert (await identity.log_in(email, PASSWORD)).status_code == 200
+
+    await identity.fail_to_log_in(email, times=2)
+    again = await identity.log_in(email, PASSWORD)
+
+    assert again.status_code == 200, again.json()
+
+
 async def test_a_lock_out_is_told_to_the_customer_by_an_account_locked_event(
     identity: Identity,
 ) -> None:
