@@ -310,3 +310,53 @@ def past_and_future_days(page: Page, product: Product, claim_id: str, reported_o
     page.get_by_role("link", name="最新の状況に戻る").click()
     expect(page.locator("#not-yet-opened")).to_have_count(0)
     expect(page.locator("#payments .payment")).to_have_count(2)
+
+
+def closed_after_days_investigating(product: Product, days: int, claims: int) -> None:
+    """`claims` accidents of another customer, each 損害調査中 for `days` days and then resolved:
+    what 「通常◯日程度」 is the median of."""
+    others, clock = product.customer(PASSWORD), product.clock
+    logs = [ClaimLog() for _ in range(claims)]
+    opened = reported(others.customer_id, others.policy_numbers[0])
+    product.adjuster_sends(
+        *(
+            update
+            for log in logs
+            for update in (
+                log.next("claim_opened", clock, **opened),
+                log.next("stage_changed", clock, stage="investigating"),
+            )
+        )
+    )
+    clock.advance(days=days)
+    product.adjuster_sends(*(log.next("claim_closed", clock) for log in logs))
+    for log in logs:
+        product.visible(log)
+
+
+def test_the_current_stage_says_its_typical_time_once_twenty_closed_claims_back_it(
+    product: Product, phone: Page
+) -> None:
+    """At least 20 claims closed in the last 180 days back the figure (the setting's default);
+    it is shown on the current stage only, with the words that it is no promise."""
+    next_morning(product.clock)
+    closed_after_days_investigating(product, days=12, claims=20)
+    customer, claim, clock = product.customer(PASSWORD), ClaimLog(), product.clock
+    opened = {**reported(customer.customer_id, customer.policy_numbers[0])}
+    product.adjuster_sends(
+        claim.next("claim_opened", clock, **opened, claim_number=CLAIM_NUMBER),
+        claim.next("stage_changed", clock, stage="investigating"),
+    )
+    product.visible(claim)
+    clock.advance(minutes=10)  # past the few minutes the figure is kept
+    log_in_and_open(phone, product, customer.email)
+
+    progress = phone.get_by_role("list", name="対応の進み具合")
+    current = progress.locator("[aria-current=step]")
+    expect(current).to_contain_text("損害調査中")
+    expect(current.locator(".step-typical")).to_have_text(
+        "通常12日程度（これまでの事故の目安で、お約束するものではありません）"
+    )
+    expect(progress.locator(".step-typical")).to_have_count(1)
+    assert phone.evaluate(SIDEWAYS) <= 0, "the stages scroll sideways at phone width"
+    phone.screenshot(path=artifacts_dir() / "typical-days-360.png", full_page=True)
