@@ -10,10 +10,12 @@ import uuid
 
 from eventsourcing.application import Application, LRUCache
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import Recording
+from eventsourcing.persistence import JSONTranscoder, Recording
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.utils import get_topic
 
 from claims_shared.follow import RecentlyRecorded
+from claims_shared.transcoder import OrjsonTranscoder
 
 
 class Note(Aggregate):
@@ -74,3 +76,16 @@ def test_the_repository_cache_is_read_and_evicted_as_claims_does() -> None:
     notes = Notes(env={"AGGREGATE_CACHE_MAXSIZE": "10", "AGGREGATE_CACHE_FASTFORWARD": "n"})
     assert notes.repository.cache is not None
     assert notes.repository.fastforward is False
+
+
+def test_the_json_transcoder_still_encodes_and_revives_through_its_markers() -> None:
+    """claims_shared.transcoder calls JSONTranscoder._encode_obj as orjson's `default` and
+    _decode_obj on each dict orjson read, and is chosen by the TRANSCODER_TOPIC setting."""
+    transcoder = JSONTranscoder()
+    Application().register_transcodings(transcoder)
+    marker = transcoder._encode_obj(uuid.UUID(int=1))
+    assert marker == {"_type_": "uuid_hex", "_data_": uuid.UUID(int=1).hex}
+    assert transcoder._decode_obj(marker) == uuid.UUID(int=1)
+    assert transcoder._decode_obj({"_type_": "uuid_hex"}) == {"_type_": "uuid_hex"}
+    application = Application(env={"TRANSCODER_TOPIC": get_topic(OrjsonTranscoder)})
+    assert type(application.mapper.transcoder) is OrjsonTranscoder

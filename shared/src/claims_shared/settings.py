@@ -101,5 +101,6 @@ def eventsourcing_env(database_url: str) -> dict[str, str]:
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_LOCK_TIMEOUT": "10",
         "APPLICATION_RECORDER_TOPIC": "claims_shared.event_store:EventStoreRecorder",
+        "TRANSCODER_TOPIC": "claims_shared.transcoder:OrjsonTranscoder",
     }
     return env
