@@ -6,11 +6,13 @@ import random
 from typing import Any
 
 import asyncpg
+import pytest
 
 from claim_status.application import Claims
 from claim_status.read_model import ClaimReadModel
 from claim_status.schema import SCHEMA
 from claim_status_harness import ClaimLog, opened, rebuild
+from claims_shared.database import leaves_no_session_state
 from claims_shared.events import AdjusterUpdate
 from claims_shared.migrations import migrate
 from claims_shared.projection import Projector
@@ -116,3 +118,73 @@ async def test_two_projection_processes_taking_turns_end_with_every_update(
     finally:
         await pool.close()
         claims.close()
+
+
+async def test_a_usual_batch_is_written_with_its_position_in_one_statement(
+    database_url: str,
+) -> None:
+    """No BEGIN, no separate position, no COMMIT: once the claims are held in memory a batch
+    costs the projection two statements, the read of the event store and the write."""
+    claims = Claims(env=eventsourcing_env(database_url))
+    clock, logs = ManualClock(), [ClaimLog() for _ in range(4)]
+    statements: list[str] = []
+
+    async def logged(conn: asyncpg.Connection) -> None:
+        conn.add_query_logger(lambda record: statements.append(record.query.split()[0]))
+
+    await asyncio.to_thread(claims.try_apply_many, [opened(log, clock, "C1") for log in logs])
+    pool = await asyncpg.create_pool(  # as the service's pools: no reset on release
+        database_url, min_size=1, max_size=1, init=logged, reset=leaves_no_session_state
+    )
+    try:
+        await migrate(SCHEMA, database_url)
+        await ClaimReadModel(6).create_table(pool)
+        projector = Projector(application=claims, read_model=ClaimReadModel(6), pool=pool)
+        first = await projector.catch_up()
+        notes = [log.next("note_added", clock, text="追加のメモ") for log in logs]
+        await asyncio.to_thread(claims.try_apply_many, notes)
+        statements.clear()
+        position = await projector.step(first)
+
+        assert statements == ["SELECT", "WITH"]
+        assert position == await asyncio.to_thread(claims.recorder.max_notification_id)
+        assert position == await pool.fetchval(
+            "SELECT notification_id FROM projection_positions WHERE projection = 'accidents:v6'"
+        )
+        assert await pool.fetchval("SELECT sum(sequence) FROM accidents_v6") == 4 * 2
+    finally:
+        await pool.close()
+        claims.close()
+
+
+async def test_rows_are_not_kept_when_their_position_cannot_be_written(database_url: str) -> None:
+    """The rows and the position are one statement: when the position fails, no row of the
+    batch stays written (in the one statement and in the transaction tried after it)."""
+    claims = Claims(env=eventsourcing_env(database_url))
+    await asyncio.to_thread(write_claims, claims, 3, 2)
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    try:
+        await migrate(SCHEMA, database_url)
+        read_model = ClaimReadModel(7)
+        await read_model.create_table(pool)
+        await pool.execute(REFUSE_POSITIONS)
+        projector = Projector(application=claims, read_model=read_model, pool=pool)
+        with pytest.raises(asyncpg.RaiseError, match="positions refused"):
+            await projector.step(0)
+        assert await pool.fetchval("SELECT count(*) FROM accidents_v7") == 0
+        assert await pool.fetchval("SELECT count(*) FROM projection_positions") == 0
+
+        await pool.execute("DROP TRIGGER refuse_positions ON projection_positions")
+        assert await projector.catch_up() == 9  # 3 claims: registered and 2 updates each
+        assert await pool.fetchval("SELECT sum(sequence) FROM accidents_v7") == 3 * 2
+    finally:
+        await pool.close()
+        claims.close()
+
+
+REFUSE_POSITIONS = """
+CREATE FUNCTION refuse_positions() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'positions refused'; END $$;
+CREATE TRIGGER refuse_positions BEFORE INSERT OR UPDATE ON projection_positions
+    FOR EACH ROW EXECUTE FUNCTION refuse_positions();
+"""

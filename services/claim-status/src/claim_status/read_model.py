@@ -1,7 +1,8 @@
 """The customers' accident list and details: one row per claim, holding the claim document folded
 by the same `evolve` the Claim uses. Kept by claims_shared.projection (rows and position in one
-transaction), with each closed claim's time in each stage (typical_durations) in the same
-transaction. `version` names the tables, so a rebuild can fill new ones while these serve.
+statement or one transaction), with each closed claim's time in each stage (typical_durations)
+in the same transaction. `version` names the tables, so a rebuild can fill new ones while these
+serve.
 
 The one table the service creates itself rather than through its migrations: its name is chosen
 at run time (CLAIM_STATUS_READ_MODEL_VERSION, `rebuild --version N`), and its shape changes by a
@@ -21,6 +22,14 @@ from eventsourcing.domain import DomainEventProtocol
 from claim_status.domain import Claim, ClaimDocument, data_of, evolve
 from claim_status.typical_durations import record_stage_durations
 from claims_shared.database import create_schema
+from claims_shared.projection import Position, position_upsert
+
+POSITION_IF_ALL_WRITTEN = position_upsert(
+    "SELECT $9::text, $10::bigint WHERE $9 IS NOT NULL "
+    "AND (SELECT count(*) FROM written) = cardinality($1::text[])"
+)
+"""The projection's position in the batch's own statement, moved only if every row of the batch
+was written ($9 NULL: the caller's transaction writes it)."""
 
 DURATIONS_CHANGE = frozenset({"claim_closed", "claim_reopened"})
 """The updates that write (or take back) a claim's time in each stage."""
@@ -57,6 +66,8 @@ class ClaimReadModel:
             ON {self.table} (customer_id, accident_date DESC, claim_id DESC);
         """
 
+        self._write_statement = _write_statement(self.table)
+
     async def create_table(self, pool: asyncpg.Pool) -> None:
         """This version's table, if it is not there yet (under the schema lock)."""
         await create_schema(pool, self.ddl)
@@ -64,37 +75,76 @@ class ClaimReadModel:
     async def apply_all(
         self, conn: asyncpg.Connection, domain_events: Sequence[DomainEventProtocol[Any]]
     ) -> None:
-        """Fold the batch in memory and write it in one statement; only claims not held in
-        memory are read first."""
+        """Fold the batch in memory and write it in one statement, in the caller's transaction;
+        only claims not held in memory are read first."""
+        await self._apply(conn, domain_events, None)
+
+    async def apply_all_at(
+        self,
+        conn: asyncpg.Connection,
+        domain_events: Sequence[DomainEventProtocol[Any]],
+        position: Position,
+    ) -> None:
+        """The same, with the position in the rows' statement (claims_shared.projection's
+        WritesItsPosition): the one round trip of a usual batch. A batch that closes or reopens
+        a claim (its stage durations are a second statement) is written in a transaction."""
+        if any(
+            isinstance(e, Claim.UpdateApplied) and e.kind in DURATIONS_CHANGE for e in domain_events
+        ):
+            async with conn.transaction():
+                await self._apply(conn, domain_events, None)
+                await position.save(conn)
+            return
+        await self._apply(conn, domain_events, position)
+
+    async def _apply(
+        self,
+        conn: asyncpg.Connection,
+        domain_events: Sequence[DomainEventProtocol[Any]],
+        position: Position | None,
+    ) -> None:
         applied = [e for e in domain_events if isinstance(e, Claim.UpdateApplied)]
         if not applied:
+            if position is not None:
+                await position.save(conn)
             return
         touched = {e.claim_id for e in applied}
         try:
-            await self._fold_and_write(conn, applied, touched)
+            await self._fold_and_write(conn, applied, touched, position)
         except BaseException:
             self._forget(touched)  # folded in memory, not written
             raise
 
     async def _fold_and_write(
-        self, conn: asyncpg.Connection, applied: list[Claim.UpdateApplied], touched: set[str]
+        self,
+        conn: asyncpg.Connection,
+        applied: list[Claim.UpdateApplied],
+        touched: set[str],
+        position: Position | None,
     ) -> None:
         """One statement writes the batch, each row only if it is still at the sequence the
-        fold started from (the usual case: this process wrote it last and holds it). A row
-        another writer moved meanwhile is read again under a lock and folded afresh."""
+        fold started from (the usual case: this process wrote it last and holds it), and the
+        position if given and every row was written. A row another writer moved meanwhile is
+        read again under a lock and folded afresh; outside the caller's transaction (a position
+        given) that and the position are written in a transaction of their own, after the rows
+        already written, which a replay rewrites unchanged (the fold skips what a row holds)."""
         claims, expected = await self._starting_points(conn, touched)
         folded = _fold(claims, applied)
         encoded = {claim_id: orjson.dumps(document) for claim_id, document in folded.items()}
-        written = await self._write_unchanged(conn, folded, encoded, expected)
+        written = await self._write_unchanged(conn, folded, encoded, expected, position)
         lost = touched - written
         if lost:
             self._forget(lost)
-            again = _fold(await self._current(conn, lost), applied, lost)
-            folded.update(again)
-            encoded.update(
-                (claim_id, orjson.dumps(document)) for claim_id, document in again.items()
-            )
-            await self._upsert(conn, again, encoded)
+            alone = conn.transaction() if position is not None else contextlib.nullcontext()
+            async with alone:  # with its position; within the caller's transaction if none
+                again = _fold(await self._current(conn, lost), applied, lost)
+                folded.update(again)
+                encoded.update(
+                    (claim_id, orjson.dumps(document)) for claim_id, document in again.items()
+                )
+                await self._upsert(conn, again, encoded)
+                if position is not None:
+                    await position.save(conn)
         for claim_id in touched:
             self._documents.put(claim_id, (folded[claim_id]["sequence"], encoded[claim_id]))
         closed_or_reopened = {e.claim_id for e in applied if e.kind in DURATIONS_CHANGE}
@@ -131,38 +181,18 @@ class ClaimReadModel:
         claims: dict[str, ClaimDocument],
         encoded: dict[str, bytes],
         expected: dict[str, int | None],
+        position: Position | None,
     ) -> set[str]:
         """Update the rows still at their expected sequence and insert the ones expected absent,
-        in one statement (arrays per column); returns the claims written. Under READ COMMITTED
-        the UPDATE re-checks the sequence on a row another transaction changed meanwhile."""
+        in one statement (arrays per column), with the position if given and every row was
+        written; returns the claims written. Under READ COMMITTED the UPDATE re-checks the
+        sequence on a row another transaction changed meanwhile."""
         ids = list(claims)
-        columns = _columns(claims, encoded, ids)
         rows = await conn.fetch(
-            f"""
-            WITH batch AS (
-                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
-                                     $5::int[], $6::text[], $7::text[], $8::int[])
-                    AS b(claim_id, customer_id, accident_date, stage, sequence, updated_at,
-                         detail, expected)
-            ), updated AS (
-                UPDATE {self.table} AS t SET customer_id = b.customer_id,
-                    accident_date = b.accident_date::date, stage = b.stage,
-                    sequence = b.sequence, updated_at = b.updated_at::timestamptz,
-                    detail = b.detail::jsonb
-                FROM batch AS b WHERE t.claim_id = b.claim_id AND t.sequence = b.expected
-                RETURNING t.claim_id
-            ), inserted AS (
-                INSERT INTO {self.table}
-                SELECT claim_id, customer_id, accident_date::date, stage, sequence,
-                       updated_at::timestamptz, detail::jsonb
-                FROM batch WHERE expected IS NULL
-                ON CONFLICT (claim_id) DO NOTHING
-                RETURNING claim_id
-            )
-            SELECT claim_id FROM updated UNION ALL SELECT claim_id FROM inserted
-            """,
-            *columns,
+            self._write_statement,
+            *_columns(claims, encoded, ids),
             [expected[claim_id] for claim_id in ids],
+            *(position.columns if position is not None else (None, None)),
         )
         return {row["claim_id"] for row in rows}
 
@@ -203,6 +233,36 @@ class ClaimReadModel:
         for claim_id in claim_ids:
             with contextlib.suppress(KeyError):
                 self._documents.get(claim_id, evict=True)
+
+
+def _write_statement(table: str) -> str:
+    """Update the rows still at their expected sequence ($8), insert the ones expected absent,
+    and move the position if every row was written; answers the claims written."""
+    return f"""
+        WITH batch AS (
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
+                                 $5::int[], $6::text[], $7::text[], $8::int[])
+                AS b(claim_id, customer_id, accident_date, stage, sequence, updated_at,
+                     detail, expected)
+        ), updated AS (
+            UPDATE {table} AS t SET customer_id = b.customer_id,
+                accident_date = b.accident_date::date, stage = b.stage,
+                sequence = b.sequence, updated_at = b.updated_at::timestamptz,
+                detail = b.detail::jsonb
+            FROM batch AS b WHERE t.claim_id = b.claim_id AND t.sequence = b.expected
+            RETURNING t.claim_id
+        ), inserted AS (
+            INSERT INTO {table}
+            SELECT claim_id, customer_id, accident_date::date, stage, sequence,
+                   updated_at::timestamptz, detail::jsonb
+            FROM batch WHERE expected IS NULL
+            ON CONFLICT (claim_id) DO NOTHING
+            RETURNING claim_id
+        ), written AS (
+            SELECT claim_id FROM updated UNION ALL SELECT claim_id FROM inserted
+        ), moved AS ({POSITION_IF_ALL_WRITTEN})
+        SELECT claim_id FROM written
+        """
 
 
 def _fold(
