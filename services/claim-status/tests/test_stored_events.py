@@ -14,73 +14,41 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder
 from eventsourcing.utils import get_topic
+from test_claim_document import STORY
 
 from claim_status.application import Claims
 from claim_status.correspondence import Correspondence, Document, Thread
 from claim_status.domain import UPDATE_KINDS, Claim
-from claim_status_harness import reported
 from claims_shared.events import AdjusterUpdate
 from claims_shared.settings import eventsourcing_env
 from claims_shared.transcoder import OrjsonTranscoder
 
 EVERY_KIND: list[tuple[str, dict[str, Any]]] = [
-    (
-        "claim_opened",
-        {
-            **reported("C-1", "B-2026-000001"),
-            "claim_number": "2026-0000123",
-            "location": "東京都渋谷区　道玄坂",
-            "vehicle": "プリウス（品川３００あ１２－３４）",
-        },
-    ),
-    ("handler_assigned", {"name": "佐藤 健", "office": "東京第一課", "phone": "03-1234-5678"}),
-    ("stage_changed", {"stage": "investigating"}),
-    ("coverage_updated", {"coverage": "own_vehicle", "status": "paying"}),
-    (
-        "customer_action_requested",
-        {
-            "action_id": "estimate",
-            "description": "見積書をご提出ください",
-            "due_date": "2026-12-01",
-        },
-    ),
-    (
-        "document_reviewed",
-        {
-            "document_id": str(uuid.UUID(int=3)),
-            "result": "resubmit",
-            "reason": "金額欄が読み取れません",
-        },
-    ),
-    ("customer_action_completed", {"action_id": "estimate"}),
-    (
-        "message_to_customer",
-        {"message_id": str(uuid.UUID(int=4)), "text": "ご連絡ください。\n平日9時〜17時"},
-    ),
-    ("customer_messages_read", {"up_to": str(uuid.UUID(int=4))}),
-    ("stage_changed", {"stage": "payment_processing"}),
+    ("claim_opened", {**STORY[0][1], "claim_number": "2026-0000123", "vehicle": "プリウス"}),
+    *STORY[1:8],
     (
         "payment_scheduled",
         {
-            "payment_id": "P1",
-            "coverage": "own_vehicle",
-            "amount": 350000,
-            "scheduled_on": "2026-12-01",
+            **STORY[8][1],
             "payee": {"bank": "みずほ銀行", "branch": "渋谷支店", "account_last_digits": "1234"},
-            "breakdown": [
-                {"item": "修理費", "amount": 400000},
-                {"item": "免責金額", "amount": -50000},
-            ],
+            "breakdown": [{"item": "修理費", "amount": 400000}, {"item": "免責", "amount": -50000}],
         },
     ),
-    ("payment_made", {"payment_id": "P1", "coverage": "own_vehicle", "amount": 350000}),
+    *STORY[9:],
+    (
+        "document_reviewed",
+        {"document_id": str(uuid.UUID(int=3)), "result": "resubmit", "reason": "金額が読めません"},
+    ),
+    (
+        "message_to_customer",
+        {"message_id": str(uuid.UUID(int=4)), "text": "ご連絡ください。\n平日"},
+    ),
+    ("customer_messages_read", {"up_to": str(uuid.UUID(int=4))}),
     ("claim_completed", {"completed_on": "2026-11-20"}),
     ("payment_deadline_extended", {"reason": "expert_examination", "coverage": "own_vehicle"}),
-    ("note_added", {"text": "修理工場へ連絡済みです"}),
-    ("claim_closed", {}),
-    ("claim_reopened", {"stage": "payment_processing"}),
 ]
-"""Every kind of update, with every optional field some kind has, in an order the rules take."""
+"""test_claim_document's story (every kind an earlier release stored) with the optional fields
+and the kinds that came later."""
 
 STARTED = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 
