@@ -157,6 +157,36 @@ async def test_a_usual_batch_is_written_with_its_position_in_one_statement(
         claims.close()
 
 
+async def test_a_replay_onto_rows_already_written_leaves_them_as_they_were(
+    database_url: str,
+) -> None:
+    """A claim a batch opens is taken as new without reading its row; when the row is there
+    after all (the batch replayed after a crash, by a process that holds nothing), it is read
+    under a lock and nothing is folded twice."""
+    claims = Claims(env=eventsourcing_env(database_url))
+    await asyncio.to_thread(write_claims, claims, 5, 3)
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    try:
+        await migrate(SCHEMA, database_url)
+        await ClaimReadModel(8).create_table(pool)
+        end = await Projector(
+            application=claims, read_model=ClaimReadModel(8), pool=pool
+        ).catch_up()
+        written = await table_rows(pool, "accidents_v8")
+        replay = Projector(
+            application=claims, read_model=ClaimReadModel(8), pool=pool, batch_size=4
+        )
+        position = 0
+        while (moved := await replay.step(position)) != position:
+            position = moved
+        assert position == end
+        assert await table_rows(pool, "accidents_v8") == written
+        assert await pool.fetchval("SELECT sum(sequence) FROM accidents_v8") == 5 * 3
+    finally:
+        await pool.close()
+        claims.close()
+
+
 async def test_rows_are_not_kept_when_their_position_cannot_be_written(database_url: str) -> None:
     """The rows and the position are one statement: when the position fails, no row of the
     batch stays written (in the one statement and in the transaction tried after it)."""

@@ -128,7 +128,8 @@ class ClaimReadModel:
         read again under a lock and folded afresh; outside the caller's transaction (a position
         given) that and the position are written in a transaction of their own, after the rows
         already written, which a replay rewrites unchanged (the fold skips what a row holds)."""
-        claims, expected = await self._starting_points(conn, touched)
+        opened = {e.claim_id for e in applied if e.sequence == 1}
+        claims, expected = await self._starting_points(conn, touched, opened)
         folded = _fold(claims, applied)
         encoded = {claim_id: orjson.dumps(document) for claim_id, document in folded.items()}
         written = await self._write_unchanged(conn, folded, encoded, expected, position)
@@ -153,11 +154,13 @@ class ClaimReadModel:
         )
 
     async def _starting_points(
-        self, conn: asyncpg.Connection, claim_ids: set[str]
+        self, conn: asyncpg.Connection, claim_ids: set[str], opened: set[str]
     ) -> tuple[dict[str, ClaimDocument], dict[str, int | None]]:
         """The documents to fold the batch onto and the sequence each row is expected at (None:
-        no row yet): the ones held in memory as they are, the others read (without a lock:
-        the write checks the sequence)."""
+        no row yet): the ones held in memory as they are, a claim the batch opens as new
+        without asking (a round trip for most batches of a busy intake; if its row does exist,
+        a replay, the insert finds it and it is read again under a lock), the others read
+        (without a lock: the write checks the sequence)."""
         claims: dict[str, ClaimDocument] = {}
         expected: dict[str, int | None] = dict.fromkeys(claim_ids)
         for claim_id in claim_ids:
@@ -165,7 +168,7 @@ class ClaimReadModel:
             if held is not None:
                 claims[claim_id] = load_document(held[1])
                 expected[claim_id] = held[0]
-        unknown = [claim_id for claim_id in claim_ids if claim_id not in claims]
+        unknown = [c for c in claim_ids if c not in claims and c not in opened]
         if unknown:
             for row in await conn.fetch(
                 f"SELECT claim_id, sequence, detail FROM {self.table} WHERE claim_id = ANY($1)",
