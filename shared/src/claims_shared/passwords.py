@@ -47,14 +47,20 @@ CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
 def usable_cores() -> int:
     """The cores this process may run on: its CPU affinity (taskset, a pinned pod), capped by
     its container's CPU quota (a Kubernetes limit leaves the affinity at the node's size)."""
-    cores = len(os.sched_getaffinity(0))
+    return min(len(os.sched_getaffinity(0)), _quota_cores())
+
+
+@lru_cache(maxsize=1)
+def _quota_cores() -> int:
+    """Read once: a container's quota is set when it starts (reading the file at every hash
+    was 3 % of a log-in's Python time)."""
     try:
         quota, period = CGROUP_CPU_MAX.read_text().split()
         if quota != "max":
-            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
+            return max(1, math.ceil(int(quota) / int(period)))
     except (OSError, ValueError):
         pass
-    return cores
+    return os.cpu_count() or 1
 
 
 class HashingTurns:
