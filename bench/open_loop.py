@@ -218,15 +218,20 @@ class Knee:
 
     @property
     def found(self) -> bool:
-        """The ramp ended on the server's limit: its last step was over the bound and the
-        client kept up with it. Otherwise the rate is a floor (the client's knee, or the top)."""
-        last = self.steps[-1] if self.steps else None
-        return last is not None and last.over(self.bound) and not last.client_behind(self.bound)
+        """The server's limit: the first step above the knee went over the bound with the client
+        keeping up. Otherwise the rate is a floor (the client's knee, or the ramp's top). Later
+        steps do not count: a server far past its knee leaves the client thousands of open
+        requests, and its own loop lags behind them."""
+        first = self._first_over()
+        return first is not None and not first.client_behind(self.bound)
 
     @property
     def client_bound(self) -> bool:
-        last = self.steps[-1] if self.steps else None
-        return last is not None and last.client_behind(self.bound)
+        first = self._first_over()
+        return first is not None and first.client_behind(self.bound)
+
+    def _first_over(self) -> Step | None:
+        return next((s for s in self.steps if s.rate > self.rate), None)
 
     @property
     def answered(self) -> int:
