@@ -293,32 +293,35 @@ NOTIFICATIONS = """async () => {
 }"""
 
 
-def shown(phone: Page, count: int) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + 15
+def showing(phone: Page, count: int, seconds: float) -> list[dict[str, Any]] | None:
+    """The notifications shown once there are `count` of them, or None after `seconds`."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         notifications: list[dict[str, Any]] = phone.evaluate(NOTIFICATIONS)
         if len(notifications) == count:
             return notifications
         phone.wait_for_timeout(100)
-    raise AssertionError(f"not {count} notifications: {phone.evaluate(NOTIFICATIONS)}")
+    return None
+
+
+def shown(phone: Page, count: int) -> list[dict[str, Any]]:
+    notifications = showing(phone, count, seconds=15)
+    assert notifications is not None, f"not {count}: {phone.evaluate(NOTIFICATIONS)}"
+    return notifications
 
 
 def delivered(
     phone: Page, cdp: Any, origin: str, registration: str, payload: dict[str, str]
 ) -> list[dict[str, Any]]:
-    """Deliver `payload` as a push service would, and the notifications then shown. DevTools
+    """Deliver `payload` as a push service would, and the one notification then shown. DevTools
     drops a push sent while the worker is still starting now and then (seen once in CI: nothing
     shown in 15 s); a push service retries until the worker takes it, and so does this, up to
     three times. The tag is the accident's address, so a repeat replaces rather than adds one."""
     message = {"origin": origin, "registrationId": registration, "data": json.dumps(payload)}
     for _ in range(3):
         cdp.send("ServiceWorker.deliverPushMessage", message)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            notifications: list[dict[str, Any]] = phone.evaluate(NOTIFICATIONS)
-            if notifications:
-                return notifications
-            phone.wait_for_timeout(100)
+        if (notifications := showing(phone, 1, seconds=5)) is not None:
+            return notifications
     raise AssertionError(f"no notification after three pushes: {phone.evaluate(NOTIFICATIONS)}")
 
 
