@@ -141,5 +141,14 @@ async def test_rules_between_updates_are_refused_in_words(
     posted = await claim_status.post_update(wrong)
     assert (posted.status_code, posted.json()["code"]) == (422, "invalid_update")
     assert "the breakdown sums to 350000, not 1" in posted.json()["message"]
-    detail = await claim_status.accident("C-RULE", log.claim_id)
-    assert detail.json()["payments"] == [] and len(detail.json()["timeline"]) == 1
+    log.sequence -= 1
+    assert (await claim_status.post_update(log.next("claim_completed", clock))).status_code == 202
+    elsewhere = log.next(
+        "payment_deadline_extended", clock, reason="disaster_area", coverage="property_damage"
+    )
+    posted = await claim_status.post_update(elsewhere)
+    assert (posted.status_code, posted.json()["code"]) == (422, "invalid_update")
+    assert "property_damage, a coverage this claim does not name" in posted.json()["message"]
+    shown = await claim_status.accident_at("C-RULE", log.claim_id, 2)
+    assert shown["payments"] == []
+    assert shown["payment_deadline"]["extension"] is None, "the refused extension is not shown"
