@@ -11,6 +11,7 @@ import pytest
 from claims_shared.testing import InMemoryFailureLog
 from claims_shared.throttle import FailureRecord, FailureRecords, LockoutPolicy
 from devinfra.testing import ManualClock
+from identity.application import InvalidCredentials, prepare_temporary_password
 from identity.devices import Device
 from identity.sessions import RefreshTokenInvalid
 from identity.sign_in import RefreshTokenStore
@@ -105,3 +106,30 @@ async def test_live_sessions_in_postgres(identity: Identity) -> None:
 
 async def test_live_sessions_in_memory() -> None:
     await sessions_are_live_until_they_end(InMemoryRefreshTokens(timedelta(days=30)), ManualClock())
+
+
+async def test_log_in_loads_the_account_the_repository_gives(identity: Identity) -> None:
+    """identity.lookup's `load` (the lookup and the stored events in one asyncpg statement,
+    decoded by the application's mapper) gives the Account eventsourcing's repository gives,
+    for an account with events of every kind a log-in reads; and None for an unknown email."""
+    sign_in = identity.app.state.sign_in
+    accounts, emails = sign_in.accounts, sign_in.emails
+    registered = await identity.register()
+    now, policy = ManualClock()(), LockoutPolicy(throttle_after=5, lock_after=2)
+    with pytest.raises(InvalidCredentials):
+        accounts.attempt_log_in(registered.user_id, "wrong password", now, policy)
+    with pytest.raises(InvalidCredentials):
+        accounts.attempt_log_in(registered.user_id, "wrong again", now, policy)  # locked
+    prepared = prepare_temporary_password(sign_in.notifier_public_key)
+    assert accounts.reset_password(
+        registered.user_id, prepared, now, timedelta(hours=1), timedelta(0)
+    )
+    accounts.record_sign_in_from_new_device(registered.user_id, PHONE, now)
+    accounts.record_passkey_change(registered.user_id, "iPhone", now, "added")
+
+    loaded = await emails.load(registered.email)
+    stored = accounts.repository.get(registered.user_id)
+    assert loaded is not None and loaded.version == stored.version == 7
+    assert vars(loaded) == vars(stored)
+    assert loaded.failures.locked_until is not None and loaded.reset_password_hash is not None
+    assert await emails.load(f"nobody.{uuid.uuid4().hex[:8]}@example.jp") is None

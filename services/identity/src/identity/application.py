@@ -98,15 +98,23 @@ class Accounts(Application[uuid.UUID]):
         return account
 
     def attempt_log_in(
-        self, account_id: uuid.UUID, password: str, now: datetime, policy: LockoutPolicy
+        self,
+        account_id: uuid.UUID,
+        password: str,
+        now: datetime,
+        policy: LockoutPolicy,
+        loaded: Account | None = None,
     ) -> LoggedIn | Blocked:
         """The current password, or else the temporary one a reset mailed. A failed attempt
         always costs two verifications (the second against a throw-away hash when no reset is
         pending; `spend_failed_log_in_time` for an unknown address), so neither an account nor a
-        pending reset shows in the timing. A log-in with the current password pays one."""
+        pending reset shows in the timing. A log-in with the current password pays one.
+        `loaded`: the account as the caller already read it (identity.lookup's `load`, on the
+        event loop); a save that conflicts reads it again from the repository."""
+        first = [loaded] if loaded is not None else []
 
         def attempt() -> LoggedIn | Blocked:
-            account = self.account(account_id)
+            account = first.pop() if first else self.account(account_id)
             blocked_until = account.blocked_until(now, policy)
             if blocked_until is not None:
                 return Blocked(blocked_until, account.failures.locked(now))

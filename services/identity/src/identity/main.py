@@ -143,7 +143,7 @@ async def open_ports(
         ]
         ports = IdentityPorts(
             accounts=accounts,
-            emails=AccountEmailLookup(resources.pool),
+            emails=AccountEmailLookup(resources.pool, accounts),
             keys=keys,
             refresh_tokens=refresh_tokens,
             failures=failures,

@@ -53,6 +53,11 @@ class AccountsByEmail(Protocol):
 
     async def find(self, email: str) -> uuid.UUID | None: ...
 
+    async def load(self, email: str) -> Account | None:
+        """The account of that email as the Accounts repository would give it (None: no
+        account), read without a worker thread: a log-in's one statement before its hash."""
+        ...
+
 
 class RefreshTokenStore(Protocol):
     """identity.sessions.RefreshTokens: rotation with reuse detection."""
@@ -116,11 +121,11 @@ class SignInService:
         """`email` as claims_shared.emails normalised it. Unknown emails cost the same hashing
         and are throttled the same way, so neither the answer, nor its timing, nor a 429 tells
         whether an account exists. `device_id` is the one the browser or app kept (or None)."""
-        account_id = await self.emails.find(email)
-        if account_id is None:
+        account = await self.emails.load(email)
+        if account is None:
             await self._fail_unknown(email, password, now)
         outcome = await asyncio.to_thread(
-            self.accounts.attempt_log_in, account_id, password, now, self.policy
+            self.accounts.attempt_log_in, account.id, password, now, self.policy, account
         )
         if isinstance(outcome, Blocked):
             raise refused_until(outcome.until, outcome.locked)

@@ -49,6 +49,10 @@ class InMemoryAccountEmails:
                 found.setdefault(domain_event.email.strip().lower(), domain_event.originator_id)
         return found.get(email)
 
+    async def load(self, email: str) -> Account | None:
+        account_id = await self.find(email)
+        return None if account_id is None else self.accounts.account(account_id)
+
 
 @dataclass(frozen=True)
 class _Token:
