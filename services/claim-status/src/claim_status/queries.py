@@ -66,9 +66,13 @@ class ClaimQueries:
     async def list_for(
         self, customer_id: str, limit: int, cursor: tuple[date, str] | None, language: str
     ) -> tuple[list[AccidentListItemView], str | None]:
-        # The customer's read mark on each thread (messages.unread_messages counts from it).
+        # The documents without their timelines: the list shows none, and a timeline is the
+        # part that grows with every update (the bulk of what PostgreSQL would write out and
+        # this process decode). The customer's read mark on each thread
+        # (messages.unread_messages counts from it).
         accidents = (
-            f"SELECT a.claim_id, a.detail, t.read_up_to, {RECEIVED_DOCUMENTS} "
+            f"SELECT a.claim_id, a.detail - 'timeline' AS detail, t.read_up_to, "
+            f"{RECEIVED_DOCUMENTS} "
             f"FROM {self.read_model.table} a "
             "LEFT JOIN claim_threads t ON t.claim_id = a.claim_id AND t.customer_id = $1 "
             "WHERE a.customer_id = $1 "
@@ -139,6 +143,8 @@ class ClaimQueries:
 
 
 def _list_item(row: asyncpg.Record, language: str) -> AccidentListItemView:
+    """One accident of the list from its row: the claim document without its timeline (which
+    neither `summary` nor `unread_messages` reads), its documents and the thread's read mark."""
     claim = load_document(row["detail"])
     return {
         **summary(row["claim_id"], claim, language, stored_documents(row["documents"])),
