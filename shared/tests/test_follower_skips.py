@@ -68,13 +68,14 @@ class LedgerRelays:
     publisher: EventPublisher
     pool: asyncpg.Pool
 
-    def relay(self, translate: Any) -> OutboxRelay:
+    def relay(self, translate: Any, translate_blocks: bool = True) -> OutboxRelay:
         return OutboxRelay(
             application=self.app,
             translate=translate,
             publisher=self.publisher,
             pool=self.pool,
             producer="ledger",
+            translate_blocks=translate_blocks,
         )
 
 
@@ -94,14 +95,18 @@ def skipped(name: str) -> float:
     return FOLLOWER_SKIPPED.labels(name)._value.get()
 
 
+@pytest.mark.parametrize("translate_blocks", [True, False], ids=["in a thread", "on the loop"])
 async def test_the_relay_skips_an_event_it_cannot_translate_and_publishes_the_rest(
-    infrastructure: Any, pool: asyncpg.Pool, relays: LedgerRelays
+    infrastructure: Any, pool: asyncpg.Pool, relays: LedgerRelays, translate_blocks: bool
 ) -> None:
-    """Before: the translation's TypeError stopped the relay on that event, for good."""
+    """Before: the translation's TypeError stopped the relay on that event, for good. Alike
+    whether the translation runs in a worker thread or on the event loop."""
     topic = relays.topic
     ledger_id = relays.app.open("対物")
     relays.app.record(ledger_id, times=6)  # entries 1-6; entry 3 cannot be translated
-    relay = relays.relay(translate_failing_on(topic, lambda sequence: sequence == 3))
+    relay = relays.relay(
+        translate_failing_on(topic, lambda sequence: sequence == 3), translate_blocks
+    )
     before = skipped(relay.name)
 
     position = await relay.catch_up()
@@ -212,3 +217,25 @@ async def test_the_relay_translates_off_the_event_loop(relays: LedgerRelays) -> 
     await relay.catch_up()
 
     assert threads and threading.get_ident() not in threads
+
+
+@pytest.mark.parametrize("translate_blocks", [True, False])
+async def test_a_translation_that_may_block_runs_in_a_thread_and_one_that_only_computes_on_the_loop(
+    relays: LedgerRelays, translate_blocks: bool
+) -> None:
+    """A translation that may block (identity's loads the account) must not stall the loop; one
+    that only computes (claim-status's) saves the thread hop of every batch."""
+    ledger_id = relays.app.open("車両")
+    relays.app.record(ledger_id, times=2)
+    translate = ledger.translator(relays.topic)
+    threads: set[int] = set()
+
+    def translate_and_note_the_thread(domain_event: Any) -> Sequence[tuple[str, EventData]]:
+        threads.add(threading.get_ident())
+        return list(translate(domain_event))
+
+    await relays.relay(translate_and_note_the_thread, translate_blocks).catch_up()
+
+    assert threads
+    on_the_loop = threads == {threading.get_ident()}
+    assert on_the_loop is not translate_blocks

@@ -50,11 +50,18 @@ class OutboxRelay(NotificationFollower):
         producer: str,
         batch_size: int = 200,
         idle_wait: float = 0.5,
+        translate_blocks: bool = True,
     ) -> None:
+        """`translate_blocks`: whether `translate` may block (identity's loads the account from
+        the event store), so each batch is translated in a worker thread. A service whose
+        translate only computes passes False: the batch is then decoded and translated on the
+        event loop, without a thread hop a batch (a submit, a wake-up of the loop, the GIL
+        handed back and forth; at a steady rate a batch is a few events)."""
         super().__init__(
             application=application, pool=pool, batch_size=batch_size, idle_wait=idle_wait
         )
         self.translate = translate
+        self.translate_blocks = translate_blocks
         self.publisher = publisher
         self.producer = producer
         self.name = f"relay:{producer}:{application.name}"
@@ -70,9 +77,13 @@ class OutboxRelay(NotificationFollower):
         """An event that cannot be translated is skipped (NotificationFollower.skip): one bad
         event must not hold back every later one from Kafka."""
         unreadable: Unreadable = []
-        # In a thread: a service's translate may load an aggregate from the event store (identity
-        # reads the account for its email), a blocking query that must not stall the API's loop.
-        messages = await asyncio.to_thread(self._translate_all, notifications, unreadable)
+        if self.translate_blocks:
+            # In a thread: a service's translate may load an aggregate from the event store
+            # (identity reads the account for its email), a blocking query that must not stall
+            # the API's loop.
+            messages = await asyncio.to_thread(self._translate_all, notifications, unreadable)
+        else:
+            messages = self._translate_all(notifications, unreadable)
         unreadable.sort(key=lambda failure: failure[0].id)
         self.skip(unreadable, len(notifications))
         if messages:

@@ -181,6 +181,7 @@ def build(
                         publisher=resources.publisher,
                         pool=resources.pool,
                         producer=settings.service_name,
+                        translate_blocks=False,  # both translates only compute
                     )
                     for application, translating in (
                         (claims, translate),
