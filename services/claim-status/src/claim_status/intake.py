@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 import orjson
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter as MetricCounter
+from prometheus_client import Gauge, Histogram
 from pydantic import ValidationError
 
 from claim_status.application import Claims, Outcome
@@ -33,9 +35,14 @@ from claims_shared.logging import get_logger
 
 log = get_logger(__name__)
 
-UPDATES = Counter("claim_updates_total", "Adjuster updates taken in", ["outcome"])
+UPDATES = MetricCounter("claim_updates_total", "Adjuster updates taken in", ["outcome"])
 HELD = Gauge("claim_updates_held", "Updates waiting for an earlier sequence")
-EXPIRED = Counter("claim_updates_expired_total", "Held updates sent to the DLQ: gap never filled")
+EXPIRED = MetricCounter(
+    "claim_updates_expired_total", "Held updates sent to the DLQ: gap never filled"
+)
+OUTCOME_COUNTS = {outcome: UPDATES.labels(outcome.value) for outcome in Outcome}
+INVALID_COUNT = UPDATES.labels("invalid")
+"""The counter's children, looked up once: a labels() lookup per update showed in the profile."""
 INTAKE_DELAY = Histogram(
     "claim_update_intake_seconds",
     "From an adjuster update's publication on Kafka to the claim saved with it",
@@ -128,19 +135,22 @@ class ClaimUpdateService:
         applied: set[str] = set()
         held_now: set[str] = set()
         saved_at = time.time()
+        counts = Counter[Outcome | None]()
         for item, outcome in zip(accepted, outcomes, strict=True):
             update = item.event
             if isinstance(outcome, InvalidUpdate):
-                UPDATES.labels("invalid").inc()
+                counts[None] += 1
                 refused.append((item, outcome))
                 continue
-            UPDATES.labels(outcome.value).inc()
+            counts[outcome] += 1
             if outcome is Outcome.EARLY:
                 await self._hold(update)
                 held_now.add(update.claim_id)
             elif outcome is Outcome.APPLIED:
                 applied.add(update.claim_id)
                 INTAKE_DELAY.observe(max(0.0, saved_at - item.record.timestamp / 1000))
+        for counted, n in counts.items():  # once a batch per outcome, not once an update
+            (INVALID_COUNT if counted is None else OUTCOME_COUNTS[counted]).inc(n)
         for claim_id in sorted((set(await held_before) | held_now) & applied):
             await self._release(claim_id)
         return refused
