@@ -1,6 +1,7 @@
 """The commands customers, staff and other services cause on accounts. Synchronous (eventsourcing
-and argon2 are): the async adapters call these through asyncio.to_thread, where the ~20 ms of
-argon2id per log-in spends a worker thread, not the event loop."""
+and argon2 are): the async adapters call these in a worker thread (a log-in's on one of the
+hashing threads, identity.sign_in), where the ~20 ms of argon2id per log-in spends a worker
+thread, not the event loop."""
 
 from __future__ import annotations
 

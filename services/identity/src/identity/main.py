@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,6 +17,7 @@ from claims_shared.database import start_application
 from claims_shared.events import topics
 from claims_shared.migrations import migrate
 from claims_shared.outbox import OutboxRelay
+from claims_shared.passwords import usable_cores
 from claims_shared.projection import Projector
 from claims_shared.service import Worker, open_resources, supervised
 from claims_shared.settings import eventsourcing_env
@@ -89,6 +91,7 @@ def wire(settings: IdentitySettings, ports: IdentityPorts) -> SignInService:
         notifier_public_key=settings.notifier_sealing_public_key,
         reset_answer_time=timedelta(seconds=settings.password_reset_answer_seconds),
         devices=ports.devices,
+        hashing=ThreadPoolExecutor(max_workers=usable_cores(), thread_name_prefix="log-in-hash"),
     )
 
 

@@ -4,11 +4,15 @@ finds the account, runs the synchronous commands in a worker thread and issues t
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, NoReturn, Protocol
+from functools import partial
+from typing import Any, NoReturn, Protocol, TypeVar
 
 from claims_shared.auth import SCOPE_CUSTOMER, SCOPE_PASSWORD_CHANGE, SCOPE_STAFF
 from claims_shared.logging import get_logger
@@ -32,6 +36,8 @@ from identity.sessions import ActiveSession, Rotated
 from identity.tokens import SigningKey, TokenSettings, access_token
 
 log = get_logger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,12 @@ class SignInService:
     notifier_public_key: str
     reset_answer_time: timedelta
     devices: DeviceRecognition
+    hashing: Executor | None = None
+    """Where a log-in's hashes run (known address or not, the same queue): as many threads as
+    the process has cores (identity.main), each taking the next hash as soon as its last one
+    ends. Through the default pool a log-in's thread woke to wait for a hashing turn and was
+    woken again when the turn came, and the hashes rotated over six threads (issue 19).
+    None: the default pool."""
 
     async def log_in(
         self, email: str, password: str, device: Device, device_id: str | None, now: datetime
@@ -124,13 +136,19 @@ class SignInService:
         account = await self.emails.load(email)
         if account is None:
             await self._fail_unknown(email, password, now)
-        outcome = await asyncio.to_thread(
+        outcome = await self._hash(
             self.accounts.attempt_log_in, account.id, password, now, self.policy, account
         )
         if isinstance(outcome, Blocked):
             raise refused_until(outcome.until, outcome.locked)
         session = await self._session_for(outcome, device, now)
         return await self._from_device(outcome.account, session, device, device_id, now)
+
+    async def _hash(self, command: Callable[..., T], *args: Any) -> T:
+        """`command` on a hashing thread, with this request's context (its log fields), as
+        asyncio.to_thread would run it on the default pool."""
+        call = partial(contextvars.copy_context().run, command, *args)
+        return await asyncio.get_running_loop().run_in_executor(self.hashing, call)
 
     async def _from_device(
         self, account: Account, session: Session, device: Device, sent: str | None, now: datetime
@@ -164,7 +182,7 @@ class SignInService:
         blocked_until = record.blocked_until(now, self.policy)
         if blocked_until is not None:
             raise refused_until(blocked_until, record.locked(now))
-        await asyncio.to_thread(spend_failed_log_in_time, password)
+        await self._hash(spend_failed_log_in_time, password)
         await self.failures.save(subject, record.after_failure(now, self.policy))
         raise InvalidCredentials
 

@@ -3,6 +3,7 @@ memory (identity_fakes): the HTTP answers are the real ones, no server runs."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from claims_shared import passwords
 from claims_shared.events import AccountLocked
+from claims_shared.passwords import HASHER
 from claims_shared.testing import leaving
 from devinfra.testing import ManualClock, in_process
 from identity.integration import translate
@@ -280,3 +283,30 @@ async def test_a_session_ended_elsewhere_can_no_longer_change_the_password(
     assert (changed.status_code, changed.json()["code"]) == (401, "session_ended")
     assert changed.json()["message"].startswith("This session has ended")
     assert (await identity.log_in(email, PASSWORD)).status_code == 200, "password unchanged"
+
+
+async def test_every_log_in_hash_runs_on_the_hashing_threads(
+    identity: Identity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A right password, a wrong one and an unknown address: each hash on identity.main's
+    hashing threads (one a core, taking the next hash as soon as the last ends), the same queue
+    for all three, so an unknown address waits and costs as an account does."""
+    threads: list[str] = []
+
+    class Recording:
+        def hash(self, password: str) -> str:
+            return HASHER.hash(password)
+
+        def verify(self, password_hash: str, password: str) -> bool:
+            threads.append(threading.current_thread().name)
+            return HASHER.verify(password_hash, password)
+
+    monkeypatch.setattr(passwords, "HASHER", Recording())
+    email = identity.register()
+
+    assert (await identity.log_in(email, PASSWORD)).status_code == 200
+    assert (await identity.log_in(email, WRONG)).status_code == 401
+    assert (await identity.log_in("nobody@example.jp", WRONG)).status_code == 401
+
+    assert len(threads) == 5  # one, two (the password and a reset's), two (the same for nobody)
+    assert all(name.startswith("log-in-hash") for name in threads), threads
