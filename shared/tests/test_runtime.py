@@ -29,3 +29,20 @@ def test_full_collections_are_timed_and_start_up_objects_are_frozen() -> None:
         gc.set_threshold(*thresholds)
         gc.callbacks.remove(_on_collection)
         gc.unfreeze()
+
+
+def test_a_batch_worth_of_objects_made_and_dropped_is_never_walked_by_the_collector() -> None:
+    """An intake batch makes some tens of thousands of objects and drops them when it is done;
+    at Python's default (700) the collector walked them a dozen times while they were alive."""
+    thresholds = gc.get_threshold()
+    try:
+        prepare_for_serving()
+        gc.collect()
+        young_collections = gc.get_stats()[0]["collections"]
+        batch = [{"sequence": n, "data": {"text": "メモ"}} for n in range(10_000)]  # 20,000
+        del batch
+        assert gc.get_stats()[0]["collections"] == young_collections
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.callbacks.remove(_on_collection)
+        gc.unfreeze()
