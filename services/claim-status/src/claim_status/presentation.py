@@ -1,6 +1,10 @@
 """How a claim is shown to its customer: the words for stages, coverages and timeline entries in
 Japanese and English, and the shape of the accident list and detail the API answers with. Reads
-the claim document the domain folds (`ClaimDocument`) and decides nothing about the rules."""
+the claim document the domain folds (`ClaimDocument`) and decides nothing about the rules.
+
+The API writes these views to the customer as they are (api._json, without validating them
+against its response models again): each view holds exactly its model's fields, in the model's
+order, which tests/fast/test_read_json_fast.py holds byte for byte."""
 
 from __future__ import annotations
 
