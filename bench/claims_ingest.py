@@ -7,7 +7,8 @@ read the ratios).
                                   [--steady-claims N] [--split]
 
 Baselines: the raw aiokafka consume rate of the same messages; raw asyncpg batched inserts of the
-same number of rows; a bare FastAPI endpoint served by uvicorn in the same way.
+same number of rows; a bare FastAPI endpoint served by uvicorn in the same way, verifying the same
+token (what the issue names: before issue 19's fourth step it verified none).
 """
 
 from __future__ import annotations
@@ -39,12 +40,21 @@ from devinfra.postgres import LocalPostgres
 from devinfra.processes import LocalProcess
 from devinfra.testing import eventually, reader_from_start
 
-BARE_APP = """
-from fastapi import FastAPI
+BARE_VERIFYING_APP = """
+import json, jwt
+from fastapi import FastAPI, Header, HTTPException
+KEY = jwt.PyJWK(json.loads({jwk!r}), algorithm="EdDSA")
 app = FastAPI()
-@app.get("/bare")
-async def bare() -> dict:
-    return {"items": [], "next_cursor": None}
+@app.get("/api/v1/me/accidents")
+async def bare(authorization: str = Header()) -> dict:
+    try:
+        jwt.decode(authorization.partition(" ")[2], KEY, algorithms=["EdDSA"],
+                   issuer="claims-status-identity", audience="claims-status")
+    except jwt.PyJWTError:
+        raise HTTPException(401)
+    return {{"items": [], "next_cursor": None}}
+import uvicorn
+uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning")
 """
 
 
@@ -368,16 +378,13 @@ def customer_token(key: Ed25519PrivateKey, customer_id: str) -> str:
     )
 
 
-def serve_bare(port: int) -> subprocess.Popen[bytes]:
-    """The baseline: a bare FastAPI endpoint verifying the same token, as a process of its own."""
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            BARE_APP + "import uvicorn\n"
-            f"uvicorn.run(app, host='127.0.0.1', port={port}, log_level='warning')",
-        ]
-    )
+def serve_bare(key: Ed25519PrivateKey, port: int) -> subprocess.Popen[bytes]:
+    """The baseline the issue names: a bare FastAPI endpoint verifying the same token (the same
+    key, algorithm, issuer and audience) and answering an empty list, as a process of its own.
+    Its path is the list's, so a request differs from the list's only by the service's work."""
+    public = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(key.public_key()))
+    app = BARE_VERIFYING_APP.format(jwk=json.dumps({**public, "kid": "bench"}), port=port)
+    return subprocess.Popen([sys.executable, "-c", app])
 
 
 def serve_jwks(key: Ed25519PrivateKey, port: int) -> subprocess.Popen[bytes]:
@@ -509,10 +516,12 @@ async def main(
         ]
         consume = await raw_consume_rate(kafka.bootstrap_servers, "claims.adjuster-updates", total)
 
-        children.append(serve_bare(bare_port))
+        children.append(serve_bare(key, bare_port))
         await eventually(lambda: asyncio.to_thread(port_answers, bare_port))
-        bare = await request_rate(f"http://127.0.0.1:{bare_port}/bare", {}, requests)
         headers = {"Authorization": f"Bearer {customer_token(key, 'C0001')}"}
+        bare = await request_rate(
+            f"http://127.0.0.1:{bare_port}/api/v1/me/accidents", headers, requests
+        )
         listing = await request_rate(
             f"http://127.0.0.1:{port}/api/v1/me/accidents", headers, requests
         )

@@ -96,10 +96,15 @@ async def main(customers: int, rounds: int, concurrency: int) -> None:
 
         await eventually(opened, timeout=600, interval=0.5)
         tokens = [customer_token(key, customer_id(n)) for n in range(customers)]
-        children.append(serve_bare(bare_port))
+        children.append(serve_bare(key, bare_port))
         await eventually(lambda: asyncio.to_thread(port_answers, bare_port))
         await post_and_read(base, tokens, 50, concurrency)  # warm-up
-        bare = await request_rate(f"http://127.0.0.1:{bare_port}/bare", {}, rounds, concurrency)
+        bare = await request_rate(
+            f"http://127.0.0.1:{bare_port}/api/v1/me/accidents",
+            {"Authorization": f"Bearer {tokens[0]}"},
+            rounds,
+            concurrency,
+        )
         detail = await request_rate(
             f"{base}/api/v1/me/accidents/{claim_id(0)}",
             {"Authorization": f"Bearer {tokens[0]}"},

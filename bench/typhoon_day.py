@@ -31,13 +31,13 @@ import uuid
 from datetime import UTC, datetime
 
 import asyncpg
-import jwt
 from aiokafka import AIOKafkaProducer
 from claims_ingest import (
     customer_token,
     distinct_ports,
     in_sequence,
     produce,
+    serve_bare,
     serve_jwks,
     service_ready,
     stop_all,
@@ -56,23 +56,6 @@ from devinfra.postgres import LocalPostgres
 from devinfra.testing import eventually
 
 PASSWORD = "台風の日の合言葉 2026"
-
-BARE_VERIFYING_APP = """
-import json, jwt
-from fastapi import FastAPI, Header, HTTPException
-KEY = jwt.PyJWK(json.loads({jwk!r}), algorithm="EdDSA")
-app = FastAPI()
-@app.get("/api/v1/me/accidents")
-async def bare(authorization: str = Header()) -> dict:
-    try:
-        jwt.decode(authorization.partition(" ")[2], KEY, algorithms=["EdDSA"],
-                   issuer="claims-status-identity", audience="claims-status")
-    except jwt.PyJWTError:
-        raise HTTPException(401)
-    return {{"items": [], "next_cursor": None}}
-import uvicorn
-uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning")
-"""
 
 
 def forget_shared_broker() -> None:
@@ -279,18 +262,7 @@ async def main(args: argparse.Namespace) -> None:
             sensitive_rate="100000r/s",  # the log-in throttle per address: all load is 127.0.0.1
             sensitive_burst=100000,
         ).start()
-        public = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(key.public_key()))
-        children.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-c",
-                    BARE_VERIFYING_APP.format(
-                        jwk=json.dumps({**public, "kid": "bench"}), port=bare_port
-                    ),
-                ]
-            )
-        )
+        children.append(serve_bare(key, bare_port))
         await eventually(lambda: asyncio.to_thread(port_answers, bare_port))
         pin_servers_apart([postgres.data_dir / "postmaster.pid", kafka.pid_file, gateway.pid_file])
         bare_pid = children[-1].pid
