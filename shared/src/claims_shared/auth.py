@@ -203,7 +203,10 @@ def _lifetime(token: str) -> dict[str, Any]:
 TOKEN_VERIFIER = Wired[TokenVerifier]("token_verifier")
 
 
-async def _bearer(request: Request) -> str:
+async def bearer_token(request: Request) -> str:
+    """The token of the Authorization header (401 `unauthenticated` without one): a dependency,
+    and the one reading of the header for a route that folds its checks into a dependency of
+    its own (claim_status.api's accident reads)."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NO_TOKEN.error({"WWW-Authenticate": "Bearer"})
@@ -211,7 +214,7 @@ async def _bearer(request: Request) -> str:
 
 
 async def _principal(
-    token: Annotated[str, Depends(_bearer)],
+    token: Annotated[str, Depends(bearer_token)],
     verifier: Annotated[TokenVerifier, Depends(TOKEN_VERIFIER)],
 ) -> Principal:
     return await verifier.verified(token)

@@ -31,7 +31,7 @@ from claims_shared.auth import (
     TOKEN_VERIFIER,
     Principal,
     TokenVerifier,
-    _bearer,
+    bearer_token,
     current_customer,
     staff_with_role,
 )
@@ -155,8 +155,7 @@ async def _customer_read(
     request, FastAPI's dependencies cost the accident list more than its JSON (issue 19). The
     verifier stays a dependency of its own: it is how the published API document
     (devinfra.openapi) knows the route takes a bearer token."""
-    # _bearer: claims_shared.auth's reading of the Authorization header, the one there is.
-    customer = await current_customer(await verifier.verified(await _bearer(request)))
+    customer = await current_customer(await verifier.verified(await bearer_token(request)))
     assert customer.customer_id is not None  # current_customer guarantees it
     return CustomerRead(
         customer.customer_id, request_language(request), request_time(request), QUERIES.of(request)
