@@ -20,6 +20,21 @@ REAL = {
 }
 
 
+@pytest.fixture(autouse=True)
+def no_broker_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests give the settings themselves: a sourced .local/env (the shared broker's
+    SASL_SSL, its CA and a principal) would otherwise be read under them."""
+    for name in (
+        "KAFKA_SECURITY_PROTOCOL",
+        "KAFKA_SASL_MECHANISM",
+        "KAFKA_SSL_CAFILE",
+        "KAFKA_SSL_CA_PEM",
+        "KAFKA_USERNAME",
+        "KAFKA_PASSWORD",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
 def test_sasl_ssl_gives_scram_credentials_and_a_tls_context() -> None:
     options = KafkaAccess(
         kafka_security_protocol="SASL_SSL", kafka_username="notifier", kafka_password="pw"
