@@ -38,7 +38,6 @@ from claims_shared.auth import (
 from claims_shared.errors import ErrorTable, Message, Refusal, RefusalFrom, request_language
 from claims_shared.events.claims import AnyAdjusterUpdate
 from claims_shared.web import (
-    MAINTENANCE_SCHEDULE,
     Wired,
     outside_maintenance,
     request_time,
@@ -93,17 +92,10 @@ def sent_too_often(code: str, what_ja: str, what_en: str) -> Refusal:
     )
 
 
-async def _outside_maintenance(request: Request) -> None:
-    """claims_shared.web's `outside_maintenance` as one dependency instead of three (it takes
-    `Now` and the schedule as dependencies of its own): FastAPI spends some 10 µs of CPU on each
-    dependency of each request, and every customer route pays this one."""
-    await outside_maintenance(request_time(request), MAINTENANCE_SCHEDULE.of(request))
-
-
 def customer_routes() -> APIRouter:
     """A router for the signed-in customer's routes (/api/v1/me), closed in maintenance."""
     return APIRouter(
-        prefix="/api/v1/me", tags=["customers"], dependencies=[Depends(_outside_maintenance)]
+        prefix="/api/v1/me", tags=["customers"], dependencies=[Depends(outside_maintenance)]
     )
 
 
