@@ -12,7 +12,7 @@ from typing import Any, cast
 import asyncpg
 import pytest
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification
 from eventsourcing.utils import get_topic
 
 from backbone_fixtures import Ledger, Ledgers, ledgers
@@ -94,12 +94,15 @@ def test_followers_take_the_events_just_saved_from_memory_and_decode_the_rest(
         follower = NotificationFollower(application=app, pool=cast(asyncpg.Pool, None))
         notifications = app.recorder.select_notifications(start=1, limit=10)
 
-        remembered = [follower.domain_event(n) for n in notifications[2:]]
+        def decoded_by(follower: NotificationFollower, batch: list[Notification]) -> list[Any]:
+            return [event for _, event in follower.readable_events(batch, [])]
+
+        remembered = decoded_by(follower, notifications[2:])
         assert all(e is s for e, s in zip(remembered, saved, strict=True)), "not decoded again"
-        older = [follower.domain_event(n) for n in notifications[:2]]  # decoded, remembered
+        older = decoded_by(follower, notifications[:2])  # decoded, remembered
         other = NotificationFollower(application=app, pool=cast(asyncpg.Pool, None))
         assert all(
-            other.domain_event(n) is e for n, e in zip(notifications[:2], older, strict=True)
+            e is o for e, o in zip(decoded_by(other, notifications[:2]), older, strict=True)
         ), "decoded once for the process, not once for each follower"
 
         events = older + remembered

@@ -174,21 +174,12 @@ class NotificationFollower:
             for row in rows
         ]
 
-    def domain_event(self, notification: Notification) -> DomainEventProtocol[Any]:
-        """From the application's memory where it remembers the event, else decoded."""
-        memory = self.application if isinstance(self.application, RecentlyRecorded) else None
-        event = memory.recorded(notification.id) if memory is not None else None
-        if event is None:
-            event = self.application.mapper.to_domain_event(notification)
-            if memory is not None:
-                memory.remember([(notification.id, event)])
-        return event
-
     def readable_events(
         self, notifications: Sequence[Notification], unreadable: Unreadable
     ) -> list[tuple[Notification, DomainEventProtocol[Any]]]:
-        """The batch's domain events that decode; the others are added to `unreadable`. What
-        this decoded is remembered once for the batch: one lock and one trim, not one an
+        """The batch's domain events that decode, from the application's memory where it
+        remembers them; the others are added to `unreadable`. What this decoded is remembered
+        once for the batch: one lock and one trim, not one an
         event (the followers' process decodes every event the intake's process saved)."""
         memory = self.application if isinstance(self.application, RecentlyRecorded) else None
         to_domain_event = self.application.mapper.to_domain_event
