@@ -40,9 +40,10 @@ HELD = Gauge("claim_updates_held", "Updates waiting for an earlier sequence")
 EXPIRED = MetricCounter(
     "claim_updates_expired_total", "Held updates sent to the DLQ: gap never filled"
 )
-OUTCOME_COUNTS = {outcome: UPDATES.labels(outcome.value) for outcome in Outcome}
-INVALID_COUNT = UPDATES.labels("invalid")
-"""The counter's children, looked up once: a labels() lookup per update showed in the profile."""
+INVALID = "invalid"
+COUNTED = {label: UPDATES.labels(label) for label in (*(o.value for o in Outcome), INVALID)}
+"""The counter's children by outcome, looked up once: a labels() lookup and a locked increment
+per update showed in the profile; a batch adds each outcome's count once."""
 INTAKE_DELAY = Histogram(
     "claim_update_intake_seconds",
     "From an adjuster update's publication on Kafka to the claim saved with it",
@@ -135,22 +136,22 @@ class ClaimUpdateService:
         applied: set[str] = set()
         held_now: set[str] = set()
         saved_at = time.time()
-        counts = Counter[Outcome | None]()
+        counts = Counter[str]()
         for item, outcome in zip(accepted, outcomes, strict=True):
             update = item.event
             if isinstance(outcome, InvalidUpdate):
-                counts[None] += 1
+                counts[INVALID] += 1
                 refused.append((item, outcome))
                 continue
-            counts[outcome] += 1
+            counts[outcome.value] += 1
             if outcome is Outcome.EARLY:
                 await self._hold(update)
                 held_now.add(update.claim_id)
             elif outcome is Outcome.APPLIED:
                 applied.add(update.claim_id)
                 INTAKE_DELAY.observe(max(0.0, saved_at - item.record.timestamp / 1000))
-        for counted, n in counts.items():  # once a batch per outcome, not once an update
-            (INVALID_COUNT if counted is None else OUTCOME_COUNTS[counted]).inc(n)
+        for label, n in counts.items():
+            COUNTED[label].inc(n)
         for claim_id in sorted((set(await held_before) | held_now) & applied):
             await self._release(claim_id)
         return refused
